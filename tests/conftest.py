@@ -1,0 +1,55 @@
+"""Shared fixtures: the optional ``../shared`` data folder and small histories."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_root() -> Path | None:
+    """The ``shared`` folder beside the repository (or ``$IMRESEARCH_SHARED``), if present."""
+    env = os.environ.get("IMRESEARCH_SHARED")
+    candidates = [Path(env)] if env else []
+    candidates += [REPO_ROOT.parent / "shared", REPO_ROOT.parent.parent / "shared"]
+    for path in candidates:
+        if (path / "market_data").is_dir() or (path / "reference").is_dir():
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """Path of ``../shared``; tests using it are skipped when it is absent."""
+    root = shared_root()
+    if root is None:
+        pytest.skip("../shared is absent (set IMRESEARCH_SHARED to run tests on the real data)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_market_data(shared_dir: Path) -> Path:
+    """Path of ``../shared/market_data`` (skip when absent)."""
+    path = shared_dir / "market_data"
+    if not path.is_dir():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_simm(shared_dir: Path) -> Path:
+    """Path of ``../shared/reference/simm`` (skip when absent)."""
+    path = shared_dir / "reference" / "simm"
+    if not path.is_dir():
+        pytest.skip(f"{path} is absent")
+    return path
