@@ -23,7 +23,7 @@ RiskClass = Literal[
 """Risk class of a market risk factor."""
 
 ShockConvention = Literal["log", "relative", "absolute", "absolute_bp", "displaced_relative"]
-"""How a factor's horizon shock is measured from its levels (see :mod:`imresearch.marketdata.conventions`)."""
+"""How a horizon shock is measured from levels (:mod:`imresearch.marketdata.conventions`)."""
 
 GapPolicy = Literal["error", "drop", "ffill"]
 """What to do with missing values in a history."""

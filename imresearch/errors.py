@@ -81,10 +81,10 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
 
 
 def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
-    """Return ``value`` as int if it is an integer >= ``minimum``, else raise :class:`InputError`."""
-    if isinstance(value, bool) or not isinstance(value, (int,)) and not (
+    """Return ``value`` as int if it is an integer >= ``minimum``; else raise InputError."""
+    if isinstance(value, bool) or (not isinstance(value, (int,)) and not (
         hasattr(value, "__index__")
-    ):
+    )):
         raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}")
     ivalue = int(value)
     if ivalue < minimum:

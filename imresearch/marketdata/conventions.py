@@ -3,15 +3,15 @@
 Each factor's convention is encoded as an integer code plus one float parameter, so kernels take
 plain arrays:
 
-======================  ====  ===============  ==============================  ======================
-convention              code  parameter        shock s(a, b)                   level b(a, s)
-======================  ====  ===============  ==============================  ======================
-``log``                 0     unused           ln(b / a)                       a exp(s)
-``relative``            1     unused           b / a - 1                       a (1 + s)
-``absolute``            2     unused           b - a                           a + s
-``absolute_bp``         3     bp per unit k    k (b - a)                       a + s / k
-``displaced_relative``  4     displacement d   (b + d) / (a + d) - 1           (a + d)(1 + s) - d
-======================  ====  ===============  ==============================  ======================
+======================  ====  ==============  =====================  ==================
+convention              code  parameter       shock s(a, b)          level b(a, s)
+======================  ====  ==============  =====================  ==================
+``log``                 0     unused          ln(b / a)              a exp(s)
+``relative``            1     unused          b / a - 1              a (1 + s)
+``absolute``            2     unused          b - a                  a + s
+``absolute_bp``         3     bp per unit k   k (b - a)              a + s / k
+``displaced_relative``  4     displacement d  (b + d) / (a + d) - 1  (a + d)(1 + s) - d
+======================  ====  ==============  =====================  ==================
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ CONVENTION_CODES: dict[str, int] = {
 }
 
 
-def encode(specs: Sequence[FactorSpec] | Mapping[str, FactorSpec]) -> tuple[Int64Array, Float64Array]:
+def encode(
+    specs: Sequence[FactorSpec] | Mapping[str, FactorSpec],
+) -> tuple[Int64Array, Float64Array]:
     """Return ``(codes, params)`` arrays of shape (n_factors,) for a list of factor specs."""
     items = list(specs.values()) if isinstance(specs, Mapping) else list(specs)
     codes = np.array([CONVENTION_CODES[s.convention] for s in items], dtype=np.int64)

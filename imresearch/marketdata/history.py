@@ -454,7 +454,9 @@ def _resolve_specs(
     for c in columns:
         spec = factors.get(c, FactorSpec())
         if not isinstance(spec, FactorSpec):
-            raise InputError(f"{where(label, column=c)}: metadata must be a FactorSpec; got {spec!r}")
+            raise InputError(
+                f"{where(label, column=c)}: metadata must be a FactorSpec; got {spec!r}"
+            )
         specs[c] = spec
     return specs
 
@@ -534,6 +536,6 @@ def _check_domain(
             need = "> 0" if floor == 0.0 else f"> -displacement ({floor})"
             raise InputError(
                 f"{where(label, line=line, date=index[pos], column=col)}: level "
-                f"{values[pos, j]!r} not allowed for a {spec.convention} factor (levels must be "
-                f"{need}); use convention 'absolute' or 'displaced_relative'"
+                f"{float(values[pos, j])!r} not allowed for a {spec.convention} factor "
+                f"(levels must be {need}); use convention 'absolute' or 'displaced_relative'"
             )
