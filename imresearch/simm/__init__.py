@@ -1,0 +1,1 @@
+"""ISDA SIMM: versioned parameters, CRIF reading and validation, the margin calculator."""
