@@ -26,7 +26,7 @@ if DISABLE_NUMBA:  # pragma: no cover - exercised by the no-numba CI variant
 
 else:
     import numba
-    from numba import prange  # noqa: F401  (re-exported)
+    from numba import prange
 
     def jit(*args: Any, **kwargs: Any) -> Any:
         """``numba.njit`` with on-disk caching and fastmath off (bit-reproducible results)."""
