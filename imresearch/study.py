@@ -31,7 +31,8 @@ from imresearch.config import MarketStudyConfig, from_mapping
 from imresearch.errors import DataNotFoundError, InputError
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.shocks import horizon_shocks
-from imresearch.marketdata.stress import find_stress_window, tail_count
+from imresearch.marketdata.stress import find_stress_window
+from imresearch.measures import tail_count
 from imresearch.provenance import (
     atomic_output_dir,
     atomic_write_text,

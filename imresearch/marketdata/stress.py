@@ -17,7 +17,6 @@ and for the stressed-observation weight of anti-procyclicality tools. Statistics
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -34,20 +33,12 @@ from imresearch.errors import (
 )
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.shocks import horizon_shocks
+from imresearch.measures import tail_count
 
-__all__ = ["StressWindow", "find_stress_window", "tail_count"]
+__all__ = ["StressWindow", "find_stress_window"]
 
 StressStatistic = Literal["volatility", "var", "es"]
 PnLFunction = Callable[[np.ndarray], np.ndarray]
-
-
-def tail_count(n: int, confidence: float) -> int:
-    """Number k of tail scenarios: ceil(n (1 - confidence)), at least 1.
-
-    A relative tolerance of 1e-9 absorbs binary rounding, so 250 x 0.01 gives 3 and
-    1000 x 0.01 gives 10.
-    """
-    return max(1, math.ceil(n * (1.0 - confidence) - 1e-9))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from imresearch.errors import InputError
 from imresearch.marketdata import FactorSpec, RiskFactorHistory, horizon_shocks
-from imresearch.marketdata.stress import find_stress_window, tail_count
+from imresearch.marketdata.stress import find_stress_window
+from imresearch.measures import tail_count
 from tests import naive
 
 
