@@ -150,7 +150,7 @@ def es(
         out = ordered[:k].mean(axis=0)
     elif method == "exact":
         tail = n * (1.0 - confidence)
-        m = min(int(math.floor(tail + 1e-9)), n)
+        m = min(math.floor(tail + 1e-9), n)
         frac = tail - m
         total = ordered[:m].sum(axis=0)
         if frac > 1e-12 and m < n:

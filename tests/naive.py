@@ -64,9 +64,10 @@ def exact_es_by_integration(pnl: np.ndarray, confidence: float, grid: int = 200_
 
 def christoffersen_lr_ind(flags: np.ndarray) -> float:
     """Independence LR from the likelihoods of a 2-state Markov chain vs a Bernoulli."""
+    import itertools
     import math
 
-    pairs = list(zip(flags[:-1], flags[1:]))
+    pairs = list(itertools.pairwise(flags))
     n = {(a, b): sum(1 for p in pairs if p == (a, b)) for a in (0, 1) for b in (0, 1)}
 
     def ll(count_fail: int, count_ok: int, p: float) -> float:
