@@ -1,0 +1,41 @@
+"""Procyclicality metrics of IM series and anti-procyclicality (APC) tools."""
+
+from imresearch.procyclicality.apc import (
+    Tool,
+    blend,
+    buffer,
+    cap,
+    compose,
+    floor,
+    frontier,
+    speed_limit,
+)
+from imresearch.procyclicality.metrics import (
+    average_im,
+    coverage,
+    increases,
+    margin_calls,
+    max_increase,
+    peak_to_trough,
+    stressed_to_calm,
+    summary,
+)
+
+__all__ = [
+    "Tool",
+    "average_im",
+    "blend",
+    "buffer",
+    "cap",
+    "compose",
+    "coverage",
+    "floor",
+    "frontier",
+    "increases",
+    "margin_calls",
+    "max_increase",
+    "peak_to_trough",
+    "speed_limit",
+    "stressed_to_calm",
+    "summary",
+]
