@@ -1,1 +1,30 @@
-"""ISDA SIMM: versioned parameters, CRIF reading and validation, the margin calculator."""
+"""ISDA SIMM: versioned parameters, CRIF reading and validation, the margin calculator.
+
+>>> from imresearch.simm import simm
+>>> result = simm("crif.csv", version="2.8+2512", mpor_days=10, side="call")  # doctest: +SKIP
+>>> result.total, result.breakdown  # doctest: +SKIP
+"""
+
+from imresearch.simm.calculator import MARGIN_TYPES, SimmResult, simm
+from imresearch.simm.crif import CRIF_COLUMNS, net_crif, read_crif
+from imresearch.simm.parameters import (
+    DEFAULT_VERSION,
+    RISK_CLASSES,
+    VERSIONS,
+    SimmParameters,
+    load_parameters,
+)
+
+__all__ = [
+    "CRIF_COLUMNS",
+    "DEFAULT_VERSION",
+    "MARGIN_TYPES",
+    "RISK_CLASSES",
+    "VERSIONS",
+    "SimmParameters",
+    "SimmResult",
+    "load_parameters",
+    "net_crif",
+    "read_crif",
+    "simm",
+]

@@ -101,6 +101,10 @@ class Methodology:
         Risk classes whose vega is multiplied by ``sigma = RW * sigma_multiplier``.
     expiry_days : Mapping[str, float]
         Days to expiry of each option-expiry label (2w ... 30y).
+    curvature_zero_buckets : Mapping[str, tuple of str]
+        Buckets per risk class without curvature margin (equity volatility indices).
+    credit_non_qualifying_same_key : str
+        CRIF column whose equality makes two credit non-qualifying risk factors "same name".
     concentration : bool
         Whether concentration risk is applied (off for 1-day SIMM).
     """
@@ -113,6 +117,8 @@ class Methodology:
     ir_curvature_hvr_power: float
     vega_sigma_risk_classes: tuple[str, ...]
     expiry_days: Mapping[str, float]
+    curvature_zero_buckets: Mapping[str, tuple[str, ...]]
+    credit_non_qualifying_same_key: str
     concentration: bool
 
     @property
@@ -479,6 +485,8 @@ def _load(version: str, mpor_days: int) -> SimmParameters:
         ir_curvature_hvr_power=float(meth["ir_curvature_hvr_power"]),
         vega_sigma_risk_classes=tuple(meth["vega_sigma_risk_classes"]),
         expiry_days=_frozen_map(meth["expiry_days"]),
+        curvature_zero_buckets=_frozen_map(meth["curvature_zero_buckets"], tuple),
+        credit_non_qualifying_same_key=str(meth["credit_non_qualifying_same_key"]),
         concentration=bool(meth[key]["concentration"]),
     )
     rcc = raw["risk_class_correlation"]
