@@ -117,10 +117,20 @@ def _quad_rows(x: Float64Array2D, mat: Float64Array2D) -> Float64Array1D:
 
 
 def _codes(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[Int64Array, pd.DataFrame]:
-    """Integer code of each row's combination of ``columns`` and the table of combinations."""
-    grouped = frame.groupby(list(columns), sort=False, dropna=False)
-    codes = grouped.ngroup().to_numpy(dtype=np.int64)
-    keys = grouped.size().reset_index()[list(columns)]
+    """Integer code of each row's combination of ``columns`` (numbered in order of first
+    appearance) and the table of combinations, one row per code."""
+    combined: np.ndarray | None = None
+    for col in columns:
+        c, uniques = pd.factorize(frame[col].to_numpy(), use_na_sentinel=False)
+        if combined is None:
+            combined = c.astype(np.int64)
+        else:
+            combined, _ = pd.factorize(combined * len(uniques) + c)
+    if combined is None or combined.size == 0:
+        return np.zeros(0, dtype=np.int64), pd.DataFrame({c: [] for c in columns})
+    codes = combined.astype(np.int64)
+    first = _first(codes, int(codes.max()) + 1)
+    keys = pd.DataFrame({col: frame[col].to_numpy()[first] for col in columns})
     return codes, keys
 
 
@@ -847,6 +857,7 @@ def _assemble(
         breakdown = breakdown.drop(columns="group").reset_index(drop=True)
         index = pd.Index([""], name="group")
     breakdown["Bucket"] = breakdown["Bucket"].astype(str)
+    breakdown = breakdown[[*group_cols, *BREAKDOWN_COLUMNS]]
     return SimmResult(
         total=float(totals.sum()),
         totals=pd.Series(totals, index=index, name="InitialMargin"),

@@ -185,7 +185,10 @@ def _as_text(series: pd.Series) -> pd.Series:
             for v in values
         ]
         return pd.Series(out, index=series.index, dtype=str)
-    return series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    if series.dtype == object:  # mixed columns: a float 3.0 among strings means "3"
+        text = text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    return text
 
 
 def _canonical_columns(frame: pd.DataFrame, file: str | None) -> pd.DataFrame:
@@ -360,20 +363,16 @@ def read_crif(
                   f"{c} {v[i]!r} is not valid for {rt_} (valid: {shown_})")
 
     # Amounts
-    amount, amount_blank = (
-        _parse_amount(text_amount := _as_text(frame["Amount"]), "Amount", locate)
-        if "Amount" in frame.columns
-        else (np.full(n, np.nan), np.ones(n, dtype=bool))
-    )
-    del text_amount
+    if "Amount" in frame.columns:
+        amount, amount_blank = _parse_amount(_as_text(frame["Amount"]), "Amount", locate)
+    else:
+        amount, amount_blank = np.full(n, np.nan), np.ones(n, dtype=bool)
     if "AmountUSD" in frame.columns:
         usd, usd_blank = _parse_amount(_as_text(frame["AmountUSD"]), "AmountUSD", locate)
     else:
         usd, usd_blank = np.full(n, np.nan), np.ones(n, dtype=bool)
     _fail(locate, amount_blank & usd_blank, "Amount",
           lambda i: "both Amount and AmountUSD are blank")
-    for values, column in ((amount, "Amount"), (usd, "AmountUSD")):
-        _fail(locate, np.isinf(values), column, lambda i, v=values: f"amount {v[i]!r} is infinite")
     ccy = text["AmountCurrency"].str.upper()
     text["AmountCurrency"] = ccy
     unitless = np.isin(rt.to_numpy(), ["Param_ProductClassMultiplier",

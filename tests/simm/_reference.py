@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -26,11 +27,18 @@ def unit_test_cases(simm_dir: Path) -> pd.DataFrame:
 
 def portfolio_crif(crif: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     """One CRIF of all cases: the rows listed in each case, with PortfolioID = TestID."""
-    frames = [
-        crif.loc[ids.split(";")].reset_index().assign(PortfolioID=tid)
-        for tid, ids in zip(cases["TestID"], cases["SensitivityIDs"])
-    ]
-    return pd.concat(frames, ignore_index=True)
+    ids = cases["SensitivityIDs"].str.split(";")
+    test_ids = cases["TestID"].repeat(ids.str.len()).to_numpy()
+    rows = crif.loc[ids.explode().to_numpy()].reset_index()
+    rows["PortfolioID"] = test_ids
+    return rows
+
+
+@functools.cache
+def _period_crif(simm_dir: Path, period: str) -> tuple[pd.DataFrame, pd.Index]:
+    cases = unit_test_cases(simm_dir)
+    cases = cases[cases["Period"] == period]
+    return portfolio_crif(unit_test_crif(simm_dir), cases), pd.Index(cases["TestID"])
 
 
 def ore_view(result: SimmResult) -> pd.DataFrame:
@@ -66,9 +74,7 @@ def ore_view(result: SimmResult) -> pd.DataFrame:
 
 def run_cases(simm_dir: Path, version: str, period: str, side: str) -> pd.DataFrame:
     """ORE-style view of every unit-test portfolio of one period, in one vectorised call."""
-    cases = unit_test_cases(simm_dir)
-    cases = cases[cases["Period"] == period]
-    big = portfolio_crif(unit_test_crif(simm_dir), cases)
+    big, test_ids = _period_crif(simm_dir, period)
     result = simm(big, version=version, mpor_days=PERIOD_MPOR[period], side=side,
                   group_by="PortfolioID")
-    return ore_view(result).reindex(cases["TestID"]).fillna(0.0)
+    return ore_view(result).reindex(test_ids).fillna(0.0)
