@@ -5,7 +5,14 @@
 >>> result.total, result.breakdown  # doctest: +SKIP
 """
 
-from imresearch.simm.calculator import MARGIN_TYPES, SimmResult, simm
+from imresearch.simm.allocation import simm_allocation
+from imresearch.simm.calculator import (
+    MARGIN_TYPES,
+    SimmResult,
+    WorstOfResult,
+    simm,
+    simm_worst_of,
+)
 from imresearch.simm.crif import CRIF_COLUMNS, net_crif, read_crif
 from imresearch.simm.parameters import (
     DEFAULT_VERSION,
@@ -23,8 +30,11 @@ __all__ = [
     "VERSIONS",
     "SimmParameters",
     "SimmResult",
+    "WorstOfResult",
     "load_parameters",
     "net_crif",
     "read_crif",
     "simm",
+    "simm_allocation",
+    "simm_worst_of",
 ]
