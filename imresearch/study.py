@@ -254,6 +254,11 @@ def run_study(
             manifest=manifest,
         )
         atomic_write_text(tmp / "report.html", page)
+        # again, so that the manifest also lists the report itself
+        write_manifest(
+            tmp, command="imresearch run", inputs=inputs, settings=settings, seed=cfg.seed,
+            started=started, extra={"stress_window": stress_info},
+        )
         bar.update(1)
     bar.close()
     return Path(out)

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.stress import StressWindow
@@ -17,6 +18,20 @@ from imresearch.marketdata.stress import StressWindow
 __all__ = ["plot_market_overview", "plot_stress_profile"]
 
 _CLASS_ORDER = ("equity", "FX", "IR", "credit", "commodity", "volatility", "inflation", "other")
+
+
+def _representatives(meta, cls: str, count: int = 3) -> list[str]:
+    """Up to ``count`` factors of a class, spread over the tenors for curves."""
+    names = list(meta.index[meta["risk_class"] == cls])
+    if len(names) <= count:
+        return names
+    with_tenor = [n for n in names if meta.loc[n, "tenor"]]
+    if cls in ("IR", "inflation") and len(with_tenor) > count:
+        first_curve = [n for n in with_tenor
+                       if meta.loc[n, "currency"] == meta.loc[with_tenor[0], "currency"]]
+        pick = np.linspace(0, len(first_curve) - 1, count).round().astype(int)
+        return [first_curve[i] for i in pick]
+    return names[:count]
 
 
 def plot_market_overview(
@@ -32,15 +47,28 @@ def plot_market_overview(
                              sharex=True)
     levels = market.levels
     for ax, cls in zip(axes.flat, classes, strict=False):
-        names = list(meta.index[meta["risk_class"] == cls])[:3]
+        names = _representatives(meta, cls)
+        rebased = cls != "volatility" and all(
+            meta.loc[n_, "convention"] in ("log", "relative") for n_ in names
+        )
         for name in names:
-            ax.plot(levels.index, levels[name], lw=0.8, label=name)
-        units = {str(meta.loc[n_, "units"]) for n_ in names} - {""}
+            series = levels[name]
+            if rebased:
+                series = 100.0 * series / series.iloc[0]
+            ax.plot(levels.index, series, lw=0.8, label=name)
+        if rebased:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.set_ylabel("rebased, start = 100 (log scale)", fontsize=8)
+        else:
+            units = {str(meta.loc[n_, "units"]) for n_ in names} - {""}
+            ax.set_ylabel(", ".join(sorted(units)) or "level", fontsize=8)
         ax.set_title(cls, fontsize=10, loc="left")
-        ax.set_ylabel(", ".join(sorted(units)) or "level", fontsize=8)
         if stress is not None:
             ax.axvspan(stress.start, stress.end, color="tab:red", alpha=0.15, lw=0)
-        ax.legend(fontsize=7, loc="upper left", frameon=False)
+        ax.legend(fontsize=7, loc="best", frameon=False)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
     for ax in list(axes.flat)[n:]:
