@@ -25,6 +25,8 @@ EPILOG = """examples:
   imresearch data list                         built-in and catalogue data sets
   imresearch data show synthetic               summary of a data set (factors, dates, gaps)
   imresearch data show prices.csv              summary of a CSV file
+  imresearch simm crif.csv --format json       ISDA SIMM of a CRIF file
+  imresearch sweep study.toml --grid grid.toml --scheduler dask --out sweep
 """
 
 
@@ -64,7 +66,80 @@ def _build_parser() -> argparse.ArgumentParser:
     show.add_argument("name", help="built-in or catalogue name, or a CSV/Parquet path")
     show.add_argument("--data-dir", help="market-data directory (default: $IMRESEARCH_DATA)")
     show.add_argument("--seed", type=int, default=0, help="seed of synthetic markets")
+    simm = sub.add_parser(
+        "simm", help="ISDA SIMM initial margin of a CRIF file",
+        description="ISDA SIMM from a CRIF file (every public version, 10-day or 1-day MPOR).",
+        epilog="example: imresearch simm crif.csv --version 2.6 --side post --format json",
+    )
+    simm.add_argument("crif", help="CRIF file (CSV, ISDA column names)")
+    simm.add_argument("--version", default=None, help="SIMM version (default: the newest)")
+    simm.add_argument("--mpor-days", type=int, choices=(10, 1), default=10,
+                      help="margin period of risk (default: %(default)s)")
+    simm.add_argument("--side", choices=("call", "post"), default="call",
+                      help="margin the party collects (call) or posts (post)")
+    simm.add_argument("--calculation-currency", default="USD", help="default: %(default)s")
+    simm.add_argument("--group-by", default=None,
+                      help="CRIF column giving separate totals, e.g. PortfolioID")
+    simm.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    sweep = sub.add_parser(
+        "sweep", help="run a study over a grid of settings (serial, processes or Dask)",
+        description="Run a study's market analysis for every point of a settings grid.",
+        epilog="example: imresearch sweep study.toml --grid grid.toml --scheduler processes "
+        "--out sweep",
+    )
+    sweep.add_argument("study", nargs="?", help="study TOML file (default: built-in study)")
+    sweep.add_argument("--grid", required=True,
+                       help="TOML file whose [grid] table maps setting names to lists")
+    sweep.add_argument("--scheduler", default="serial",
+                       help="serial, processes, dask (local cluster) or tcp://HOST:PORT")
+    sweep.add_argument("--workers", type=int, default=None, help="number of workers")
+    sweep.add_argument("--seed", type=int, default=0, help="root seed of the sweep")
+    sweep.add_argument("--out", default="imresearch-sweep", help="output folder")
+    sweep.add_argument("--data-dir", help="market-data directory (default: $IMRESEARCH_DATA)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def _cmd_simm(args: argparse.Namespace) -> int:
+    from imresearch.simm import DEFAULT_VERSION, simm
+
+    version = args.version or DEFAULT_VERSION
+    result = simm(args.crif, version=version, mpor_days=args.mpor_days, side=args.side,
+                  calculation_currency=args.calculation_currency, group_by=args.group_by)
+    if args.format == "json":
+        payload = {
+            "total": float(result.total),
+            "version": version,
+            "mpor_days": args.mpor_days,
+            "side": args.side,
+            "calculation_currency": args.calculation_currency,
+            "breakdown": json.loads(result.breakdown.to_json(orient="records")),
+        }
+        if args.group_by:
+            payload["totals"] = {str(k): float(v) for k, v in result.totals.items()}
+        print(json.dumps(payload, indent=2))
+    elif args.format == "csv":
+        print(result.breakdown.to_csv(index=False), end="")
+    else:
+        print(f"SIMM {version}, {args.mpor_days}-day, {args.side} side: total "
+              f"{result.total:,.2f} {args.calculation_currency}")
+        with pd.option_context("display.width", 200, "display.max_rows", 1000,
+                               "display.float_format", "{:,.2f}".format):
+            print(result.breakdown.to_string(index=False))
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from imresearch.study import load_grid, load_study, sweep_study
+
+    study = load_study(args.study)
+    points = load_grid(args.grid)
+    table = sweep_study(study, points, scheduler=args.scheduler, n_workers=args.workers,
+                        seed=args.seed, out=args.out, data_dir=args.data_dir,
+                        progress=not args.quiet and sys.stderr.isatty())
+    print(f"{len(table)} tasks; results written to {args.out}/results.parquet")
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -147,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "simm":
+            return _cmd_simm(args)
+        if args.command == "sweep":
+            return _cmd_sweep(args)
         if args.command == "data":
             if args.data_command == "list":
                 return _cmd_data_list(args)

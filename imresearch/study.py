@@ -46,7 +46,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Study", "load_market", "load_study", "run_study"]
+__all__ = [
+    "Study",
+    "load_grid",
+    "load_market",
+    "load_study",
+    "market_task",
+    "run_study",
+    "sweep_study",
+]
 
 
 @dataclass(frozen=True)
@@ -262,3 +270,91 @@ def run_study(
         bar.update(1)
     bar.close()
     return Path(out)
+
+
+#: Market settings a sweep grid may vary (the data set itself is loaded once and shared).
+SWEEPABLE = ("horizon", "confidence", "stress_window_days", "recent_years")
+
+
+def load_grid(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read a sweep grid: a TOML file whose ``[grid]`` table maps settings to lists of values.
+
+    Raises
+    ------
+    InputError
+        Missing file, invalid TOML, no ``[grid]`` table, a setting that cannot be swept, or an
+        empty list.
+    """
+    from imresearch.sweep import grid
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"{path}: grid file not found")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    table = doc.get("grid")
+    if not isinstance(table, dict) or not table:
+        raise InputError(f"{path}: needs a non-empty [grid] table")
+    unknown = sorted(set(table) - set(SWEEPABLE))
+    if unknown:
+        raise InputError(f"{path}: [grid] key(s) {unknown} cannot be swept; sweepable: "
+                         f"{list(SWEEPABLE)}")
+    axes = {}
+    for key, values in table.items():
+        values = values if isinstance(values, list) else [values]
+        if not values:
+            raise InputError(f"{path}: [grid] {key} is an empty list")
+        axes[key] = values
+    return grid(**axes)
+
+
+def market_task(params: dict[str, Any], shared: dict[str, Any],
+                rng: np.random.Generator) -> dict[str, Any]:
+    """One sweep point: stress window and stressed-vs-full tail shocks for some settings.
+
+    Returns the stress window, and per risk class the median ratio of the stress-window to
+    the full-history downward tail shock (how much a stressed calibration amplifies the tail).
+    """
+    cfg: MarketStudyConfig = shared["config"]
+    cfg = from_mapping(MarketStudyConfig, {**cfg.to_dict(), **params}, source="sweep point")
+    market: RiskFactorHistory = shared["market"]
+    shocks = horizon_shocks(market, cfg.horizon)
+    stress = find_stress_window(market, cfg.stress_window_days)
+    full = _tail_table(shocks.frame, cfg.confidence, "full")["full_down"].abs()
+    stressed = _tail_table(shocks.between(stress.start, stress.end).frame, cfg.confidence,
+                           "stress")["stress_down"].abs()
+    ratio = (stressed / full.where(full > 0)).groupby(market.metadata["risk_class"]).median()
+    out: dict[str, Any] = {
+        "stress_start": stress.start.date().isoformat(),
+        "stress_end": stress.end.date().isoformat(),
+        "stress_value": stress.value,
+    }
+    out.update({f"amplification_{cls}": float(v) for cls, v in ratio.items()})
+    return out
+
+
+def sweep_study(
+    study: Study,
+    points: list[dict[str, Any]],
+    *,
+    scheduler: str = "serial",
+    n_workers: int | None = None,
+    seed: int = 0,
+    out: str | os.PathLike[str] | None = None,
+    data_dir: str | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run :func:`market_task` for every grid point on an executor (see :mod:`imresearch.sweep`).
+
+    The market is loaded once and shared with the workers.
+    """
+    from imresearch.sweep import run_sweep
+
+    for point in points:
+        from_mapping(MarketStudyConfig, {**study.market.to_dict(), **point}, source="grid")
+    market = load_market(study.market.data, seed=study.market.seed, data_dir=data_dir)
+    return run_sweep(market_task, points, shared={"market": market, "config": study.market},
+                     seed=seed, scheduler=scheduler, n_workers=n_workers, out=out,
+                     progress=progress)

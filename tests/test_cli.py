@@ -89,3 +89,52 @@ def test_bad_study_setting_exits_2(tmp_path: Path) -> None:
     study.write_text('[market]\ndata = "synthetic"\nhorizn = 10\n')
     res = run_cli("run", str(study), "--out", str(tmp_path / "out"))
     assert res.returncode == 2 and "unknown setting(s) ['horizn']" in res.stderr
+
+
+CRIF = (
+    "TradeID,PortfolioID,ProductClass,RiskType,Qualifier,Bucket,Label1,Label2,Amount,"
+    "AmountCurrency,AmountUSD\n"
+    "t1,p1,RatesFX,Risk_IRCurve,USD,1,5y,OIS,1000000,USD,1000000\n"
+    "t2,p1,RatesFX,Risk_IRCurve,USD,1,10y,OIS,-400000,USD,-400000\n"
+    "t3,p2,Equity,Risk_Equity,ACME,1,,,500000,USD,500000\n"
+)
+
+
+def test_simm_command_json_and_table(tmp_path: Path) -> None:
+    from imresearch.simm import simm
+
+    path = tmp_path / "crif.csv"
+    path.write_text(CRIF)
+    res = run_cli("simm", str(path), "--format", "json", "--version", "2.6")
+    assert res.returncode == 0, res.stderr
+    payload = json.loads(res.stdout)
+    assert payload["total"] == pytest.approx(simm(path, version="2.6").total)
+    assert payload["total"] > 0 and payload["version"] == "2.6"
+    grouped = run_cli("simm", str(path), "--format", "json", "--group-by", "PortfolioID")
+    totals = json.loads(grouped.stdout)["totals"]
+    assert set(totals) == {"p1", "p2"}
+    table = run_cli("simm", str(path), "--side", "post", "--mpor-days", "1")
+    assert table.returncode == 0 and "1-day, post side" in table.stdout
+
+
+def test_simm_command_bad_crif_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(CRIF.replace("Risk_Equity", "Risk_Nonsense"))
+    res = run_cli("simm", str(path))
+    assert res.returncode == 2
+    assert "Risk_Nonsense" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_sweep_command(tmp_path: Path) -> None:
+    study = tmp_path / "s.toml"
+    study.write_text('[market]\ndata = "synthetic_small"\nstress_window_days = 120\n')
+    grid = tmp_path / "grid.toml"
+    grid.write_text("[grid]\nhorizon = [5, 10]\nconfidence = [0.99]\n")
+    res = run_cli("sweep", str(study), "--grid", str(grid), "--out", str(tmp_path / "sw"))
+    assert res.returncode == 0, res.stderr
+    table = pd.read_parquet(tmp_path / "sw" / "results.parquet")
+    assert list(table["param_horizon"]) == [5, 10]
+    assert table["amplification_equity"].notna().all()
+    grid.write_text("[grid]\nlookback = [1, 2]\n")
+    res = run_cli("sweep", str(study), "--grid", str(grid), "--out", str(tmp_path / "sw2"))
+    assert res.returncode == 2 and "['lookback'] cannot be swept" in res.stderr
