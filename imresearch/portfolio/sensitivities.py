@@ -1,0 +1,442 @@
+"""Sensitivities of a portfolio as an ISDA CRIF, and the standardised-schedule inputs.
+
+Every sensitivity is a central bump-and-revalue of the same pricing kernels used for the scenario
+engines, so SIMM and full revaluation see the same trades through the same models.
+
+=================  =====================  ==============================================  ========
+risk               RiskType               Amount (per trade)                              Label1
+=================  =====================  ==============================================  ========
+zero-rate pillar   ``Risk_IRCurve``       (V(z + 1bp) - V(z - 1bp)) / 2, PV currency;     tenor
+                                          Qualifier = curve currency, Bucket = SIMM
+                                          currency weight group, Label2 = sub-curve
+                                          (``sub_curve`` of a swap, else ``OIS``)
+credit spread      ``Risk_CreditQ``       (V(s + 1bp) - V(s - 1bp)) / 2 of the issuer's   maturity
+                                          spread; Qualifier = ``reference``
+equity spot        ``Risk_Equity``        (V(1.01 S) - V(0.99 S)) / 2; Qualifier =        blank
+                                          ``underlying``
+commodity spot     ``Risk_Commodity``     as equity                                       blank
+FX                 ``Risk_FX``            (V(1.01 c) - V(0.99 c)) / 2 of the USD value     blank
+                                          of currency c (every FX factor quoting c moved
+                                          together), in USD; Qualifier = c
+implied vol        ``Risk_EquityVol``,    dV/dsigma per vol point (0.01 absolute), by     expiry
+                   ``Risk_FXVol``,        central difference; Qualifier = underlying or
+                   ``Risk_CommodityVol``  pair
+=================  =====================  ==============================================  ========
+
+Tenor mapping: a curve pillar whose tenor is a SIMM tenor (2w 1m 3m 6m 1y 2y 3y 5y 10y 15y 20y
+30y) keeps it; any other pillar, a CDS maturity (on the credit grid 1y 2y 3y 5y 10y) and an
+option expiry (on the IR grid) are split linearly in years between the two neighbouring SIMM
+tenors (flat beyond the ends). ``Amount`` is in ``AmountCurrency`` (the trade's PV currency; USD
+for FX delta); ``AmountUSD`` converts it at the valuation date's FX rates.
+
+Vega convention: the SIMM calculator multiplies equity, FX and commodity vega amounts by
+``sigma = sigma_multiplier x delta risk weight`` (ISDA SIMM; ORE), so these amounts are the
+plain vega per vol point, not a volatility-weighted vega (that is the convention of IR vega).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from imresearch.errors import InputError
+from imresearch.marketdata.factors import tenor_to_years
+from imresearch.portfolio import _kernels as K
+from imresearch.portfolio.binding import BoundPortfolio, bind
+from imresearch.portfolio.trades import (
+    CommodityForward,
+    CommodityOption,
+    CreditDefaultSwap,
+    EquityForward,
+    EquityOption,
+    EquityPosition,
+    EquityTRS,
+    FXForward,
+    FXOption,
+    InterestRateSwap,
+    Trade,
+)
+
+if TYPE_CHECKING:
+    from imresearch.portfolio.portfolio import Portfolio
+
+__all__ = [
+    "CRIF_COLUMNS",
+    "SIMM_CREDIT_TENORS",
+    "SIMM_TENORS",
+    "allocate_tenor",
+    "product_class",
+    "schedule_inputs",
+    "sensitivity_frame",
+    "to_crif",
+]
+
+CRIF_COLUMNS: tuple[str, ...] = (
+    "TradeID", "PortfolioID", "ProductClass", "RiskType", "Qualifier", "Bucket", "Label1",
+    "Label2", "Amount", "AmountCurrency", "AmountUSD", "IMModel", "TradeType", "EndDate",
+    "CollectRegulations", "PostRegulations",
+)
+"""Columns of :func:`to_crif` (ISDA CRIF names)."""
+
+SIMM_TENORS: tuple[str, ...] = ("2w", "1m", "3m", "6m", "1y", "2y", "3y", "5y", "10y", "15y",
+                                "20y", "30y")
+"""SIMM IR tenors, also the option-expiry labels of vega."""
+SIMM_CREDIT_TENORS: tuple[str, ...] = ("1y", "2y", "3y", "5y", "10y")
+"""SIMM credit tenors."""
+
+IR_BUMP = 1e-4
+"""Zero-rate and spread bump: 1bp in decimal."""
+RELATIVE_BUMP = 0.01
+"""Equity / commodity / FX relative bump: 1%."""
+VOL_BUMP = 0.01
+"""Relative volatility bump used for the central difference of vega."""
+VOL_POINT = 0.01
+"""One vol point (the unit of CRIF vega amounts), decimal."""
+
+
+def _years(label: str) -> float:
+    return 14.0 / 365.0 if label == "2w" else tenor_to_years(label)
+
+
+def allocate_tenor(years: float, labels: tuple[str, ...] = SIMM_TENORS
+                   ) -> list[tuple[str, float]]:
+    """Split a time in years between the neighbouring SIMM tenors, linearly in years.
+
+    Parameters
+    ----------
+    years : float
+        Pillar tenor, maturity or expiry in years.
+    labels : tuple of str
+        The grid (default :data:`SIMM_TENORS`).
+
+    Returns
+    -------
+    list of (label, weight)
+        One or two labels with weights summing to 1 (one label on a grid point or beyond the
+        ends).
+    """
+    grid = np.array([_years(t) for t in labels])
+    if years <= grid[0] + 1e-9:
+        return [(labels[0], 1.0)]
+    if years >= grid[-1] - 1e-9:
+        return [(labels[-1], 1.0)]
+    k = int(np.searchsorted(grid, years, side="right")) - 1
+    if abs(years - grid[k]) < 1e-6:
+        return [(labels[k], 1.0)]
+    if abs(years - grid[k + 1]) < 1e-6:
+        return [(labels[k + 1], 1.0)]
+    w = (years - grid[k]) / (grid[k + 1] - grid[k])
+    return [(labels[k], 1.0 - w), (labels[k + 1], w)]
+
+
+def product_class(trade: Trade) -> str:
+    """SIMM product class of a trade: RatesFX, Credit, Equity or Commodity."""
+    if isinstance(trade, (EquityPosition, EquityTRS, EquityForward, EquityOption)):
+        return "Equity"
+    if isinstance(trade, CreditDefaultSwap):
+        return "Credit"
+    if isinstance(trade, (CommodityForward, CommodityOption)):
+        return "Commodity"
+    return "RatesFX"
+
+
+def _schedule_class(trade: Trade) -> str:
+    pc = product_class(trade)
+    if pc == "RatesFX":
+        return "Rates" if isinstance(trade, InterestRateSwap) else "FX"
+    return pc
+
+
+def _fx_to_usd(bp: BoundPortfolio, x: np.ndarray, ccy: str) -> float:
+    """USD per unit of ``ccy`` in state x (1 for USD)."""
+    if ccy == "USD":
+        return 1.0
+    for name in (f"FX_{ccy}USD", f"FX_USD{ccy}"):
+        if name in bp.factor_names:
+            v = x[bp.factor_names.index(name)]
+            return v if name.endswith("USD") else 1.0 / v
+    raise InputError(f"no FX rate for {ccy!r} among the portfolio's factors")
+
+
+def _pairs(bp: BoundPortfolio) -> dict[int, tuple[str, str]]:
+    out = {}
+    for i, name in enumerate(bp.factor_names):
+        if name.startswith("FX_") and len(name) == 9:
+            out[i] = (name[3:6], name[6:9])
+    return out
+
+
+def sensitivity_frame(bp: BoundPortfolio, *, bucket_required: bool = True) -> pd.DataFrame:
+    """Sensitivities of a bound portfolio in CRIF layout (before PortfolioID / USD columns).
+
+    Parameters
+    ----------
+    bp : BoundPortfolio
+    bucket_required : bool
+        Raise if an equity, credit or commodity trade has no SIMM bucket. Default True.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``TradeID, ProductClass, RiskType, Qualifier, Bucket, Label1, Label2, Amount,
+        AmountCurrency``; one row per trade and risk factor with a non-zero amount.
+    """
+    x0 = bp.base_state
+    n_f = bp.n_factors
+    trades = bp.trades
+    ip, fp = bp.ip, bp.fp
+    # ---- the bumped states (rows: up, down per bump)
+    bumps: list[tuple[str, Any]] = []
+    states: list[np.ndarray] = []
+
+    def add(kind: str, key: Any, up: np.ndarray, down: np.ndarray) -> None:
+        bumps.append((kind, key))
+        states.extend([up, down])
+
+    for ccy, (idx, _, labels) in bp.curves.items():
+        for i, lab in zip(idx, labels):
+            up, dn = x0.copy(), x0.copy()
+            up[i] += IR_BUMP
+            dn[i] -= IR_BUMP
+            add("IR", (ccy, lab), up, dn)
+    spot_kind = {}
+    for j, t in enumerate(trades):
+        s = ip[j, K.I_SPOT]
+        if s < 0:
+            continue
+        if isinstance(t, CreditDefaultSwap):
+            spot_kind[s] = "CR"
+        elif isinstance(t, (FXForward, FXOption)):
+            continue
+        else:
+            spot_kind[s] = "SPOT"
+    for s, kind in spot_kind.items():
+        up, dn = x0.copy(), x0.copy()
+        if kind == "CR":
+            up[s] += IR_BUMP
+            dn[s] -= IR_BUMP
+        else:
+            up[s] *= 1.0 + RELATIVE_BUMP
+            dn[s] *= 1.0 - RELATIVE_BUMP
+        add(kind, s, up, dn)
+    pairs = _pairs(bp)
+    currencies = sorted({c for p in pairs.values() for c in p} - {"USD"})
+    for c in currencies:
+        up, dn = x0.copy(), x0.copy()
+        for i, (base, quote) in pairs.items():
+            if base == c:
+                up[i] *= 1.0 + RELATIVE_BUMP
+                dn[i] *= 1.0 - RELATIVE_BUMP
+            elif quote == c:
+                up[i] /= 1.0 + RELATIVE_BUMP
+                dn[i] /= 1.0 - RELATIVE_BUMP
+        add("FX", c, up, dn)
+    args = bp.kernel_args()
+    if states:
+        pv = bp.pv_states(np.vstack(states).reshape(-1, n_f))
+        diff = 0.5 * (pv[0::2] - pv[1::2])  # (n_bumps, n_trades), USD
+    else:
+        diff = np.zeros((0, len(trades)))
+    # vega: bump the volatility multiplier of every option
+    opt = np.isin(ip[:, K.I_KIND], [K.EQ_OPTION, K.FX_OPTION, K.CMD_OPTION])
+    fp_up, fp_dn = fp.copy(), fp.copy()
+    fp_up[opt, K.F_VOL] *= 1.0 + VOL_BUMP
+    fp_dn[opt, K.F_VOL] *= 1.0 - VOL_BUMP
+    v_up = K.pv_kernel(x0, ip, np.ascontiguousarray(fp_up), *args[2:])
+    v_dn = K.pv_kernel(x0, ip, np.ascontiguousarray(fp_dn), *args[2:])
+    sigma = fp[:, K.F_VOL] * np.where(ip[:, K.I_VOL] >= 0, x0[np.maximum(ip[:, K.I_VOL], 0)],
+                                      1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vega_usd = np.where(opt, (v_up - v_dn) / (2.0 * VOL_BUMP * sigma) * VOL_POINT, 0.0)
+
+    fx0 = {b.currency: _fx_to_usd(bp, x0, b.currency) for b in bp.bindings}
+    rows: list[tuple[Any, ...]] = []
+    for j, (t, b) in enumerate(zip(trades, bp.bindings)):
+        pc = product_class(t)
+        ccy = b.currency
+        bucket = getattr(t, "bucket", None)
+        needs_bucket = isinstance(t, (EquityPosition, EquityTRS, EquityForward, EquityOption,
+                                      CreditDefaultSwap, CommodityForward, CommodityOption))
+        if needs_bucket and bucket is None and bucket_required:
+            raise InputError(
+                f"trade {t.trade_id!r}, field 'bucket': a SIMM bucket is needed for the CRIF "
+                "(give it on the trade or in the portfolio file's [buckets] table)"
+            )
+        sub_curve = t.sub_curve if isinstance(t, InterestRateSwap) else "OIS"
+        for (kind, key), d_usd in zip(bumps, diff[:, j]):
+            if d_usd == 0.0:
+                continue
+            amount = d_usd / fx0[ccy]
+            if kind == "IR":
+                cur, lab = key
+                for label, w in allocate_tenor(tenor_to_years(lab) if lab != "2w" else
+                                               _years(lab)):
+                    rows.append((t.trade_id, pc, "Risk_IRCurve", cur, _ir_bucket(cur), label,
+                                 sub_curve, w * amount, ccy))
+            elif kind == "CR":
+                amount /= fp[j, K.F_SCALE]
+                for label, w in allocate_tenor(b.maturity_years, SIMM_CREDIT_TENORS):
+                    rows.append((t.trade_id, pc, "Risk_CreditQ", t.reference, bucket, label,
+                                 "", w * amount, ccy))
+            elif kind == "SPOT":
+                rt = "Risk_Commodity" if pc == "Commodity" else "Risk_Equity"
+                rows.append((t.trade_id, pc, rt, t.underlying, bucket, "", "", amount, ccy))
+            else:  # FX, in USD
+                rows.append((t.trade_id, pc, "Risk_FX", key, "", "", "", d_usd, "USD"))
+        if opt[j] and vega_usd[j] != 0.0:
+            amount = vega_usd[j] / fx0[ccy]
+            if isinstance(t, FXOption):
+                rt, qual, bkt = "Risk_FXVol", t.pair, ""
+            elif isinstance(t, EquityOption):
+                rt, qual, bkt = "Risk_EquityVol", t.underlying, bucket
+            else:
+                rt, qual, bkt = "Risk_CommodityVol", t.underlying, bucket
+            for label, w in allocate_tenor(b.maturity_years):
+                rows.append((t.trade_id, pc, rt, qual, bkt, label, "", w * amount, ccy))
+    cols = ["TradeID", "ProductClass", "RiskType", "Qualifier", "Bucket", "Label1", "Label2",
+            "Amount", "AmountCurrency"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["Bucket"] = frame["Bucket"].fillna("").astype(str)
+    return frame
+
+
+_IR_GROUPS: dict[str, tuple[dict[str, str], str]] = {}
+
+
+def _ir_bucket(ccy: str, version: str | None = None) -> str:
+    """SIMM IR risk-weight group of a currency ("1" regular, "2" low, "3" high volatility)."""
+    key = version or ""
+    if key not in _IR_GROUPS:
+        from imresearch.simm.parameters import load_parameters
+
+        ir = load_parameters(version).interest_rate if version else \
+            load_parameters().interest_rate
+        _IR_GROUPS[key] = (dict(ir.weight_groups), ir.weight_group_default)
+    groups, default = _IR_GROUPS[key]
+    return groups.get(ccy, default)
+
+
+def _as_bound(portfolio: Portfolio | BoundPortfolio, market: Any, date: object
+              ) -> BoundPortfolio:
+    if isinstance(portfolio, BoundPortfolio):
+        return portfolio
+    return bind(portfolio, market, date)
+
+
+def to_crif(portfolio: Portfolio | BoundPortfolio, market: Any = None, date: object = None, *,
+            schedule: bool = False, im_model: str = "SIMM") -> pd.DataFrame:
+    """ISDA CRIF of a portfolio's sensitivities on a valuation date.
+
+    Parameters
+    ----------
+    portfolio : Portfolio or BoundPortfolio
+        The trades (bound to ``market`` on ``date`` unless already bound).
+    market : RiskFactorHistory
+        Market history (ignored for a BoundPortfolio).
+    date : date-like, optional
+        Valuation date (default the market's last date).
+    schedule : bool
+        Also append the standardised-schedule rows (``IMModel = Schedule``, RiskType ``PV``
+        and ``Notional`` per trade, with ``EndDate``). Default False.
+    im_model : str
+        ``IMModel`` of the sensitivity rows. Default ``"SIMM"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CRIF_COLUMNS`; ``PortfolioID`` is the trade's netting set (or the
+        portfolio name), ``TradeType`` the trade type, ``EndDate`` the maturity / expiry.
+
+    Raises
+    ------
+    InputError
+        From binding, or an equity / credit / commodity trade without a SIMM bucket.
+    """
+    bp = _as_bound(portfolio, market, date)
+    frame = sensitivity_frame(bp)
+    info = _trade_info(bp)
+    frame = frame.merge(info[["TradeID", "PortfolioID", "TradeType", "EndDate"]],
+                        on="TradeID", how="left")
+    x0 = bp.base_state
+    rates = {c: _fx_to_usd(bp, x0, c) for c in frame["AmountCurrency"].unique()}
+    frame["AmountUSD"] = frame["Amount"] * frame["AmountCurrency"].map(rates).astype(float)
+    frame["IMModel"] = im_model
+    frame["CollectRegulations"] = ""
+    frame["PostRegulations"] = ""
+    frame = frame[list(CRIF_COLUMNS)]
+    if schedule:
+        frame = pd.concat([frame, _schedule_rows(bp, info)], ignore_index=True)
+    return frame.reset_index(drop=True)
+
+
+def _trade_info(bp: BoundPortfolio) -> pd.DataFrame:
+    name = bp.portfolio_name
+    pv = bp.pv_state(bp.base_state)
+    x0 = bp.base_state
+    rows = []
+    for j, (t, b) in enumerate(zip(bp.trades, bp.bindings)):
+        end = getattr(t, "maturity", None) or getattr(t, "expiry", None)
+        fx = _fx_to_usd(bp, x0, b.currency)
+        rows.append({
+            "TradeID": t.trade_id,
+            "PortfolioID": t.netting_set or name,
+            "TradeType": t.TYPE,
+            "EndDate": "" if end is None else f"{end:%Y-%m-%d}",
+            "asset_class": _schedule_class(t),
+            "currency": b.currency,
+            "notional": _notional(t, bp, j),
+            "notional_usd": _notional(t, bp, j) * _notional_fx(t, bp, x0, fx),
+            "pv_usd": pv[j],
+            "maturity_years": b.maturity_years,
+            "counterparty": t.counterparty,
+            "prime_broker": t.prime_broker,
+        })
+    return pd.DataFrame(rows)
+
+
+def _notional(t: Trade, bp: BoundPortfolio, j: int) -> float:
+    """Trade notional in its notional currency (base currency for FX; PV currency otherwise)."""
+    if isinstance(t, (EquityPosition, EquityForward, EquityOption)):
+        return t.quantity * bp.base_levels[bp.ip[j, K.I_SPOT]]
+    if isinstance(t, (CommodityForward, CommodityOption)):
+        return t.quantity * bp.base_levels[bp.ip[j, K.I_SPOT]]
+    return float(t.notional)  # type: ignore[attr-defined]
+
+
+def _notional_fx(t: Trade, bp: BoundPortfolio, x0: np.ndarray, pv_fx: float) -> float:
+    if isinstance(t, (FXForward, FXOption)):
+        return _fx_to_usd(bp, x0, t.base)
+    return pv_fx
+
+
+def schedule_inputs(portfolio: Portfolio | BoundPortfolio, market: Any = None,
+                    date: object = None) -> pd.DataFrame:
+    """Inputs of the BCBS-IOSCO standardised schedule, one row per trade.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``TradeID, PortfolioID, TradeType, asset_class`` (Rates, FX, Credit, Equity,
+        Commodity), ``currency``, ``notional`` (in the notional currency: the base currency for
+        FX, the PV currency otherwise; spot x quantity for equity and commodity positions,
+        forwards and options), ``notional_usd``, ``pv_usd``, ``EndDate``, ``maturity_years``
+        (residual, ACT/365F; 0 for cash equity), ``counterparty``, ``prime_broker``.
+    """
+    bp = _as_bound(portfolio, market, date)
+    return _trade_info(bp)
+
+
+def _schedule_rows(bp: BoundPortfolio, info: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for r in info.itertuples(index=False):
+        for rt, amount in (("PV", r.pv_usd), ("Notional", r.notional_usd)):
+            rows.append({
+                "TradeID": r.TradeID, "PortfolioID": r.PortfolioID,
+                "ProductClass": r.asset_class, "RiskType": rt, "Qualifier": "", "Bucket": "",
+                "Label1": "", "Label2": "", "Amount": amount, "AmountCurrency": "USD",
+                "AmountUSD": amount, "IMModel": "Schedule", "TradeType": r.TradeType,
+                "EndDate": r.EndDate, "CollectRegulations": "", "PostRegulations": "",
+            })
+    return pd.DataFrame(rows, columns=list(CRIF_COLUMNS))
