@@ -605,7 +605,8 @@ def _dataset(name: str) -> Dataset:
         close = difflib.get_close_matches(str(name), list(DATASETS), n=5, cutoff=0.5)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise InputError(
-            f"unknown data set {name!r}{hint} (`imresearch data list` or list_datasets() shows all {len(DATASETS)} names)"
+            f"unknown data set {name!r}{hint} (`imresearch data list` or list_datasets() "
+            f"shows all {len(DATASETS)} names)"
         )
     return DATASETS[name]
 
