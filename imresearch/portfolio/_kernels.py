@@ -6,10 +6,13 @@ A bound portfolio (:mod:`imresearch.portfolio.binding`) is a set of plain arrays
     Product code and factor indices (columns ``I_*``; -1 = none).
 ``fp`` : float64 (n_trades, N_FP)
     Signed amounts, strikes, times in years and other numbers (columns ``F_*``).
-``cf_t, cf_c, cf_w`` : float64 (n_cf,); ``cf_lo, cf_hi`` : int64 (n_cf,)
-    Dated amounts of every trade, rows ``ip[j, I_CF0] .. ip[j, I_CF0] + ip[j, I_NCF] - 1``:
-    time in years, coefficient, and the zero rate's linear interpolation
-    ``z = (1 - w) x[lo] + w x[hi]`` between two curve-pillar factors (``DF = exp(-z t)``).
+``g_t, g_w`` : float64 (n_grid,); ``g_lo, g_hi`` : int64 (n_grid,)
+    The discount grid: the distinct (curve, date) pairs of the whole portfolio, each a time in
+    years and the zero rate's linear interpolation ``z = (1 - w) x[lo] + w x[hi]`` between two
+    curve-pillar factors; ``DF = exp(-z t)`` is computed once per grid point and market state.
+``cf_g`` : int64 (n_cf,); ``cf_c`` : float64 (n_cf,); ``cf_d`` : int64 (n_cf,)
+    Dated rows of every trade, rows ``ip[j, I_CF0] .. ip[j, I_CF0] + ip[j, I_NCF] - 1``: grid
+    point, coefficient (swap cash-flow factor, CDS accrual) and days from the valuation date.
 
 ``x`` : float64 (n_factors,)
     A market state in model units (decimal rates and spreads, decimal vols, prices).
@@ -34,17 +37,49 @@ FX_FORWARD, FX_OPTION, IRS, CDS, CMD_FORWARD, CMD_OPTION = 4, 5, 6, 7, 8, 9
 # integer columns
 I_KIND, I_SPOT, I_SPOT_INV, I_VOL, I_FX, I_FX_INV, I_CF0, I_NCF = range(8)
 N_IP = 8
-# float columns
-F_SIGN, F_AMOUNT, F_STRIKE, F_T, F_YIELD, F_VOL, F_CALL, F_REC, F_COUPON, F_SCALE = range(10)
-N_FP = 10
+# float columns. F_FWD: exp(-q T) (equity), exp(carry T) (commodity); F_SQRT_T: sqrt(T).
+(F_SIGN, F_AMOUNT, F_STRIKE, F_T, F_FWD, F_VOL, F_CALL, F_REC, F_COUPON, F_SCALE,
+ F_SQRT_T) = range(11)
+N_FP = 11
 
-_SQRT2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 0.3989422804014327
 
 
 @jit
 def norm_cdf(v: float) -> float:
-    """Standard normal distribution function."""
-    return 0.5 * math.erfc(-v / _SQRT2)
+    """Standard normal distribution function, double precision (Hart 1968, after West 2005).
+
+    One ``exp`` and a rational function; absolute error below 2e-15 (relative below 1e-7
+    in the far tail).
+    """
+    a = abs(v)
+    if a > 37.0:
+        c = 0.0
+    else:
+        e = math.exp(-0.5 * a * a)
+        if a < 7.07106781186547:
+            num = 3.52624965998911e-02 * a + 0.700383064443688
+            num = num * a + 6.37396220353165
+            num = num * a + 33.912866078383
+            num = num * a + 112.079291497871
+            num = num * a + 221.213596169931
+            num = num * a + 220.206867912376
+            den = 8.83883476483184e-02 * a + 1.75566716318264
+            den = den * a + 16.064177579207
+            den = den * a + 86.7807322029461
+            den = den * a + 296.564248779674
+            den = den * a + 637.333633378831
+            den = den * a + 793.826512519948
+            den = den * a + 440.413735824752
+            c = e * num / den
+        else:
+            b = a + 0.65
+            b = a + 4.0 / b
+            b = a + 3.0 / b
+            b = a + 2.0 / b
+            b = a + 1.0 / b
+            c = e * _INV_SQRT_2PI / b
+    return 1.0 - c if v > 0.0 else c
 
 
 @jit
@@ -61,24 +96,33 @@ def black(fwd: float, strike: float, stdev: float, df: float, call: float) -> fl
 
 
 @jit
-def discount(k: int, x: np.ndarray, cf_t: np.ndarray, cf_lo: np.ndarray, cf_hi: np.ndarray,
-             cf_w: np.ndarray) -> float:
-    """Discount factor of dated row ``k``: ``exp(-z t)``, ``z`` interpolated from ``x``."""
-    w = cf_w[k]
-    z = (1.0 - w) * x[cf_lo[k]] + w * x[cf_hi[k]]
-    return math.exp(-z * cf_t[k])
+def ipow(u: float, n: int) -> float:
+    """``u ** n`` for an integer ``n >= 0`` by repeated squaring."""
+    out = 1.0
+    while n > 0:
+        if n & 1:
+            out *= u
+        u *= u
+        n >>= 1
+    return out
 
 
-@jit
-def trade_pv(j: int, x: np.ndarray, ip: np.ndarray, fp: np.ndarray, cf_t: np.ndarray,
-             cf_c: np.ndarray, cf_lo: np.ndarray, cf_hi: np.ndarray,
-             cf_w: np.ndarray) -> float:
-    """Present value in USD of trade ``j`` in market state ``x`` (model units)."""
+@jit(inline="always")
+def grid_dfs(x: np.ndarray, g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray,
+             g_w: np.ndarray, out: np.ndarray) -> None:
+    """Discount factors of every grid point in state ``x`` into ``out`` (n_grid,)."""
+    for k in range(g_t.shape[0]):
+        w = g_w[k]
+        out[k] = math.exp(-((1.0 - w) * x[g_lo[k]] + w * x[g_hi[k]]) * g_t[k])
+
+
+@jit(inline="always")
+def trade_pv(j: int, x: np.ndarray, dfs: np.ndarray, ip: np.ndarray, fp: np.ndarray,
+             cf_g: np.ndarray, cf_c: np.ndarray, cf_d: np.ndarray) -> float:
+    """Present value in USD of trade ``j`` in state ``x`` with grid discount factors ``dfs``."""
     kind = ip[j, I_KIND]
-    sign = fp[j, F_SIGN]
     amount = fp[j, F_AMOUNT]
     strike = fp[j, F_STRIKE]
-    t = fp[j, F_T]
     k0 = ip[j, I_CF0]
     spot = 0.0
     if ip[j, I_SPOT] >= 0:
@@ -92,51 +136,46 @@ def trade_pv(j: int, x: np.ndarray, ip: np.ndarray, fp: np.ndarray, cf_t: np.nda
     if kind == EQ_POSITION:
         pv = amount * spot
     elif kind == EQ_TRS:
-        df = discount(k0, x, cf_t, cf_lo, cf_hi, cf_w)
-        pv = amount * spot - strike * df  # strike: notional (1 + (f + s) tau)
+        pv = amount * spot - strike * dfs[cf_g[k0]]  # strike: notional (1 + (f + s) tau)
     elif kind == EQ_FORWARD:
-        df = discount(k0, x, cf_t, cf_lo, cf_hi, cf_w)
-        pv = amount * (spot * math.exp(-fp[j, F_YIELD] * t) - strike * df)
+        pv = amount * (spot * fp[j, F_FWD] - strike * dfs[cf_g[k0]])
     elif kind == EQ_OPTION:
-        df = discount(k0, x, cf_t, cf_lo, cf_hi, cf_w)
-        fwd = spot * math.exp(-fp[j, F_YIELD] * t) / df
-        pv = amount * black(fwd, strike, sigma * math.sqrt(t), df, fp[j, F_CALL])
-    elif kind == FX_FORWARD:
-        df_q = discount(k0, x, cf_t, cf_lo, cf_hi, cf_w)
-        df_b = discount(k0 + 1, x, cf_t, cf_lo, cf_hi, cf_w)
-        pv = amount * (spot * df_b - strike * df_q)
-    elif kind == FX_OPTION:
-        df_q = discount(k0, x, cf_t, cf_lo, cf_hi, cf_w)
-        df_b = discount(k0 + 1, x, cf_t, cf_lo, cf_hi, cf_w)
-        pv = amount * black(spot * df_b / df_q, strike, sigma * math.sqrt(t), df_q,
+        df = dfs[cf_g[k0]]
+        pv = amount * black(spot * fp[j, F_FWD] / df, strike, sigma * fp[j, F_SQRT_T], df,
                             fp[j, F_CALL])
+    elif kind == FX_FORWARD:
+        pv = amount * (spot * dfs[cf_g[k0 + 1]] - strike * dfs[cf_g[k0]])
+    elif kind == FX_OPTION:
+        df_q = dfs[cf_g[k0]]
+        pv = amount * black(spot * dfs[cf_g[k0 + 1]] / df_q, strike, sigma * fp[j, F_SQRT_T],
+                            df_q, fp[j, F_CALL])
     elif kind == IRS:
         for k in range(k0, k0 + ip[j, I_NCF]):
-            pv += cf_c[k] * discount(k, x, cf_t, cf_lo, cf_hi, cf_w)
+            pv += cf_c[k] * dfs[cf_g[k]]
     elif kind == CDS:
-        spread = fp[j, F_SCALE] * spot
         rec = fp[j, F_REC]
-        lam = spread / (1.0 - rec)
+        lam = fp[j, F_SCALE] * spot / (1.0 - rec)
+        daily = math.exp(-lam / 365.0)  # survival over one day: Q(d) = daily ** d (ACT/365F)
         coupon = fp[j, F_COUPON]
         q_prev = 1.0
+        d_prev = 0
         prot = 0.0
         prem = 0.0
         for k in range(k0, k0 + ip[j, I_NCF]):
-            df = discount(k, x, cf_t, cf_lo, cf_hi, cf_w)
-            q = math.exp(-lam * cf_t[k])
+            df = dfs[cf_g[k]]
+            q = q_prev * ipow(daily, cf_d[k] - d_prev)
             dq = q_prev - q
             prot += df * dq
             prem += cf_c[k] * df * (q + 0.5 * dq)
             q_prev = q
+            d_prev = cf_d[k]
         pv = amount * ((1.0 - rec) * prot - coupon * prem)
     elif kind == CMD_FORWARD:
-        df = discount(k0, x, cf_t, cf_lo, cf_hi, cf_w)
-        pv = amount * (spot * math.exp(fp[j, F_YIELD] * t) - strike) * df
+        pv = amount * (spot * fp[j, F_FWD] - strike) * dfs[cf_g[k0]]
     elif kind == CMD_OPTION:
-        df = discount(k0, x, cf_t, cf_lo, cf_hi, cf_w)
-        fwd = spot * math.exp(fp[j, F_YIELD] * t)
-        pv = amount * black(fwd, strike, sigma * math.sqrt(t), df, fp[j, F_CALL])
-    pv *= sign
+        pv = amount * black(spot * fp[j, F_FWD], strike, sigma * fp[j, F_SQRT_T],
+                            dfs[cf_g[k0]], fp[j, F_CALL])
+    pv *= fp[j, F_SIGN]
     if ip[j, I_FX] >= 0:
         rate = x[ip[j, I_FX]]
         pv = pv / rate if ip[j, I_FX_INV] == 1 else pv * rate
@@ -144,24 +183,9 @@ def trade_pv(j: int, x: np.ndarray, ip: np.ndarray, fp: np.ndarray, cf_t: np.nda
 
 
 @jit(parallel=True)
-def pv_kernel(x: np.ndarray, ip: np.ndarray, fp: np.ndarray, cf_t: np.ndarray,
-              cf_c: np.ndarray, cf_lo: np.ndarray, cf_hi: np.ndarray,
-              cf_w: np.ndarray) -> np.ndarray:
-    """PV in USD of every trade in one market state.
-
-    x : (n_factors,) model units. Returns (n_trades,) float64.
-    """
-    n = ip.shape[0]
-    out = np.empty(n, dtype=np.float64)
-    for j in prange(n):
-        out[j] = trade_pv(j, x, ip, fp, cf_t, cf_c, cf_lo, cf_hi, cf_w)
-    return out
-
-
-@jit(parallel=True)
-def pv_states_kernel(states: np.ndarray, ip: np.ndarray, fp: np.ndarray, cf_t: np.ndarray,
-                     cf_c: np.ndarray, cf_lo: np.ndarray, cf_hi: np.ndarray,
-                     cf_w: np.ndarray) -> np.ndarray:
+def pv_states_kernel(states: np.ndarray, ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray,
+                     g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray,
+                     cf_c: np.ndarray, cf_d: np.ndarray) -> np.ndarray:
     """PV in USD of every trade in each of several market states (model units).
 
     states : (n_states, n_factors). Returns (n_states, n_trades) float64.
@@ -171,16 +195,35 @@ def pv_states_kernel(states: np.ndarray, ip: np.ndarray, fp: np.ndarray, cf_t: n
     out = np.empty((n_s, n), dtype=np.float64)
     for s in prange(n_s):
         x = states[s]
+        dfs = np.empty(g_t.shape[0], dtype=np.float64)
+        grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
         for j in range(n):
-            out[s, j] = trade_pv(j, x, ip, fp, cf_t, cf_c, cf_lo, cf_hi, cf_w)
+            out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
+    return out
+
+
+@jit
+def pv_kernel(x: np.ndarray, ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray,
+              g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray,
+              cf_c: np.ndarray, cf_d: np.ndarray) -> np.ndarray:
+    """PV in USD of every trade in one market state.
+
+    x : (n_factors,) model units. Returns (n_trades,) float64.
+    """
+    n = ip.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    dfs = np.empty(g_t.shape[0], dtype=np.float64)
+    grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
+    for j in range(n):
+        out[j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
     return out
 
 
 @jit(parallel=True)
 def reval_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray, params: np.ndarray,
-                 scale: np.ndarray, ip: np.ndarray, fp: np.ndarray, cf_t: np.ndarray,
-                 cf_c: np.ndarray, cf_lo: np.ndarray, cf_hi: np.ndarray,
-                 cf_w: np.ndarray) -> np.ndarray:
+                 scale: np.ndarray, ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray,
+                 g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray,
+                 cf_c: np.ndarray, cf_d: np.ndarray) -> np.ndarray:
     """P&L in USD of every trade under each shock scenario (full revaluation).
 
     base : (n_factors,) raw levels; shocks : (n_scenarios, n_factors) under each factor's
@@ -190,24 +233,24 @@ def reval_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray, params
     """
     n_s, n_f = shocks.shape
     n = ip.shape[0]
-    x0 = base * scale
-    pv0 = np.empty(n, dtype=np.float64)
-    for j in range(n):
-        pv0[j] = trade_pv(j, x0, ip, fp, cf_t, cf_c, cf_lo, cf_hi, cf_w)
+    pv0 = pv_kernel(base * scale, ip, fp, g_t, g_lo, g_hi, g_w, cf_g, cf_c, cf_d)
     out = np.empty((n_s, n), dtype=np.float64)
     for s in prange(n_s):
         x = np.empty(n_f, dtype=np.float64)
         for f in range(n_f):
             x[f] = level_from_shock(base[f], shocks[s, f], codes[f], params[f]) * scale[f]
+        dfs = np.empty(g_t.shape[0], dtype=np.float64)
+        grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
         for j in range(n):
-            out[s, j] = trade_pv(j, x, ip, fp, cf_t, cf_c, cf_lo, cf_hi, cf_w) - pv0[j]
+            out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d) - pv0[j]
     return out
 
 
 @jit(parallel=True)
 def reval_levels_kernel(base: np.ndarray, levels: np.ndarray, scale: np.ndarray,
-                        ip: np.ndarray, fp: np.ndarray, cf_t: np.ndarray, cf_c: np.ndarray,
-                        cf_lo: np.ndarray, cf_hi: np.ndarray, cf_w: np.ndarray) -> np.ndarray:
+                        ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray, g_lo: np.ndarray,
+                        g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray, cf_c: np.ndarray,
+                        cf_d: np.ndarray) -> np.ndarray:
     """P&L in USD of every trade when the market moves from ``base`` to each row of ``levels``.
 
     base : (n_factors,) raw levels; levels : (n_scenarios, n_factors) raw shocked levels.
@@ -215,15 +258,14 @@ def reval_levels_kernel(base: np.ndarray, levels: np.ndarray, scale: np.ndarray,
     """
     n_s, n_f = levels.shape
     n = ip.shape[0]
-    x0 = base * scale
-    pv0 = np.empty(n, dtype=np.float64)
-    for j in range(n):
-        pv0[j] = trade_pv(j, x0, ip, fp, cf_t, cf_c, cf_lo, cf_hi, cf_w)
+    pv0 = pv_kernel(base * scale, ip, fp, g_t, g_lo, g_hi, g_w, cf_g, cf_c, cf_d)
     out = np.empty((n_s, n), dtype=np.float64)
     for s in prange(n_s):
         x = np.empty(n_f, dtype=np.float64)
         for f in range(n_f):
             x[f] = levels[s, f] * scale[f]
+        dfs = np.empty(g_t.shape[0], dtype=np.float64)
+        grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
         for j in range(n):
-            out[s, j] = trade_pv(j, x, ip, fp, cf_t, cf_c, cf_lo, cf_hi, cf_w) - pv0[j]
+            out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d) - pv0[j]
     return out

@@ -142,11 +142,10 @@ class _Builder:
     index: dict[str, int] = field(default_factory=dict)
     scale: list[float] = field(default_factory=list)
     curves: dict[str, tuple[list[int], np.ndarray, list[str]]] = field(default_factory=dict)
-    cf_t: list[float] = field(default_factory=list)
+    grid: dict[tuple[int, int, float, float], int] = field(default_factory=dict)
+    cf_g: list[int] = field(default_factory=list)
     cf_c: list[float] = field(default_factory=list)
-    cf_lo: list[int] = field(default_factory=list)
-    cf_hi: list[int] = field(default_factory=list)
-    cf_w: list[float] = field(default_factory=list)
+    cf_d: list[int] = field(default_factory=list)
 
     def factor(self, name: str, unit_scale: float = 1.0) -> int:
         if name not in self.index:
@@ -185,7 +184,7 @@ class _Builder:
         return ccy
 
     def dated(self, ccy: str, t: float, coef: float = 0.0) -> None:
-        """Append a dated row on the curve of ``ccy`` at time ``t`` (years)."""
+        """Append a dated row on the curve of ``ccy`` at time ``t`` (years, ACT/365F)."""
         idx, years, _ = self.curves[ccy]
         if t <= years[0] or len(years) == 1:
             lo, hi, w = idx[0], idx[0], 0.0
@@ -195,11 +194,16 @@ class _Builder:
             k = int(np.searchsorted(years, t, side="right")) - 1
             lo, hi = idx[k], idx[k + 1]
             w = (t - years[k]) / (years[k + 1] - years[k])
-        self.cf_t.append(t)
+        key = (lo, hi, w, t)
+        if key not in self.grid:
+            self.grid[key] = len(self.grid)
+        self.cf_g.append(self.grid[key])
         self.cf_c.append(coef)
-        self.cf_lo.append(lo)
-        self.cf_hi.append(hi)
-        self.cf_w.append(w)
+        self.cf_d.append(round(t * DAYS_PER_YEAR))
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.cf_g)
 
 
 @dataclass(frozen=True)
@@ -221,8 +225,10 @@ class BoundPortfolio:
         Raw level -> model unit multipliers (e.g. 0.01 for percent rates).
     ip, fp : ndarray of shape (n_trades, N_IP) / (n_trades, N_FP)
         Integer and float trade parameters.
-    cf_t, cf_c, cf_lo, cf_hi, cf_w : ndarray of shape (n_dated,)
-        Dated rows (see :mod:`imresearch.portfolio._kernels`).
+    g_t, g_lo, g_hi, g_w : ndarray of shape (n_grid,)
+        Discount grid (see :mod:`imresearch.portfolio._kernels`).
+    cf_g, cf_c, cf_d : ndarray of shape (n_dated,)
+        Dated rows of the trades: grid point, coefficient, days.
     bindings : tuple of TradeBinding
         Per trade: currency and factors used.
     curves : dict of str to (list of factor index, tenor years, tenor labels)
@@ -238,11 +244,13 @@ class BoundPortfolio:
     scale: Float64Array
     ip: Int64Array
     fp: Float64Array
-    cf_t: Float64Array
+    g_t: Float64Array
+    g_lo: Int64Array
+    g_hi: Int64Array
+    g_w: Float64Array
+    cf_g: Int64Array
     cf_c: Float64Array
-    cf_lo: Int64Array
-    cf_hi: Int64Array
-    cf_w: Float64Array
+    cf_d: Int64Array
     bindings: tuple[TradeBinding, ...]
     curves: dict[str, tuple[list[int], Float64Array, list[str]]]
 
@@ -265,8 +273,9 @@ class BoundPortfolio:
         return np.ascontiguousarray(self.base_levels * self.scale)
 
     def kernel_args(self) -> tuple[np.ndarray, ...]:
-        """``(ip, fp, cf_t, cf_c, cf_lo, cf_hi, cf_w)`` for the kernels."""
-        return (self.ip, self.fp, self.cf_t, self.cf_c, self.cf_lo, self.cf_hi, self.cf_w)
+        """``(ip, fp, g_t, g_lo, g_hi, g_w, cf_g, cf_c, cf_d)`` for the kernels."""
+        return (self.ip, self.fp, self.g_t, self.g_lo, self.g_hi, self.g_w, self.cf_g,
+                self.cf_c, self.cf_d)
 
     def pv_state(self, state: Float64Array) -> Float64Array:
         """PV in USD of each trade in a market state of model units, shape (n_trades,)."""
@@ -444,7 +453,7 @@ def _bind_trade(b: _Builder, trade: Trade, date: pd.Timestamp
     ip[K.I_FX_INV] = 0
     fp = np.zeros(K.N_FP, dtype=np.float64)
     fp[K.F_SIGN] = trade.sign
-    ip[K.I_CF0] = len(b.cf_t)
+    ip[K.I_CF0] = b.n_rows
     spot_factor = vol_factor = None
     curves: list[str] = []
     t_end = 0.0
@@ -471,12 +480,12 @@ def _bind_trade(b: _Builder, trade: Trade, date: pd.Timestamp
                 ip[K.I_KIND] = K.EQ_FORWARD
                 t_end = _time(trade, "maturity", date)
                 fp[K.F_AMOUNT], fp[K.F_STRIKE] = trade.quantity, trade.strike
-                fp[K.F_YIELD] = trade.dividend_yield
+                fp[K.F_FWD] = np.exp(-trade.dividend_yield * t_end)
             else:
                 ip[K.I_KIND] = K.EQ_OPTION
                 t_end = _time(trade, "expiry", date)
                 fp[K.F_AMOUNT], fp[K.F_STRIKE] = trade.quantity, trade.strike
-                fp[K.F_YIELD] = trade.dividend_yield
+                fp[K.F_FWD] = np.exp(-trade.dividend_yield * t_end)
                 fp[K.F_CALL] = 1.0 if trade.option_type == "call" else -1.0
                 vol_factor = _vol(b, trade, ip, fp)
             fp[K.F_T] = t_end
@@ -541,7 +550,7 @@ def _bind_trade(b: _Builder, trade: Trade, date: pd.Timestamp
         ccy = _currency(b, trade, spot_factor)
         curves.append(b.curve(trade, "curve" if trade.curve else "currency",
                               trade.curve or ccy))
-        fp[K.F_AMOUNT], fp[K.F_STRIKE], fp[K.F_YIELD] = trade.quantity, trade.strike, trade.carry
+        fp[K.F_AMOUNT], fp[K.F_STRIKE] = trade.quantity, trade.strike
         if isinstance(trade, CommodityForward):
             ip[K.I_KIND] = K.CMD_FORWARD
             t_end = _time(trade, "maturity", date)
@@ -551,16 +560,18 @@ def _bind_trade(b: _Builder, trade: Trade, date: pd.Timestamp
             fp[K.F_CALL] = 1.0 if trade.option_type == "call" else -1.0
             vol_factor = _vol(b, trade, ip, fp)
         fp[K.F_T] = t_end
+        fp[K.F_FWD] = np.exp(trade.carry * t_end)
         b.dated(curves[0], t_end)
     else:  # pragma: no cover - every trade class is handled above
         raise InputError(f"trade {trade.trade_id!r}, field 'type': cannot be priced")
 
+    fp[K.F_SQRT_T] = np.sqrt(max(t_end, 0.0))
     fx_factor = None
     if ccy != "USD":
         fx_factor, inv = _fx_factor(b, trade, "currency", ccy, "USD")
         ip[K.I_FX] = b.factor(fx_factor)
         ip[K.I_FX_INV] = inv
-    ip[K.I_NCF] = len(b.cf_t) - ip[K.I_CF0]
+    ip[K.I_NCF] = b.n_rows - ip[K.I_CF0]
     used = {b.names[i] for i in (ip[K.I_SPOT], ip[K.I_VOL], ip[K.I_FX]) if i >= 0}
     for c in curves:
         used.update(b.names[i] for i in b.curves[c][0])
@@ -669,11 +680,13 @@ def bind(portfolio: Portfolio | Sequence[Trade], market: RiskFactorHistory,
         scale=np.array(b.scale, dtype=np.float64),
         ip=np.ascontiguousarray(np.vstack(ips)),
         fp=np.ascontiguousarray(np.vstack(fps)),
-        cf_t=np.array(b.cf_t, dtype=np.float64),
+        g_t=np.array([k[3] for k in b.grid], dtype=np.float64),
+        g_lo=np.array([k[0] for k in b.grid], dtype=np.int64),
+        g_hi=np.array([k[1] for k in b.grid], dtype=np.int64),
+        g_w=np.array([k[2] for k in b.grid], dtype=np.float64),
+        cf_g=np.array(b.cf_g, dtype=np.int64),
         cf_c=np.array(b.cf_c, dtype=np.float64),
-        cf_lo=np.array(b.cf_lo, dtype=np.int64),
-        cf_hi=np.array(b.cf_hi, dtype=np.int64),
-        cf_w=np.array(b.cf_w, dtype=np.float64),
+        cf_d=np.array(b.cf_d, dtype=np.int64),
         bindings=tuple(bindings),
         curves=dict(b.curves),
     )

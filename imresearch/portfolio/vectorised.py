@@ -2,7 +2,7 @@
 
 A reference for the Numba kernels (tests) and the baseline of the revaluation benchmark: each
 product is priced for a block of scenarios x all trades of that product at once, with the
-dated rows (discount factors) as one (n_block, n_dated) matrix and segment sums
+discount grid as one (n_block, n_grid) matrix and segment sums
 (``numpy.add.reduceat``) for swaps and CDS. Scenarios are processed in blocks of ``block`` rows
 to bound memory.
 """
@@ -66,8 +66,8 @@ def pv_states_numpy(bp: BoundPortfolio, states: np.ndarray) -> Float64Array:
     n_s, n_t = x.shape[0], ip.shape[0]
     out = np.zeros((n_s, n_t))
     kind = ip[:, K.I_KIND]
-    z = (1.0 - bp.cf_w) * x[:, bp.cf_lo] + bp.cf_w * x[:, bp.cf_hi]
-    df_rows = np.exp(-z * bp.cf_t)  # (n_s, n_dated)
+    z = (1.0 - bp.g_w) * x[:, bp.g_lo] + bp.g_w * x[:, bp.g_hi]
+    df_rows = np.exp(-z * bp.g_t)[:, bp.cf_g]  # (n_s, n_dated)
     spot = np.ones((n_s, n_t))
     has = ip[:, K.I_SPOT] >= 0
     spot[:, has] = x[:, ip[has, K.I_SPOT]]
@@ -76,8 +76,8 @@ def pv_states_numpy(bp: BoundPortfolio, states: np.ndarray) -> Float64Array:
     sigma = np.broadcast_to(fp[:, K.F_VOL], (n_s, n_t)).copy()
     hv = ip[:, K.I_VOL] >= 0
     sigma[:, hv] *= x[:, ip[hv, K.I_VOL]]
-    amount, strike, t, y, call = (fp[:, c] for c in (K.F_AMOUNT, K.F_STRIKE, K.F_T, K.F_YIELD,
-                                                     K.F_CALL))
+    amount, strike, fwd_f, sqrt_t, call = (
+        fp[:, c] for c in (K.F_AMOUNT, K.F_STRIKE, K.F_FWD, K.F_SQRT_T, K.F_CALL))
     k0 = ip[:, K.I_CF0]
 
     def sel(code: int) -> np.ndarray:
@@ -88,25 +88,25 @@ def pv_states_numpy(bp: BoundPortfolio, states: np.ndarray) -> Float64Array:
     j = sel(K.EQ_TRS)
     out[:, j] = amount[j] * spot[:, j] - strike[j] * df_rows[:, k0[j]]
     j = sel(K.EQ_FORWARD)
-    out[:, j] = amount[j] * (spot[:, j] * np.exp(-y[j] * t[j]) - strike[j] * df_rows[:, k0[j]])
+    out[:, j] = amount[j] * (spot[:, j] * fwd_f[j] - strike[j] * df_rows[:, k0[j]])
     j = sel(K.EQ_OPTION)
     if j.size:
         df = df_rows[:, k0[j]]
-        fwd = spot[:, j] * np.exp(-y[j] * t[j]) / df
-        out[:, j] = amount[j] * _black(fwd, strike[j], sigma[:, j] * np.sqrt(t[j]), df, call[j])
+        fwd = spot[:, j] * fwd_f[j] / df
+        out[:, j] = amount[j] * _black(fwd, strike[j], sigma[:, j] * sqrt_t[j], df, call[j])
     j = sel(K.FX_FORWARD)
     out[:, j] = amount[j] * (spot[:, j] * df_rows[:, k0[j] + 1] - strike[j] * df_rows[:, k0[j]])
     j = sel(K.FX_OPTION)
     if j.size:
         dq, db = df_rows[:, k0[j]], df_rows[:, k0[j] + 1]
         out[:, j] = amount[j] * _black(spot[:, j] * db / dq, strike[j],
-                                       sigma[:, j] * np.sqrt(t[j]), dq, call[j])
+                                       sigma[:, j] * sqrt_t[j], dq, call[j])
     j = sel(K.CMD_FORWARD)
-    out[:, j] = amount[j] * (spot[:, j] * np.exp(y[j] * t[j]) - strike[j]) * df_rows[:, k0[j]]
+    out[:, j] = amount[j] * (spot[:, j] * fwd_f[j] - strike[j]) * df_rows[:, k0[j]]
     j = sel(K.CMD_OPTION)
     if j.size:
-        out[:, j] = amount[j] * _black(spot[:, j] * np.exp(y[j] * t[j]), strike[j],
-                                       sigma[:, j] * np.sqrt(t[j]), df_rows[:, k0[j]], call[j])
+        out[:, j] = amount[j] * _black(spot[:, j] * fwd_f[j], strike[j],
+                                       sigma[:, j] * sqrt_t[j], df_rows[:, k0[j]], call[j])
     j = sel(K.IRS)
     j = j[ip[j, K.I_NCF] > 0]
     if j.size:
@@ -122,7 +122,7 @@ def pv_states_numpy(bp: BoundPortfolio, states: np.ndarray) -> Float64Array:
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         rec = fp[j, K.F_REC]
         lam = fp[j, K.F_SCALE] * spot[:, j] / (1.0 - rec)
-        q = np.exp(-lam[:, owner] * bp.cf_t[rows])
+        q = np.exp(-lam[:, owner] * (bp.cf_d[rows] / 365.0))
         q_prev = np.empty_like(q)
         q_prev[:, 1:] = q[:, :-1]
         q_prev[:, starts] = 1.0

@@ -268,14 +268,35 @@ def test_cds_at_par_spread_is_near_zero_and_sides_offset():
 
 
 def test_kernels_never_raise_on_degenerate_numbers():
+    # zero spot, zero volatility, zero time: a finite number, no exception
     x = np.array([0.0, 1.0])
     ip = np.array([[K.EQ_OPTION, 0, 0, -1, -1, 0, 0, 1]], dtype=np.int64)
     fp = np.zeros((1, K.N_FP))
     fp[0, K.F_SIGN], fp[0, K.F_AMOUNT], fp[0, K.F_STRIKE], fp[0, K.F_CALL] = 1, 1, 10, 1
-    out = K.pv_kernel(x, ip, fp, np.zeros(1), np.zeros(1), np.zeros(1, np.int64),
-                      np.zeros(1, np.int64), np.zeros(1))
+    fp[0, K.F_FWD] = 1.0
+    grid = (np.zeros(1), np.array([1]), np.array([1]), np.zeros(1))
+    rows = (np.zeros(1, np.int64), np.zeros(1), np.zeros(1, np.int64))
+    out = K.pv_kernel(x, ip, fp, *grid, *rows)
     assert out.shape == (1,)
     assert out[0] == 0.0
+    x[0] = 20.0
+    assert K.pv_kernel(x, ip, fp, *grid, *rows)[0] == 10.0
+
+
+def test_norm_cdf_is_double_precision():
+    from scipy.special import ndtr
+
+    v = np.concatenate([np.linspace(-40, 40, 20001), np.random.default_rng(0).normal(0, 3, 5000)])
+    got = np.array([K.norm_cdf(float(a)) for a in v])
+    np.testing.assert_allclose(got, ndtr(v), rtol=0, atol=2e-15)
+    tail = (v < -5) & (v > -37)
+    np.testing.assert_allclose(got[tail], ndtr(v[tail]), rtol=1e-7)
+
+
+def test_ipow_is_power():
+    for u in (0.999, 1.0, 0.5, 1.0000001):
+        for n in (0, 1, 2, 7, 91, 3650):
+            assert K.ipow(u, n) == pytest.approx(u**n, rel=1e-13)
 
 
 # ---------------------------------------------------------------------- hypothesis: random books
