@@ -46,6 +46,34 @@ _INV_SQRT_2PI = 0.3989422804014327
 
 
 @jit
+def _upper_tail(a: float, e: float) -> float:
+    """``N(-a)`` for ``a >= 0`` given ``e = exp(-a^2 / 2)`` (Hart 1968, after West 2005)."""
+    if a > 37.0:
+        return 0.0
+    if a < 7.07106781186547:
+        num = 3.52624965998911e-02 * a + 0.700383064443688
+        num = num * a + 6.37396220353165
+        num = num * a + 33.912866078383
+        num = num * a + 112.079291497871
+        num = num * a + 221.213596169931
+        num = num * a + 220.206867912376
+        den = 8.83883476483184e-02 * a + 1.75566716318264
+        den = den * a + 16.064177579207
+        den = den * a + 86.7807322029461
+        den = den * a + 296.564248779674
+        den = den * a + 637.333633378831
+        den = den * a + 793.826512519948
+        den = den * a + 440.413735824752
+        return e * num / den
+    b = a + 0.65
+    b = a + 4.0 / b
+    b = a + 3.0 / b
+    b = a + 2.0 / b
+    b = a + 1.0 / b
+    return e * _INV_SQRT_2PI / b
+
+
+@jit
 def norm_cdf(v: float) -> float:
     """Standard normal distribution function, double precision (Hart 1968, after West 2005).
 
@@ -53,32 +81,7 @@ def norm_cdf(v: float) -> float:
     in the far tail).
     """
     a = abs(v)
-    if a > 37.0:
-        c = 0.0
-    else:
-        e = math.exp(-0.5 * a * a)
-        if a < 7.07106781186547:
-            num = 3.52624965998911e-02 * a + 0.700383064443688
-            num = num * a + 6.37396220353165
-            num = num * a + 33.912866078383
-            num = num * a + 112.079291497871
-            num = num * a + 221.213596169931
-            num = num * a + 220.206867912376
-            den = 8.83883476483184e-02 * a + 1.75566716318264
-            den = den * a + 16.064177579207
-            den = den * a + 86.7807322029461
-            den = den * a + 296.564248779674
-            den = den * a + 637.333633378831
-            den = den * a + 793.826512519948
-            den = den * a + 440.413735824752
-            c = e * num / den
-        else:
-            b = a + 0.65
-            b = a + 4.0 / b
-            b = a + 3.0 / b
-            b = a + 2.0 / b
-            b = a + 1.0 / b
-            c = e * _INV_SQRT_2PI / b
+    c = _upper_tail(a, math.exp(-0.5 * a * a))
     return 1.0 - c if v > 0.0 else c
 
 
@@ -86,25 +89,20 @@ def norm_cdf(v: float) -> float:
 def black(fwd: float, strike: float, stdev: float, df: float, call: float) -> float:
     """Black price ``df * E[(call (F - K))^+]`` for a lognormal forward with total stdev.
 
-    ``call`` is +1 for a call and -1 for a put; intrinsic value when ``stdev <= 0``.
+    ``call`` is +1 for a call and -1 for a put; intrinsic value when ``stdev <= 0``. One
+    ``exp`` serves both normal probabilities: ``exp(-d2^2 / 2) = exp(-d1^2 / 2) F / K``.
     """
     if stdev <= 0.0 or fwd <= 0.0:
         return df * max(call * (fwd - strike), 0.0)
-    d1 = (math.log(fwd / strike) + 0.5 * stdev * stdev) / stdev
+    ratio = fwd / strike
+    d1 = (math.log(ratio) + 0.5 * stdev * stdev) / stdev
     d2 = d1 - stdev
-    return df * call * (fwd * norm_cdf(call * d1) - strike * norm_cdf(call * d2))
-
-
-@jit
-def ipow(u: float, n: int) -> float:
-    """``u ** n`` for an integer ``n >= 0`` by repeated squaring."""
-    out = 1.0
-    while n > 0:
-        if n & 1:
-            out *= u
-        u *= u
-        n >>= 1
-    return out
+    e1 = math.exp(-0.5 * d1 * d1)
+    t1 = _upper_tail(abs(d1), e1)
+    t2 = _upper_tail(abs(d2), e1 * ratio)
+    n1 = 1.0 - t1 if call * d1 > 0.0 else t1
+    n2 = 1.0 - t2 if call * d2 > 0.0 else t2
+    return df * call * (fwd * n1 - strike * n2)
 
 
 @jit(inline="always")
@@ -155,20 +153,18 @@ def trade_pv(j: int, x: np.ndarray, dfs: np.ndarray, ip: np.ndarray, fp: np.ndar
     elif kind == CDS:
         rec = fp[j, F_REC]
         lam = fp[j, F_SCALE] * spot / (1.0 - rec)
-        daily = math.exp(-lam / 365.0)  # survival over one day: Q(d) = daily ** d (ACT/365F)
+        rate = lam / 365.0  # survival Q(d) = exp(-lam d / 365), d days (ACT/365F)
         coupon = fp[j, F_COUPON]
         q_prev = 1.0
-        d_prev = 0
         prot = 0.0
         prem = 0.0
         for k in range(k0, k0 + ip[j, I_NCF]):
             df = dfs[cf_g[k]]
-            q = q_prev * ipow(daily, cf_d[k] - d_prev)
+            q = math.exp(-rate * cf_d[k])
             dq = q_prev - q
             prot += df * dq
             prem += cf_c[k] * df * (q + 0.5 * dq)
             q_prev = q
-            d_prev = cf_d[k]
         pv = amount * ((1.0 - rec) * prot - coupon * prem)
     elif kind == CMD_FORWARD:
         pv = amount * (spot * fp[j, F_FWD] - strike) * dfs[cf_g[k0]]

@@ -293,12 +293,6 @@ def test_norm_cdf_is_double_precision():
     np.testing.assert_allclose(got[tail], ndtr(v[tail]), rtol=1e-7)
 
 
-def test_ipow_is_power():
-    for u in (0.999, 1.0, 0.5, 1.0000001):
-        for n in (0, 1, 2, 7, 91, 3650):
-            assert K.ipow(u, n) == pytest.approx(u**n, rel=1e-13)
-
-
 # ---------------------------------------------------------------------- hypothesis: random books
 products = st.sampled_from([t for t in every_product()])
 
