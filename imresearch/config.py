@@ -8,11 +8,16 @@ manifests. Study files (TOML) map one-to-one onto them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
-from imresearch.errors import InputError, check_in_open_interval, check_positive_int
+from imresearch.errors import (
+    InputError,
+    check_choice,
+    check_in_open_interval,
+    check_positive_int,
+)
 
-__all__ = ["MarketStudyConfig", "from_mapping"]
+__all__ = ["HSModel", "MarketStudyConfig", "from_mapping"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,104 @@ class MarketStudyConfig:
         check_in_open_interval("confidence", self.confidence)
         check_positive_int("stress_window_days", self.stress_window_days, minimum=20)
         check_positive_int("recent_years", self.recent_years)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields as a plain dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class HSModel:
+    """Settings of the historical-simulation (HS) and filtered-HS IM models.
+
+    Parameters
+    ----------
+    lookback_days : int or None
+        Business days of history whose shocks form the scenarios (2520 = 10 years, 750 = 3
+        years, 250 = 1 year); None uses all history available on each date. Default 2520.
+    horizon : int
+        Margin period of risk in business days. Default 10.
+    confidence : float
+        Confidence level. Default 0.99.
+    measure : {"var", "es"}
+        Risk measure of the scenario P&L. Default ``"var"``.
+    quantile_method : str
+        Quantile definition (see :mod:`imresearch.measures`). Default ``"order_statistic"``.
+    scaling : {"overlapping", "sqrt_time"}
+        Overlapping ``horizon``-day shocks, or 1-day shocks scaled by sqrt(horizon).
+    stress : bool
+        Add the scenarios of the most stressed window known on each date (the "recent +
+        stress" calibration of EU RTS 2016/2251 art. 3(c)), equally weighted by default.
+    stress_length : int
+        Length of the stress window in business days. Default 250.
+    stress_weight : float or None
+        Total weight of the stress scenarios (e.g. 0.25 for the APC stressed-observation
+        weight); None weights every scenario equally. Default None.
+    filtering : {"none", "ewma", "garch"}
+        Filtered HS: rescale shocks by current over historical volatility, from EWMA or
+        GARCH(1,1) (fitted with ``arch``). Default ``"none"``.
+    ewma_lambda : float
+        EWMA decay. Default 0.94 (RiskMetrics daily).
+    garch_refit_days : int
+        Business days between GARCH re-fits on the expanding window. Default 250.
+    vol_floor : float or None
+        Floor on the volatility used to rescale, as a fraction of the average volatility
+        up to that date (e.g. 0.5); None for no floor. Default None.
+    """
+
+    lookback_days: int | None = 2520
+    horizon: int = 10
+    confidence: float = 0.99
+    measure: Literal["var", "es"] = "var"
+    quantile_method: str = "order_statistic"
+    scaling: Literal["overlapping", "sqrt_time"] = "overlapping"
+    stress: bool = False
+    stress_length: int = 250
+    stress_weight: float | None = None
+    filtering: Literal["none", "ewma", "garch"] = "none"
+    ewma_lambda: float = 0.94
+    garch_refit_days: int = 250
+    vol_floor: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.lookback_days is not None:
+            check_positive_int("lookback_days", self.lookback_days, minimum=20)
+        check_positive_int("horizon", self.horizon)
+        check_in_open_interval("confidence", self.confidence)
+        check_choice("measure", self.measure, ("var", "es"))
+        check_choice("scaling", self.scaling, ("overlapping", "sqrt_time"))
+        check_choice("filtering", self.filtering, ("none", "ewma", "garch"))
+        check_positive_int("stress_length", self.stress_length, minimum=20)
+        if self.stress_weight is not None:
+            check_in_open_interval("stress_weight", self.stress_weight)
+            if not self.stress:
+                raise InputError("stress_weight needs stress=True")
+        check_in_open_interval("ewma_lambda", self.ewma_lambda)
+        check_positive_int("garch_refit_days", self.garch_refit_days, minimum=20)
+        if self.vol_floor is not None:
+            check_in_open_interval("vol_floor", self.vol_floor, 0.0, 10.0)
+        from imresearch.measures import QUANTILE_METHODS
+
+        check_choice("quantile_method", self.quantile_method, QUANTILE_METHODS)
+        if self.stress_weight is not None and self.quantile_method not in (
+            "order_statistic", "exact"
+        ):
+            raise InputError("stress_weight needs quantile_method 'order_statistic' or 'exact'")
+
+    @property
+    def label(self) -> str:
+        """Short label such as ``HS 10y``, ``FHS-EWMA 3y+stress``."""
+        kind = "HS" if self.filtering == "none" else f"FHS-{self.filtering.upper()}"
+        days = self.lookback_days
+        if days is None:
+            look = "all"
+        elif days % 252 == 0 or days % 250 == 0:
+            look = f"{days // (252 if days % 252 == 0 else 250)}y"
+        else:
+            look = f"{days}d"
+        extra = "+stress" if self.stress else ""
+        extra += " sqrt-time" if self.scaling == "sqrt_time" else ""
+        return f"{kind} {look}{extra}" + (" ES" if self.measure == "es" else "")
 
     def to_dict(self) -> dict[str, Any]:
         """Fields as a plain dict."""

@@ -1,0 +1,5 @@
+"""IM engines: historical simulation and filtered HS (this package), Monte Carlo (later)."""
+
+from imresearch.engines.hs import IMResult, historical_im, realised_pnl, rolling_im
+
+__all__ = ["IMResult", "historical_im", "realised_pnl", "rolling_im"]

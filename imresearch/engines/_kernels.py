@@ -1,0 +1,167 @@
+"""Numba kernels of the HS/FHS engines: scenario revaluation and tail statistics.
+
+Arrays in, arrays out; they never raise. ``pargs`` is the tuple of a bound portfolio's kernel
+arrays (``BoundPortfolio.kernel_args()``), passed through to ``trade_pv``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from imresearch._numba import jit, prange
+from imresearch.portfolio._kernels import pv_kernel
+
+
+@jit
+def shocked_state(base: np.ndarray, shock: np.ndarray, vol: np.ndarray, mult: np.ndarray,
+                  disp: np.ndarray, unit: np.ndarray, out: np.ndarray) -> None:
+    """Model-unit state from raw ``base`` levels and an additive ``shock`` scaled by ``vol``."""
+    for f in range(base.shape[0]):
+        a = vol[f] * shock[f]
+        if mult[f] == 1:
+            lvl = (base[f] + disp[f]) * math.exp(a) - disp[f]
+        else:
+            lvl = base[f] + a
+        out[f] = lvl * unit[f]
+
+
+@jit
+def portfolio_pv(x: np.ndarray, weights: np.ndarray, pargs: tuple) -> float:
+    """Weighted sum of trade PVs in state ``x`` (weights scale each trade, e.g. 1 or 0)."""
+    pvs = pv_kernel(x, *pargs)
+    total = 0.0
+    for j in range(weights.shape[0]):
+        total += weights[j] * pvs[j]
+    return total
+
+
+@jit
+def trade_pvs(x: np.ndarray, pargs: tuple) -> np.ndarray:
+    """PV of every trade in state ``x``: ``pv_kernel`` called outside ``prange`` bodies
+    (Numba cannot inline a ``*args`` call there)."""
+    return pv_kernel(x, *pargs)
+
+
+@jit(parallel=True)
+def scenario_pnl_by_trade(base: np.ndarray, shocks: np.ndarray, vol: np.ndarray,
+                          mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
+                          n_trades: int, pargs: tuple) -> np.ndarray:
+    """P&L (n_scenarios, n_trades) of each trade under each additive shock at one base."""
+    n_s, n_f = shocks.shape
+    x0 = np.empty(n_f)
+    shocked_state(base, np.zeros(n_f), vol, mult, disp, unit, x0)
+    pv0 = trade_pvs(x0, pargs)
+    out = np.empty((n_s, n_trades))
+    for s in prange(n_s):
+        x = np.empty(n_f)
+        shocked_state(base, shocks[s], vol, mult, disp, unit, x)
+        row = trade_pvs(x, pargs)
+        for j in range(n_trades):
+            out[s, j] = row[j] - pv0[j]
+    return out
+
+
+@jit
+def tail_stats(losses: np.ndarray, weights: np.ndarray, alpha: float,
+               exact_es: bool) -> tuple:
+    """(VaR, ES, index of the VaR scenario) of losses; equal weights when ``weights`` is empty.
+
+    Equal weights: VaR is the k-th largest loss, k = ceil(n alpha); ES the mean of the k
+    largest (or the exact tail mean when ``exact_es``). Weighted: see
+    :func:`imresearch._measures_kernels.weighted_tail_kernel`.
+    """
+    n = losses.shape[0]
+    order = np.argsort(-losses, kind="mergesort")
+    if weights.shape[0] == 0:
+        k = max(1, math.ceil(n * alpha - 1e-9))
+        var = losses[order[k - 1]]
+        if exact_es:
+            tail = n * alpha
+            m = min(math.floor(tail + 1e-9), n)
+            acc = 0.0
+            for i in range(m):
+                acc += losses[order[i]]
+            frac = tail - m
+            if frac > 1e-12 and m < n:
+                acc += frac * losses[order[m]]
+            es = acc / tail
+        else:
+            acc = 0.0
+            for i in range(k):
+                acc += losses[order[i]]
+            es = acc / k
+        return var, es, order[k - 1]
+    cum = 0.0
+    acc = 0.0
+    for i in range(n):
+        j = order[i]
+        w = weights[j]
+        if cum + w >= alpha - 1e-12:
+            acc += (alpha - cum) * losses[j]
+            return losses[j], acc / alpha, j
+        cum += w
+        acc += w * losses[j]
+    return losses[order[n - 1]], acc / max(cum, 1e-300), order[n - 1]
+
+
+@jit(parallel=True)
+def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
+                        vols: np.ndarray, mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
+                        lo1: np.ndarray, hi1: np.ndarray, lo2: np.ndarray, hi2: np.ndarray,
+                        stress_weight: float, alpha: float, exact_es: bool,
+                        trade_weights: np.ndarray, pargs: tuple) -> tuple:
+    """Rolling full-revaluation VaR and ES of a portfolio.
+
+    For output ``o`` (parallel): base levels ``levels[rows[o]]``; scenarios are the additive
+    shocks ``shocks[lo1[o]:hi1[o]]`` (recent) and ``shocks[lo2[o]:hi2[o]]`` (stress, may be
+    empty), each scaled per factor by ``vols[o]``; stress scenarios carry total weight
+    ``stress_weight`` when it is in (0, 1), else every scenario weighs the same.
+    Returns (var, es, scenario index of the VaR scenario) arrays of shape (n_out,).
+    """
+    n_out = rows.shape[0]
+    n_f = levels.shape[1]
+    var = np.empty(n_out)
+    es = np.empty(n_out)
+    arg = np.empty(n_out, dtype=np.int64)
+    for o in prange(n_out):
+        base = levels[rows[o]]
+        vol = vols[o]
+        x = np.empty(n_f)
+        shocked_state(base, np.zeros(n_f), vol, mult, disp, unit, x)
+        pv0 = portfolio_pv(x, trade_weights, pargs)
+        n1 = hi1[o] - lo1[o]
+        n2 = hi2[o] - lo2[o]
+        losses = np.empty(n1 + n2)
+        index = np.empty(n1 + n2, dtype=np.int64)
+        for s in range(n1 + n2):
+            k = lo1[o] + s if s < n1 else lo2[o] + s - n1
+            index[s] = k
+            shocked_state(base, shocks[k], vol, mult, disp, unit, x)
+            losses[s] = pv0 - portfolio_pv(x, trade_weights, pargs)
+        if n2 > 0 and 0.0 < stress_weight < 1.0:
+            w = np.empty(n1 + n2)
+            w[:n1] = (1.0 - stress_weight) / n1
+            w[n1:] = stress_weight / n2
+        else:
+            w = np.empty(0)
+        v, e, j = tail_stats(losses, w, alpha, exact_es)
+        var[o] = v
+        es[o] = e
+        arg[o] = index[j]
+    return var, es, arg
+
+
+@jit
+def portfolio_pv_path(levels: np.ndarray, unit: np.ndarray, trade_weights: np.ndarray,
+                      pargs: tuple) -> np.ndarray:
+    """Portfolio PV on every row of ``levels`` (constant-maturity terms), shape (n_dates,)."""
+    n, n_f = levels.shape
+    out = np.empty(n)
+    x = np.empty(n_f)
+    for i in range(n):
+        for f in range(n_f):
+            x[f] = levels[i, f] * unit[f]
+        out[i] = portfolio_pv(x, trade_weights, pargs)
+    return out

@@ -1,0 +1,396 @@
+"""Historical-simulation (HS) and filtered-HS IM: on one date, and rolling through time.
+
+The portfolio is bound once to the market (``bind_date``, default the last date of the window)
+and revalued in full under every scenario on every date, with its terms held at constant
+maturity (the standard set-up of procyclicality studies: the same risk profile each day).
+Scenario sets, quantile definitions and filtering follow :class:`imresearch.config.HSModel`;
+see :mod:`imresearch.engines.scenarios` for the shock space and the volatility filters.
+
+Windows: on a date at row ``T`` with lookback ``L`` business days, the scenarios are the shocks
+lying wholly in rows ``T - L .. T`` (``L - h + 1`` overlapping ``h``-day shocks, or ``L`` daily
+shocks scaled by sqrt(h)). The stress window on that date is the most volatile window of
+``stress_length`` days among those ending on or before ``T`` (only data known that day); its
+shocks are added when they are not already in the recent lookback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from imresearch.config import HSModel
+from imresearch.engines import _kernels as K
+from imresearch.engines.scenarios import (
+    additive_daily,
+    ewma_volatility,
+    garch_volatility,
+    horizon_sums,
+    multiplicative_flags,
+)
+from imresearch.errors import InputError
+from imresearch.marketdata.history import RiskFactorHistory
+from imresearch.marketdata.stress import find_stress_window
+from imresearch.measures import es as es_measure
+from imresearch.measures import var as var_measure
+from imresearch.measures import weighted_var_es
+from imresearch.portfolio.binding import BoundPortfolio, bind
+
+__all__ = ["IMResult", "historical_im", "realised_pnl", "rolling_im", "trade_risk_class"]
+
+_CLASS_OF_TYPE = {"equity": "equity", "fx": "FX", "irs": "IR", "cds": "credit",
+                  "commodity": "commodity"}
+
+
+def trade_risk_class(trade: Any) -> str:
+    """Risk class of a trade from its type (``equity_option`` -> ``equity``, ``irs`` -> ``IR``)."""
+    return _CLASS_OF_TYPE.get(str(trade.TYPE).split("_")[0], "other")
+
+
+@dataclass(frozen=True)
+class IMResult:
+    """IM of a portfolio on one date.
+
+    Attributes
+    ----------
+    im : float
+        Initial margin: the model's measure (VaR or ES) of the scenario P&L, floored at 0.
+    var, es : float
+        Both measures (ES at the same confidence as VaR).
+    date : pandas.Timestamp
+        Valuation date.
+    model : HSModel
+        Settings used.
+    pnl : pandas.Series
+        Portfolio P&L per scenario, indexed by the scenario's (start, end) dates.
+    pnl_by_trade : pandas.DataFrame
+        P&L per scenario and trade.
+    attribution : pandas.DataFrame
+        Per trade: risk class and contribution to VaR (loss in the VaR scenario) and to ES
+        (average loss over the tail scenarios); contributions sum to VaR and ES.
+    by_risk_class : pandas.DataFrame
+        Contributions summed by risk class.
+    stress_window : tuple of Timestamp or None
+        First and last date spanned by the stress scenarios added (the part of the stress
+        window not already in the recent lookback), if any.
+    """
+
+    im: float
+    var: float
+    es: float
+    date: pd.Timestamp
+    model: HSModel
+    pnl: pd.Series
+    pnl_by_trade: pd.DataFrame
+    attribution: pd.DataFrame
+    by_risk_class: pd.DataFrame
+    stress_window: tuple[pd.Timestamp, pd.Timestamp] | None
+
+    @property
+    def n_scenarios(self) -> int:
+        """Number of scenarios."""
+        return len(self.pnl)
+
+
+class _Setup:
+    """Everything the kernels need, computed once per (portfolio, market, model)."""
+
+    def __init__(self, portfolio: Any, market: RiskFactorHistory, model: HSModel,
+                 bind_date: object) -> None:
+        if not isinstance(model, HSModel):
+            raise InputError(f"model must be an HSModel; got {type(model).__name__}")
+        if not isinstance(market, RiskFactorHistory):
+            raise InputError(f"market must be a RiskFactorHistory; got {type(market).__name__}")
+        self.model = model
+        self.bound: BoundPortfolio = (
+            portfolio if isinstance(portfolio, BoundPortfolio) else bind(portfolio, market,
+                                                                         bind_date)
+        )
+        names = self.bound.factor_names
+        self.history = market.select(names)
+        self.dates = self.history.dates
+        self.levels = np.ascontiguousarray(self.history.values)
+        self.unit = np.ascontiguousarray(self.bound.scale, dtype=np.float64)
+        self.mult, self.disp = multiplicative_flags([self.bound.factor_specs[f] for f in names])
+        self.pargs = tuple(self.bound.kernel_args())
+        self.n = len(self.dates)
+        h = model.horizon
+        self.span = 1 if model.scaling == "sqrt_time" else h  # rows covered by one shock
+        if self.n <= self.span + 1:
+            raise InputError(f"{market.name}: {self.n} dates are too few for {h}-day shocks")
+        daily = additive_daily(self.levels, self.mult, self.disp)
+        if model.filtering == "none":
+            self.sigma = None
+            base = daily
+        else:
+            if model.filtering == "ewma":
+                sigma = ewma_volatility(daily, model.ewma_lambda)
+            else:
+                sigma = garch_volatility(daily, model.garch_refit_days, lam=model.ewma_lambda)
+            sigma = np.where(sigma > 0, sigma, np.nan)
+            base = np.nan_to_num(daily / sigma[:-1], nan=0.0)
+            self.sigma = np.nan_to_num(sigma, nan=0.0)
+        if model.scaling == "sqrt_time":
+            self.shocks = np.ascontiguousarray(base * np.sqrt(h))
+        else:
+            self.shocks = np.ascontiguousarray(horizon_sums(base, h))
+        self._stress_best: np.ndarray | None = None
+
+    # ---------------------------------------------------------------- per-date pieces
+    def vols(self, rows: np.ndarray) -> np.ndarray:
+        """Per-date factor scale of the shocks: 1 (HS) or the current volatility (FHS)."""
+        if self.sigma is None:
+            return np.ones((len(rows), self.levels.shape[1]))
+        current = self.sigma[rows]
+        if self.model.vol_floor is not None:
+            running = np.cumsum(self.sigma, axis=0) / np.arange(1, self.n + 1)[:, None]
+            current = np.maximum(current, self.model.vol_floor * running[rows])
+        return np.ascontiguousarray(current)
+
+    def first_row(self) -> int:
+        """First row with a full lookback (and at least one scenario)."""
+        L = self.model.lookback_days
+        return max(L if L is not None else 0, self.span + 1)
+
+    def recent(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        L = self.model.lookback_days
+        lo = np.zeros_like(rows) if L is None else np.maximum(rows - L, 0)
+        hi = rows - self.span + 1 if self.span > 1 else rows
+        return lo.astype(np.int64), hi.astype(np.int64)
+
+    def stress(self, rows: np.ndarray, lo1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self.model.stress:
+            z = np.zeros_like(rows, dtype=np.int64)
+            return z, z
+        length = self.model.stress_length
+        if self._stress_best is None:
+            if self.n < length:
+                raise InputError(f"{self.history.name}: {self.n} dates, fewer than "
+                                 f"stress_length={length}")
+            prof = find_stress_window(self.history, length).profile.to_numpy()
+            best_end = np.empty(len(prof), dtype=np.int64)  # running argmax, ties to latest
+            best = 0
+            for i in range(len(prof)):
+                if prof[i] >= prof[best]:
+                    best = i
+                best_end[i] = best + length - 1
+            self._stress_best = best_end
+        idx = np.clip(rows - (length - 1), 0, None)
+        ends = np.where(rows >= length - 1, self._stress_best[idx], -1)
+        starts = ends - length + 1
+        lo2 = np.where(ends >= 0, starts, 0)
+        hi2 = np.where(ends >= 0, ends - self.span + 1 if self.span > 1 else ends, 0)
+        hi2 = np.minimum(hi2, lo1)
+        lo2 = np.minimum(lo2, hi2)
+        return lo2.astype(np.int64), hi2.astype(np.int64)
+
+    def scenario_dates(self, idx: np.ndarray) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+        return self.dates[idx], self.dates[idx + self.span]
+
+
+def _row(setup: _Setup, date: object) -> int:
+    ts = setup.dates[-1] if date is None else pd.Timestamp(date)
+    pos = setup.dates.get_indexer([ts])[0]
+    if pos < 0:
+        raise InputError(f"date {ts:%Y-%m-%d} is not a date of market {setup.history.name}")
+    return int(pos)
+
+
+def historical_im(
+    portfolio: Any,
+    market: RiskFactorHistory,
+    date: object = None,
+    model: HSModel | None = None,
+    *,
+    bind_date: object = None,
+) -> IMResult:
+    """HS or filtered-HS IM of a portfolio on one date, with its scenario P&L and attribution.
+
+    Parameters
+    ----------
+    portfolio : Portfolio, sequence of Trade or BoundPortfolio
+        The trades (bound to ``market`` on ``date`` unless already bound).
+    market : RiskFactorHistory
+        Market history; only data up to ``date`` is used.
+    date : date-like, optional
+        Valuation date (a date of ``market``). Default: the last date.
+    model : HSModel, optional
+        Settings; default ``HSModel()`` (99% VaR, 10-day overlapping shocks, 10-year lookback).
+    bind_date : date-like, optional
+        Date on which trade terms are fixed. Default: ``date``.
+
+    Returns
+    -------
+    IMResult
+
+    Raises
+    ------
+    InputError
+        A lookback longer than the history before ``date``, a date not in the market, a
+        portfolio that cannot be bound.
+    """
+    model = model or HSModel()
+    setup = _Setup(portfolio, market, model, date if bind_date is None else bind_date)
+    T = _row(setup, date)
+    if T < setup.first_row():
+        raise InputError(
+            f"lookback_days={model.lookback_days} is longer than the {T} business days of "
+            f"{setup.history.name} before {setup.dates[T]:%Y-%m-%d}"
+        )
+    rows = np.array([T], dtype=np.int64)
+    lo1, hi1 = setup.recent(rows)
+    lo2, hi2 = setup.stress(rows, lo1)
+    idx = np.concatenate([np.arange(lo1[0], hi1[0]), np.arange(lo2[0], hi2[0])])
+    n_stress = int(hi2[0] - lo2[0])
+    vol = setup.vols(rows)[0]
+    by_trade = K.scenario_pnl_by_trade(setup.levels[T], setup.shocks[idx], vol, setup.mult,
+                                       setup.disp, setup.unit, setup.bound.n_trades,
+                                       setup.pargs)
+    pnl = by_trade.sum(axis=1)
+    alpha = 1.0 - model.confidence
+    if model.stress_weight is not None and n_stress > 0:
+        weights = np.full(len(idx), (1.0 - model.stress_weight) / (len(idx) - n_stress))
+        weights[len(idx) - n_stress:] = model.stress_weight / n_stress
+        var, es = weighted_var_es(pnl, weights, model.confidence)
+        _, _, star = K.tail_stats(-pnl, weights / weights.sum(), alpha, True)
+        tail_mask = -pnl >= var
+    else:
+        var = var_measure(pnl, model.confidence, method=model.quantile_method)
+        es = es_measure(pnl, model.confidence, method=model.quantile_method)
+        order = np.argsort(pnl, kind="mergesort")
+        k = max(1, int(np.ceil(len(pnl) * alpha - 1e-9)))
+        star = int(order[k - 1])
+        tail_mask = np.zeros(len(pnl), bool)
+        tail_mask[order[:k]] = True
+    starts, ends = setup.scenario_dates(idx)
+    scen_index = pd.MultiIndex.from_arrays([starts, ends], names=["start", "end"])
+    trade_ids = pd.Index(setup.bound.trade_ids, name="trade_id")
+    classes = [trade_risk_class(t) for t in setup.bound.trades]
+    tail_loss = -by_trade[tail_mask].mean(axis=0)
+    es_scale = es / tail_loss.sum() if tail_loss.sum() != 0 else 0.0
+    attribution = pd.DataFrame({
+        "risk_class": classes,
+        "var_contribution": -by_trade[star],
+        "es_contribution": tail_loss * es_scale,
+        "standalone_pnl_worst": by_trade.min(axis=0),
+    }, index=trade_ids)
+    by_class = attribution.groupby("risk_class")[["var_contribution", "es_contribution"]].sum()
+    im = var if model.measure == "var" else es
+    stress_window = None
+    if n_stress:
+        stress_window = (setup.dates[lo2[0]], setup.dates[hi2[0] - 1 + setup.span])
+    return IMResult(
+        im=max(float(im), 0.0), var=float(var), es=float(es), date=setup.dates[T], model=model,
+        pnl=pd.Series(pnl, index=scen_index, name="pnl"),
+        pnl_by_trade=pd.DataFrame(by_trade, index=scen_index, columns=trade_ids),
+        attribution=attribution, by_risk_class=by_class, stress_window=stress_window,
+    )
+
+
+def rolling_im(
+    portfolio: Any,
+    market: RiskFactorHistory,
+    start: object = None,
+    end: object = None,
+    model: HSModel | None = None,
+    *,
+    bind_date: object = None,
+    trade_weights: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """IM on every business day of ``[start, end]`` using only data known that day.
+
+    Parameters
+    ----------
+    portfolio : Portfolio, sequence of Trade or BoundPortfolio
+        The trades, held at constant maturity (bound once on ``bind_date``).
+    market : RiskFactorHistory
+        Market history.
+    start, end : date-like, optional
+        Range of IM dates. Default: from the first date with a full lookback to the last.
+    model : HSModel, optional
+        Settings. Default ``HSModel()``.
+    bind_date : date-like, optional
+        Date on which trade terms (times to expiry and cash flows) are fixed. Default: the
+        last date of ``market``, i.e. today's portfolio replayed through history.
+    trade_weights : ndarray of shape (n_trades,), optional
+        Multipliers of the trades (e.g. 0/1 to take a sub-portfolio). Default all 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by date: ``im``, ``var``, ``es``, ``n_scenarios``, ``n_stress_scenarios``,
+        ``var_scenario_end`` (end date of the VaR scenario).
+
+    Raises
+    ------
+    InputError
+        No date in range has a full lookback; quantile methods other than
+        ``order_statistic``/``exact`` (the rolling kernel supports those two).
+    """
+    model = model or HSModel()
+    if model.quantile_method not in ("order_statistic", "exact"):
+        raise InputError("rolling_im supports quantile_method 'order_statistic' or 'exact'; "
+                         f"got {model.quantile_method!r}")
+    setup = _Setup(portfolio, market, model, bind_date)
+    dates = setup.dates
+    first = setup.first_row()
+    lo_row = first if start is None else max(first, int(dates.searchsorted(pd.Timestamp(start))))
+    hi_row = setup.n - 1 if end is None else int(dates.searchsorted(pd.Timestamp(end), "right")) - 1
+    if hi_row < lo_row:
+        raise InputError(
+            f"no date in {start}..{end} has a full lookback of {model.lookback_days} days "
+            f"(first possible date {dates[min(first, setup.n - 1)]:%Y-%m-%d})"
+        )
+    rows = np.arange(lo_row, hi_row + 1, dtype=np.int64)
+    lo1, hi1 = setup.recent(rows)
+    lo2, hi2 = setup.stress(rows, lo1)
+    weights = (np.ones(setup.bound.n_trades) if trade_weights is None
+               else np.ascontiguousarray(trade_weights, dtype=np.float64))
+    if weights.shape != (setup.bound.n_trades,):
+        raise InputError(f"trade_weights must have shape ({setup.bound.n_trades},); "
+                         f"got {weights.shape}")
+    sw = -1.0 if model.stress_weight is None else float(model.stress_weight)
+    var, es, arg = K.rolling_tail_kernel(
+        setup.levels, rows, setup.shocks, setup.vols(rows), setup.mult, setup.disp, setup.unit,
+        lo1, hi1, lo2, hi2, sw, 1.0 - model.confidence, model.quantile_method == "exact",
+        weights, setup.pargs,
+    )
+    out = pd.DataFrame({
+        "im": np.maximum(var if model.measure == "var" else es, 0.0),
+        "var": var,
+        "es": es,
+        "n_scenarios": (hi1 - lo1) + (hi2 - lo2),
+        "n_stress_scenarios": hi2 - lo2,
+        "var_scenario_end": dates[arg + setup.span],
+    }, index=pd.DatetimeIndex(dates[rows], name="date"))
+    out.attrs["model"] = model.to_dict()
+    out.attrs["label"] = model.label
+    return out
+
+
+def realised_pnl(
+    portfolio: Any,
+    market: RiskFactorHistory,
+    horizon: int = 10,
+    *,
+    bind_date: object = None,
+) -> pd.Series:
+    """Realised ``horizon``-day P&L of the constant-maturity portfolio starting on each date.
+
+    ``PV(levels[t + horizon]) - PV(levels[t])`` with the terms fixed on ``bind_date``; indexed
+    by the start date ``t`` (the last ``horizon`` dates have no value and are left out).
+    """
+    if isinstance(portfolio, BoundPortfolio):
+        bound = portfolio
+    else:
+        bound = bind(portfolio, market, bind_date)
+    hist = market.select(bound.factor_names)
+    pv = K.portfolio_pv_path(np.ascontiguousarray(hist.values),
+                             np.ascontiguousarray(bound.scale, dtype=np.float64),
+                             np.ones(bound.n_trades), tuple(bound.kernel_args()))
+    if len(pv) <= horizon:
+        raise InputError(f"{market.name}: too few dates for {horizon}-day P&L")
+    return pd.Series(pv[horizon:] - pv[:-horizon], index=pd.DatetimeIndex(
+        hist.dates[:-horizon], name="date"), name=f"pnl_{horizon}d")
