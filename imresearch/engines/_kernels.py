@@ -1,7 +1,9 @@
 """Numba kernels of the HS/FHS engines: scenario revaluation and tail statistics.
 
 Arrays in, arrays out; they never raise. ``pargs`` is the tuple of a bound portfolio's kernel
-arrays (``BoundPortfolio.kernel_args()``), passed through to ``trade_pv``.
+arrays (``BoundPortfolio.kernel_args()``: ``ip, fp, g_t, g_lo, g_hi, g_w, cf_g, cf_c, cf_d``).
+The hot rolling kernel takes them one by one so the pricer is inlined into its loops and the
+discount grid is computed once per scenario.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import math
 import numpy as np
 
 from imresearch._numba import jit, prange
-from imresearch.portfolio._kernels import pv_kernel
+from imresearch.portfolio._kernels import grid_dfs, pv_kernel, trade_pv
 
 
 @jit
@@ -111,7 +113,9 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
                         vols: np.ndarray, mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
                         lo1: np.ndarray, hi1: np.ndarray, lo2: np.ndarray, hi2: np.ndarray,
                         stress_weight: float, alpha: float, exact_es: bool,
-                        trade_weights: np.ndarray, pargs: tuple) -> tuple:
+                        trade_weights: np.ndarray, ip: np.ndarray, fp: np.ndarray,
+                        g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray,
+                        cf_g: np.ndarray, cf_c: np.ndarray, cf_d: np.ndarray) -> tuple:
     """Rolling full-revaluation VaR and ES of a portfolio.
 
     For output ``o`` (parallel): base levels ``levels[rows[o]]``; scenarios are the additive
@@ -122,6 +126,7 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
     """
     n_out = rows.shape[0]
     n_f = levels.shape[1]
+    n_tr = ip.shape[0]
     var = np.empty(n_out)
     es = np.empty(n_out)
     arg = np.empty(n_out, dtype=np.int64)
@@ -129,8 +134,14 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
         base = levels[rows[o]]
         vol = vols[o]
         x = np.empty(n_f)
-        shocked_state(base, np.zeros(n_f), vol, mult, disp, unit, x)
-        pv0 = portfolio_pv(x, trade_weights, pargs)
+        dfs = np.empty(g_t.shape[0])
+        zero = np.zeros(n_f)
+        shocked_state(base, zero, vol, mult, disp, unit, x)
+        grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
+        pv0 = 0.0
+        for j in range(n_tr):
+            if trade_weights[j] != 0.0:
+                pv0 += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
         n1 = hi1[o] - lo1[o]
         n2 = hi2[o] - lo2[o]
         losses = np.empty(n1 + n2)
@@ -139,7 +150,12 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
             k = lo1[o] + s if s < n1 else lo2[o] + s - n1
             index[s] = k
             shocked_state(base, shocks[k], vol, mult, disp, unit, x)
-            losses[s] = pv0 - portfolio_pv(x, trade_weights, pargs)
+            grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
+            pv = 0.0
+            for j in range(n_tr):
+                if trade_weights[j] != 0.0:
+                    pv += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
+            losses[s] = pv0 - pv
         if n2 > 0 and 0.0 < stress_weight < 1.0:
             w = np.empty(n1 + n2)
             w[:n1] = (1.0 - stress_weight) / n1

@@ -355,7 +355,7 @@ def rolling_im(
     var, es, arg = K.rolling_tail_kernel(
         setup.levels, rows, setup.shocks, setup.vols(rows), setup.mult, setup.disp, setup.unit,
         lo1, hi1, lo2, hi2, sw, 1.0 - model.confidence, model.quantile_method == "exact",
-        weights, setup.pargs,
+        weights, *setup.pargs,
     )
     out = pd.DataFrame({
         "im": np.maximum(var if model.measure == "var" else es, 0.0),
