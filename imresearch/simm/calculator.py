@@ -1,7 +1,7 @@
 """ISDA SIMM initial margin from CRIF sensitivities.
 
-The public function :func:`simm` validates the CRIF (:func:`~imresearch.simm.crif.read_crif`),
-nets it, and computes, for every netting set at once:
+The public function :func:`simm` validates the CRIF (:func:`~imresearch.simm.crif.parse_crif`)
+and computes, for every netting set at once:
 
 * delta, vega, curvature and base-correlation margins of the six risk classes, with
   concentration risk factors, the intra-bucket correlations (with the ``f_kl`` / ``g_bc``
@@ -10,29 +10,43 @@ nets it, and computes, for every netting set at once:
 * product-class margins ``sqrt(sum psi_rs K_r K_s)`` and their sum;
 * add-ons: product-class multipliers, notional factors and fixed amounts.
 
-Everything is vectorised over risk factors with group-wise numpy / pandas reductions: a netted
-CRIF of many portfolios is processed in one pass (``group_by="PortfolioID"``). Every weight,
-correlation and threshold comes from :func:`~imresearch.simm.parameters.load_parameters`.
+Everything is array-based: the CRIF's text columns are factorized once into integer codes
+(:class:`~imresearch.simm.crif.Codes`), parameters are looked up once per distinct value, risk
+factors, buckets and netting sets are integer keys, and every sum is a group-wise ``bincount``
+over all portfolios together (``group_by="PortfolioID"``), with batched quadratic forms per bucket.
+Every weight, correlation and threshold comes from
+:func:`~imresearch.simm.parameters.load_parameters`.
 
 Sums of pairwise terms ``sum_{k != l} rho f_kl x_k x_l`` with the concentration ratio
 ``f_kl = min(CR_k, CR_l) / max(CR_k, CR_l)`` are computed without forming pairs: after sorting a
 group by ``CR``, ``f_kl x_k x_l = (x_k CR_k)(x_l / CR_l)`` for ``k`` before ``l``, so the sum is a
-running (cumulative) sum — O(n log n) instead of O(n^2).
+running (cumulative) sum — O(n log n) instead of O(n^2) (Numba kernels in
+:mod:`imresearch.simm._kernels`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from imresearch._typing import Float64Array1D, Float64Array2D, Int64Array
 from imresearch.errors import InputError, check_choice
-from imresearch.simm.crif import PRODUCT_CLASSES, SENSITIVITY_RISK_TYPES, read_crif
+from imresearch.simm._kernels import pair_sum_sorted, pair_sum_sorted_classes
+from imresearch.simm.crif import (
+    CRIF_COLUMNS,
+    PRODUCT_CLASSES,
+    RISK_TYPES,
+    SENSITIVITY_RISK_TYPES,
+    Codes,
+    parse_crif,
+    read_crif,
+    risk_type_code,
+)
 from imresearch.simm.parameters import (
     DEFAULT_VERSION,
     RISK_CLASSES,
@@ -49,15 +63,61 @@ MARGIN_TYPES: tuple[str, ...] = ("Delta", "Vega", "Curvature", "BaseCorr")
 ADDITIONAL_IM = "AdditionalIM"
 ALL = "All"
 BREAKDOWN_COLUMNS = ("ProductClass", "RiskClass", "MarginType", "Bucket", "InitialMargin")
+_PC_NAMES = (*PRODUCT_CLASSES, ALL)
+_RC_NAMES = (*RISK_CLASSES, ALL)
+_MT_NAMES = (*MARGIN_TYPES, ALL, ADDITIONAL_IM)
+_INT_LIMIT = 1 << 62
 
 
 # --------------------------------------------------------------------------------------------
-# group-wise numeric kernels
+# group-wise numeric helpers
 # --------------------------------------------------------------------------------------------
 
 
 def _bincount(codes: Int64Array, values: Float64Array1D, n: int) -> Float64Array1D:
     return np.bincount(codes, weights=values, minlength=n).astype(np.float64)
+
+
+def _group(*keys: Int64Array) -> tuple[Int64Array, Int64Array]:
+    """Codes of the distinct combinations of integer keys, and the first element of each.
+
+    Parameters
+    ----------
+    *keys : ndarray of int64, shape (n,)
+        Non-negative integer keys (codes of columns), all of one length.
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n,)
+        Combination of each element, numbered in order of first appearance.
+    first : ndarray of int64, shape (n_combinations,)
+        Index of the first element of each combination.
+    """
+    combined = np.asarray(keys[0], dtype=np.int64)
+    if combined.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    for key in keys[1:]:
+        card = int(key.max()) + 1
+        if (int(combined.max()) + 1) * card >= _INT_LIMIT:
+            combined = pd.factorize(combined)[0].astype(np.int64)
+        combined = combined * card + key
+    codes = pd.factorize(combined)[0].astype(np.int64)
+    return codes, _first(codes, int(codes.max()) + 1)
+
+
+def _first(codes: Int64Array, n: int) -> Int64Array:
+    """Index of the first element of each code."""
+    first = np.full(n, -1, dtype=np.int64)
+    idx = np.arange(codes.size)[::-1]
+    first[codes[::-1]] = idx
+    return first
+
+
+def _first_of(outer: Int64Array, inner: Int64Array) -> Int64Array:
+    """For nested codes, the outer code of each inner code."""
+    result = np.zeros(int(inner.max()) + 1 if inner.size else 0, dtype=np.int64)
+    result[inner] = outer
+    return result
 
 
 def _pair_sum(
@@ -92,23 +152,20 @@ def _pair_sum(
     if x.size == 0:
         return np.zeros(n_groups)
     if cr is None:
-        cr = np.ones_like(x)
-    order = np.lexsort((cr, groups))
-    g, w, c = groups[order], x[order], cr[order]
-    a, b = w * c, w / c
-    gs = pd.Series(g)
-
-    def excl_cumsum(v: Float64Array1D) -> Float64Array1D:
-        return pd.Series(v).groupby(gs).cumsum().to_numpy() - v
-
-    if cls is None or corr is None:
-        acc = b * excl_cumsum(a)
+        order = np.argsort(groups, kind="stable")
+        w = x[order]
+        a, b = w * 1.0, w / 1.0
     else:
-        k = cls[order]
-        acc = np.zeros_like(w)
-        for ci in range(corr.shape[0]):
-            acc += b * corr[ci, k] * excl_cumsum(np.where(k == ci, a, 0.0))
-    return 2.0 * _bincount(g, acc, n_groups)
+        order = np.lexsort((cr, groups))
+        w, c = x[order], cr[order]
+        a, b = w * c, w / c
+    g = np.ascontiguousarray(groups[order], dtype=np.int64)
+    if cls is None or corr is None:
+        acc = pair_sum_sorted(g, a, b, n_groups)
+    else:
+        acc = pair_sum_sorted_classes(g, a, b, np.ascontiguousarray(cls[order], dtype=np.int64),
+                                      np.ascontiguousarray(corr, dtype=np.float64), n_groups)
+    return 2.0 * acc
 
 
 def _quad_rows(x: Float64Array2D, mat: Float64Array2D) -> Float64Array1D:
@@ -116,22 +173,11 @@ def _quad_rows(x: Float64Array2D, mat: Float64Array2D) -> Float64Array1D:
     return np.einsum("ni,ij,nj->n", x, mat, x)
 
 
-def _codes(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[Int64Array, pd.DataFrame]:
-    """Integer code of each row's combination of ``columns`` (numbered in order of first
-    appearance) and the table of combinations, one row per code."""
-    combined: np.ndarray | None = None
-    for col in columns:
-        c, uniques = pd.factorize(frame[col].to_numpy(), use_na_sentinel=False)
-        if combined is None:
-            combined = c.astype(np.int64)
-        else:
-            combined, _ = pd.factorize(combined * len(uniques) + c)
-    if combined is None or combined.size == 0:
-        return np.zeros(0, dtype=np.int64), pd.DataFrame({c: [] for c in columns})
-    codes = combined.astype(np.int64)
-    first = _first(codes, int(codes.max()) + 1)
-    keys = pd.DataFrame({col: frame[col].to_numpy()[first] for col in columns})
-    return codes, keys
+def _dense(rows: Int64Array, cols: Int64Array, values: Float64Array1D, shape: tuple[int, int]
+           ) -> Float64Array2D:
+    """``out[rows_i, cols_i] += values_i`` on a zero matrix, in element order."""
+    flat = np.bincount(rows * shape[1] + cols, weights=values, minlength=shape[0] * shape[1])
+    return flat.astype(np.float64).reshape(shape)
 
 
 def _concentration(
@@ -147,9 +193,42 @@ def _clip(total: Float64Array1D, k: Float64Array1D) -> Float64Array1D:
     return np.maximum(np.minimum(total, k), -k)
 
 
+def _per_code(codes: Int64Array, values: np.ndarray, func: Callable[[Any], Any],
+              dtype: Any = np.float64) -> np.ndarray:
+    """``func`` of each element's value, evaluated once per distinct code."""
+    return Codes(codes, values).lookup(func, dtype)
+
+
 # --------------------------------------------------------------------------------------------
-# containers of bucket-level and risk-class-level results
+# sensitivity rows and bucket-level / risk-class-level results
 # --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Sensitivity rows as arrays: node (group x product class), risk type, labels, amount."""
+
+    node: Int64Array
+    rt: Int64Array
+    qual: Codes
+    bucket: Codes
+    label1: Codes
+    label2: Codes
+    amount: Float64Array1D
+
+    def __len__(self) -> int:
+        return int(self.amount.size)
+
+    def of_types(self, *risk_types: str) -> _Rows:
+        idx = np.flatnonzero(np.isin(self.rt, risk_type_code(*risk_types)))
+        return self.take(idx)
+
+    def take(self, idx: np.ndarray) -> _Rows:
+        return _Rows(self.node[idx], self.rt[idx], self.qual.take(idx), self.bucket.take(idx),
+                     self.label1.take(idx), self.label2.take(idx), self.amount[idx])
+
+    def is_type(self, risk_type: str) -> np.ndarray:
+        return self.rt == risk_type_code(risk_type)[0]
 
 
 @dataclass
@@ -157,7 +236,8 @@ class _Margins:
     """Accumulates bucket-level and risk-class-level margins per node (group x product class)."""
 
     n_nodes: int
-    bucket_rows: list[pd.DataFrame] = field(default_factory=list)
+    bucket_rows: list[tuple[str, str, Int64Array, np.ndarray, Float64Array1D]] = field(
+        default_factory=list)
     margin: dict[tuple[str, str], Float64Array1D] = field(default_factory=dict)
 
     def add(
@@ -173,17 +253,8 @@ class _Margins:
         prev = self.margin.get(key)
         self.margin[key] = node_margin if prev is None else prev + node_margin
         if bucket_node is not None and bucket_k is not None and len(bucket_k):
-            self.bucket_rows.append(
-                pd.DataFrame(
-                    {
-                        "node": bucket_node,
-                        "RiskClass": risk_class,
-                        "MarginType": margin_type,
-                        "Bucket": np.asarray(bucket_name, dtype=object),
-                        "InitialMargin": bucket_k,
-                    }
-                )
-            )
+            self.bucket_rows.append((risk_class, margin_type, np.asarray(bucket_node),
+                                     np.asarray(bucket_name, dtype=object), bucket_k))
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,47 +262,51 @@ class _Margins:
 # --------------------------------------------------------------------------------------------
 
 
-def _interest_rate(d: pd.DataFrame, p: SimmParameters, n: int, out: _Margins, fx: float) -> None:
+def _interest_rate(d: _Rows, p: SimmParameters, n: int, out: _Margins, fx: float) -> None:
     """Interest-rate delta, vega and curvature; buckets are currencies."""
     ir = p.interest_rate
     m = p.methodology
-    rt = d["RiskType"].to_numpy()
     tenor_idx = {t: i for i, t in enumerate(ir.tenors)}
     n_t = len(ir.tenors)
     unit = THRESHOLD_UNIT / fx
 
-    def bucket_codes(rows: pd.DataFrame) -> tuple[Int64Array, Int64Array, np.ndarray]:
-        codes, keys = _codes(rows, ["node", "Qualifier"])
-        return codes, keys["node"].to_numpy(np.int64), keys["Qualifier"].to_numpy(object)
+    def bucket_codes(rows: _Rows) -> tuple[Int64Array, Int64Array, Int64Array]:
+        b, first = _group(rows.node, rows.qual.codes)
+        return b, rows.node[first], rows.qual.codes[first]
+
+    def tenors(rows: _Rows) -> Int64Array:
+        return rows.label1.lookup(lambda v: tenor_idx.get(v, -1), np.int64)
 
     # ---- delta
-    rows = d[np.isin(rt, ["Risk_IRCurve", "Risk_Inflation", "Risk_XCcyBasis"])]
+    rows = d.of_types("Risk_IRCurve", "Risk_Inflation", "Risk_XCcyBasis")
     if len(rows):
-        b, b_node, b_ccy = bucket_codes(rows)
+        b, b_node, b_q = bucket_codes(rows)
+        b_ccy = rows.qual.values[b_q]
         nb = len(b_node)
-        kind = rows["RiskType"].to_numpy()
-        amt = rows["amount"].to_numpy()
-        curve = kind == "Risk_IRCurve"
-        infl = kind == "Risk_Inflation"
-        xccy = kind == "Risk_XCcyBasis"
-        group = np.array([ir.weight_group(c) for c in b_ccy], dtype=object)[b]
-        t = rows["Label1"].map(tenor_idx).to_numpy(dtype=np.float64, na_value=np.nan)
+        amt = rows.amount
+        curve = rows.is_type("Risk_IRCurve")
+        infl = rows.is_type("Risk_Inflation")
+        xccy = rows.is_type("Risk_XCcyBasis")
+        groups = list(ir.delta_weight)
+        weights = np.stack([ir.delta_weight[g] for g in groups])
+        g_idx = rows.qual.lookup(
+            lambda c: groups.index(ir.weight_group(c)) if ir.weight_group(c) in groups else -1,
+            np.int64)
+        t = tenors(rows)
         rw = np.zeros(len(rows))
-        for g, weights in ir.delta_weight.items():
-            sel = curve & (group == g)
-            rw[sel] = weights[t[sel].astype(np.int64)]
+        known = curve & (g_idx >= 0)
+        rw[known] = weights[g_idx[known], t[known]]
         rw[infl] = ir.inflation_weight
         rw[xccy] = ir.xccy_basis_weight
-        thr = np.array([ir.delta_threshold[ir.concentration_group(c)] for c in b_ccy]) * unit
+        thr = _per_code(b_q, rows.qual.values,
+                        lambda c: ir.delta_threshold[ir.concentration_group(c)]) * unit
         cr_b = _concentration(_bincount(b, np.where(xccy, 0.0, amt), nb), thr, m.concentration)
         ws = rw * amt * np.where(xccy, 1.0, cr_b[b])
         # curve part: per (currency, sub-curve) tenor vectors
-        crows = rows[curve]
-        sc, sc_keys = _codes(crows.assign(b=b[curve]), ["b", "Label2"])
-        sc_b = sc_keys["b"].to_numpy(np.int64)
-        ti = t[curve].astype(np.int64)
-        vec_sc = np.zeros((len(sc_b), n_t))
-        np.add.at(vec_sc, (sc, ti), ws[curve])
+        cb = b[curve]
+        sc, sc_first = _group(cb, rows.label2.codes[curve])
+        sc_b = cb[sc_first]
+        vec_sc = _dense(sc, t[curve], ws[curve], (len(sc_b), n_t))
         vec_b = np.zeros((nb, n_t))
         np.add.at(vec_b, sc_b, vec_sc)
         phi = ir.sub_curve_correlation
@@ -252,17 +327,19 @@ def _interest_rate(d: pd.DataFrame, p: SimmParameters, n: int, out: _Margins, fx
         out.add("InterestRate", "Delta", total, b_node, b_ccy, k)
 
     # ---- vega and curvature
-    rows = d[np.isin(rt, ["Risk_IRVol", "Risk_InflationVol"])]
+    rows = d.of_types("Risk_IRVol", "Risk_InflationVol")
     if len(rows):
-        b, b_node, b_ccy = bucket_codes(rows)
+        b, b_node, b_q = bucket_codes(rows)
+        b_ccy = rows.qual.values[b_q]
         nb = len(b_node)
-        amt = rows["amount"].to_numpy()
-        infl = rows["RiskType"].to_numpy() == "Risk_InflationVol"
-        ti = rows["Label1"].map(tenor_idx).to_numpy(dtype=np.int64)
+        amt = rows.amount
+        infl = rows.is_type("Risk_InflationVol")
+        ti = tenors(rows)
         rho = ir.tenor_correlation
         # vega (the IR vega amount is already a volatility-weighted vega: no sigma, no HVR)
         vr = amt
-        thr = np.array([ir.vega_threshold[ir.concentration_group(c)] for c in b_ccy]) * unit
+        thr = _per_code(b_q, rows.qual.values,
+                        lambda c: ir.vega_threshold[ir.concentration_group(c)]) * unit
         vcr = _concentration(_bincount(b, vr, nb), thr, m.concentration)
         ws = ir.vega_weight * vr * vcr[b]
         k, s = _ir_vol_bucket(b, nb, ti, ws, infl, rho, ir.inflation_correlation, n_t)
@@ -270,14 +347,13 @@ def _interest_rate(d: pd.DataFrame, p: SimmParameters, n: int, out: _Margins, fx
         total = np.sqrt(np.maximum(_bincount(b_node, k**2, n) + cross, 0.0))
         out.add("InterestRate", "Vega", total, b_node, b_ccy, k)
         # curvature
-        sf = rows["Label1"].map(m.curvature_scaling).to_numpy(dtype=np.float64)
+        sf = rows.label1.lookup(m.curvature_scaling)
         cvr = sf * amt
         k, s = _ir_vol_bucket(
             b, nb, ti, cvr, infl, rho**2, ir.inflation_correlation**2, n_t
         )
         # |CVR| per risk factor: (currency, tenor) for IR vol, currency for inflation vol
-        fac = np.zeros((nb, n_t + 1))
-        np.add.at(fac, (b, np.where(infl, n_t, ti)), cvr)
+        fac = _dense(b, np.where(infl, n_t, ti), cvr, (nb, n_t + 1))
         abs_node = _bincount(b_node, np.abs(fac).sum(axis=1), n)
         sum_node = _bincount(b_node, fac.sum(axis=1), n)
         cross = ir.currency_correlation**2 * _pair_sum(b_node, s, n)
@@ -298,8 +374,7 @@ def _ir_vol_bucket(
     n_t: int,
 ) -> tuple[Float64Array1D, Float64Array1D]:
     """Bucket K and sum of IR vol (tenor vector) and inflation vol (one factor) values."""
-    vec = np.zeros((nb, n_t))
-    np.add.at(vec, (b[~infl], ti[~infl]), x[~infl])
+    vec = _dense(b[~infl], ti[~infl], x[~infl], (nb, n_t))
     inf_sum = _bincount(b, np.where(infl, x, 0.0), nb)
     c_sum = vec.sum(axis=1)
     k2 = _quad_rows(vec, rho) + inf_sum**2 + 2 * rho_inf * inf_sum * c_sum
@@ -318,7 +393,7 @@ def _curvature_margin(
 
 
 def _bucketed_class(
-    d: pd.DataFrame,
+    d: _Rows,
     p: SimmParameters,
     n: int,
     out: _Margins,
@@ -344,124 +419,129 @@ def _bucketed_class(
     same_key = (
         m.credit_non_qualifying_same_key if risk_class == "CreditNonQualifying" else "Qualifier"
     )
+    same_attr = {"Qualifier": "qual", "Bucket": "bucket", "Label1": "label1",
+                 "Label2": "label2"}[same_key]
     bucket_pos = {bk: i for i, bk in enumerate(c.bucket_order)}
     nbo = len(c.bucket_order)
     gamma = np.asarray(c.bucket_correlation)
     off = gamma - np.eye(nbo)
+    values = d.bucket.values
 
-    def rho_of(buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def bucket_param(codes: Int64Array, func: Callable[[str], float]) -> Float64Array1D:
+        return _per_code(codes, values, func)
+
+    def rho_of(buckets: Int64Array) -> tuple[np.ndarray, np.ndarray]:
         """(same-qualifier, different-qualifier) correlation of each bucket."""
         if credit:
-            res = buckets == "Residual"
+            res = values[buckets] == "Residual"
             same = np.where(res, c.residual_same_issuer_correlation, c.same_issuer_correlation)
             diff = np.where(
                 res, c.residual_different_issuer_correlation, c.different_issuer_correlation
             )
             return same, diff
-        rho = np.array([c.intra_correlation[bk] for bk in buckets])
+        rho = bucket_param(buckets, lambda bk: c.intra_correlation[bk])
         return np.ones_like(rho), rho
 
     def aggregate(
         factor_node: Int64Array,
-        factor_bucket: np.ndarray,
-        factor_qual: np.ndarray,
+        factor_bucket: Int64Array,
+        factor_qual: Int64Array,
         x: Float64Array1D,
         cr: Float64Array1D | None,
         squared: bool,
-    ) -> tuple[Int64Array, np.ndarray, Float64Array1D, Float64Array1D, Float64Array1D]:
-        """Bucket K over risk factors; returns bucket node/name, K, sum x, residual flag."""
-        frame = pd.DataFrame({"node": factor_node, "Bucket": factor_bucket})
-        b, keys = _codes(frame, ["node", "Bucket"])
-        nb = len(keys)
-        bnames = keys["Bucket"].to_numpy(object)
-        same, diff = rho_of(bnames)
+    ) -> tuple[Int64Array, Int64Array, Float64Array1D, Float64Array1D]:
+        """Bucket K over risk factors; returns bucket node and code, K and sum x."""
+        b, first = _group(factor_node, factor_bucket)
+        nb = len(first)
+        bcodes = factor_bucket[first]
+        same, diff = rho_of(bcodes)
         if squared:
             same, diff = same**2, diff**2
         sum_sq = _bincount(b, x**2, nb)
         k2 = sum_sq + diff * _pair_sum(b, x, nb, cr)
         if credit:  # pairs of the same name get the same-name correlation
-            qb, _ = _codes(pd.DataFrame({"b": b, "q": factor_qual}), ["b", "q"])
+            qb, _ = _group(b, factor_qual)
             within = _pair_sum(qb, x, int(qb.max()) + 1, cr)
             within_b = _bincount(_first_of(b, qb), within, nb)
             k2 += (same - diff) * within_b
         k = np.sqrt(np.maximum(k2, 0.0))
-        return keys["node"].to_numpy(np.int64), bnames, k, _bincount(b, x, nb), sum_sq
+        return factor_node[first], bcodes, k, _bincount(b, x, nb)
 
     def across(
-        b_node: Int64Array, bnames: np.ndarray, k: Float64Array1D, s: Float64Array1D,
+        b_node: Int64Array, bcodes: Int64Array, k: Float64Array1D, s: Float64Array1D,
         squared: bool,
     ) -> tuple[Float64Array1D, Float64Array1D]:
         """(non-residual aggregate sqrt(sum K^2 + gamma S S), residual K) per node."""
-        res = bnames == "Residual"
-        pos = np.array([bucket_pos.get(bk, 0) for bk in bnames], dtype=np.int64)
-        dense = np.zeros((n, nbo))
-        np.add.at(dense, (b_node[~res], pos[~res]), s[~res])
+        res = values[bcodes] == "Residual"
+        pos = _per_code(bcodes, values, lambda bk: bucket_pos.get(bk, 0), np.int64)
+        dense = _dense(b_node[~res], pos[~res], s[~res], (n, nbo))
         g = off**2 if squared else off
         inner = _bincount(b_node[~res], k[~res] ** 2, n) + _quad_rows(dense, g)
         return np.sqrt(np.maximum(inner, 0.0)), _bincount(b_node[res], k[res], n)
 
-    rt = d["RiskType"].to_numpy()
+    def factors(rows: _Rows) -> tuple[Int64Array, Int64Array]:
+        keys = [rows.node, rows.bucket.codes, rows.qual.codes]
+        if credit:
+            keys += [rows.label1.codes, rows.label2.codes]
+        return _group(*keys)
 
     # ---- delta
-    rows = d[np.isin(rt, delta_types)]
+    rows = d.of_types(*delta_types)
     if len(rows):
-        fkeys = ["node", "Bucket", "Qualifier"] + (["Label1", "Label2"] if credit else [])
-        f, fk = _codes(rows, fkeys)
-        amt = _bincount(f, rows["amount"].to_numpy(), len(fk))
-        node = fk["node"].to_numpy(np.int64)
-        bucket = fk["Bucket"].to_numpy(object)
-        qual = fk[same_key].to_numpy(object)
-        rw = np.array([c.delta_weight[bk] for bk in bucket])
-        thr = np.array([c.delta_threshold[bk] for bk in bucket]) * unit
-        q, qk = _codes(fk, ["node", "Bucket", "Qualifier"])
-        cr = _concentration(_bincount(q, amt, len(qk)), thr[_first(q, len(qk))],
-                            m.concentration)[q]
+        f, ff = factors(rows)
+        amt = _bincount(f, rows.amount, len(ff))
+        node = rows.node[ff]
+        bucket = rows.bucket.codes[ff]
+        qual = rows.qual.codes[ff]
+        same = getattr(rows, same_attr).codes[ff]
+        rw = bucket_param(bucket, lambda bk: c.delta_weight[bk])
+        thr = bucket_param(bucket, lambda bk: c.delta_threshold[bk]) * unit
+        q, qf = _group(node, bucket, qual)
+        cr = _concentration(_bincount(q, amt, len(qf)), thr[qf], m.concentration)[q]
         ws = rw * amt * cr
-        b_node, bnames, k, sums, _ = aggregate(node, bucket, qual, ws, cr, squared=False)
-        nonres, res = across(b_node, bnames, k, _clip(sums, k), squared=False)
-        out.add(risk_class, "Delta", nonres + res, b_node, bnames, k)
+        b_node, bcodes, k, sums = aggregate(node, bucket, same, ws, cr, squared=False)
+        nonres, res = across(b_node, bcodes, k, _clip(sums, k), squared=False)
+        out.add(risk_class, "Delta", nonres + res, b_node, values[bcodes], k)
 
     # ---- vega and curvature
-    rows = d[np.isin(rt, vol_types)]
+    rows = d.of_types(*vol_types)
     if len(rows):
-        bucket_r = rows["Bucket"].to_numpy(object)
-        amt_r = rows["amount"].to_numpy()
+        amt_r = rows.amount
         if credit:
             sigma = np.ones(len(rows))
             hvr = 1.0
         else:
-            sigma = m.sigma_multiplier * np.array([c.delta_weight[bk] for bk in bucket_r])
+            sigma = m.sigma_multiplier * rows.bucket.lookup(lambda bk: c.delta_weight[bk])
             hvr = c.hvr
-        sf = rows["Label1"].map(m.curvature_scaling).to_numpy(dtype=np.float64)
+        sf = rows.label1.lookup(m.curvature_scaling)
         # risk factors: credit (qualifier, tenor, label2); equity / commodity: qualifier
-        fkeys = ["node", "Bucket", "Qualifier"] + (["Label1", "Label2"] if credit else [])
-        f, fk = _codes(rows, fkeys)
-        nf = len(fk)
+        f, ff = factors(rows)
+        nf = len(ff)
         vr = _bincount(f, hvr * sigma * amt_r, nf)
         cvr = _bincount(f, sf * sigma * amt_r, nf)
-        zero = np.isin(fk["Bucket"].to_numpy(object),
-                       list(m.curvature_zero_buckets.get(risk_class, ())))
+        node = rows.node[ff]
+        bucket = rows.bucket.codes[ff]
+        qual = rows.qual.codes[ff]
+        same = getattr(rows, same_attr).codes[ff]
+        zero_buckets = m.curvature_zero_buckets.get(risk_class, ())
+        zero = _per_code(bucket, values, lambda bk: bk in zero_buckets, bool)
         cvr = np.where(zero, 0.0, cvr)
-        node = fk["node"].to_numpy(np.int64)
-        bucket = fk["Bucket"].to_numpy(object)
-        qual = fk[same_key].to_numpy(object)
         if credit:
             vrw = np.full(nf, c.vega_weight)
             thr = np.full(nf, c.vega_threshold) * unit
         else:
-            vrw = np.array([c.vega_weight[bk] for bk in bucket])
-            thr = np.array([c.vega_threshold[bk] for bk in bucket]) * unit
-        q, qk = _codes(fk, ["node", "Bucket", "Qualifier"])
-        vcr = _concentration(_bincount(q, vr, len(qk)), thr[_first(q, len(qk))],
-                             m.concentration)[q]
+            vrw = bucket_param(bucket, lambda bk: c.vega_weight[bk])
+            thr = bucket_param(bucket, lambda bk: c.vega_threshold[bk]) * unit
+        q, qf = _group(node, bucket, qual)
+        vcr = _concentration(_bincount(q, vr, len(qf)), thr[qf], m.concentration)[q]
         ws = vrw * vr * vcr
-        b_node, bnames, k, sums, _ = aggregate(node, bucket, qual, ws, vcr, squared=False)
-        nonres, res = across(b_node, bnames, k, _clip(sums, k), squared=False)
-        out.add(risk_class, "Vega", nonres + res, b_node, bnames, k)
+        b_node, bcodes, k, sums = aggregate(node, bucket, same, ws, vcr, squared=False)
+        nonres, res = across(b_node, bcodes, k, _clip(sums, k), squared=False)
+        out.add(risk_class, "Vega", nonres + res, b_node, values[bcodes], k)
         # curvature
-        b_node, bnames, k, sums, _ = aggregate(node, bucket, qual, cvr, None, squared=True)
-        nonres_k, res_k = across(b_node, bnames, k, _clip(sums, k), squared=True)
-        is_res = (bucket == "Residual")
+        b_node, bcodes, k, sums = aggregate(node, bucket, same, cvr, None, squared=True)
+        nonres_k, res_k = across(b_node, bcodes, k, _clip(sums, k), squared=True)
+        is_res = values[bucket] == "Residual"
         tot = _bincount(node[~is_res], cvr[~is_res], n)
         absd = _bincount(node[~is_res], np.abs(cvr[~is_res]), n)
         tot_r = _bincount(node[is_res], cvr[is_res], n)
@@ -470,32 +550,17 @@ def _bucketed_class(
         total = _curvature_margin(tot, absd, nonres_k, lb) + _curvature_margin(
             tot_r, abs_r, res_k, lb
         )
-        out.add(risk_class, "Curvature", total, b_node, bnames, k)
+        out.add(risk_class, "Curvature", total, b_node, values[bcodes], k)
 
 
-def _first(codes: Int64Array, n: int) -> Int64Array:
-    """Index of the first element of each code."""
-    first = np.full(n, -1, dtype=np.int64)
-    idx = np.arange(codes.size)[::-1]
-    first[codes[::-1]] = idx
-    return first
-
-
-def _first_of(outer: Int64Array, inner: Int64Array) -> Int64Array:
-    """For nested codes, the outer code of each inner code."""
-    result = np.zeros(int(inner.max()) + 1 if inner.size else 0, dtype=np.int64)
-    result[inner] = outer
-    return result
-
-
-def _base_correlation(d: pd.DataFrame, p: SimmParameters, n: int, out: _Margins) -> None:
-    rows = d[d["RiskType"].to_numpy() == "Risk_BaseCorr"]
+def _base_correlation(d: _Rows, p: SimmParameters, n: int, out: _Margins) -> None:
+    rows = d.of_types("Risk_BaseCorr")
     if not len(rows):
         return
     c = p.credit_qualifying
-    f, fk = _codes(rows, ["node", "Qualifier"])
-    ws = c.base_correlation_weight * _bincount(f, rows["amount"].to_numpy(), len(fk))
-    node = fk["node"].to_numpy(np.int64)
+    f, ff = _group(rows.node, rows.qual.codes)
+    ws = c.base_correlation_weight * _bincount(f, rows.amount, len(ff))
+    node = rows.node[ff]
     sq = _bincount(node, ws**2, n)
     total = _bincount(node, ws, n)
     k = np.sqrt(np.maximum(sq + c.base_correlation_correlation * (total**2 - sq), 0.0))
@@ -504,23 +569,25 @@ def _base_correlation(d: pd.DataFrame, p: SimmParameters, n: int, out: _Margins)
 
 
 def _fx(
-    d: pd.DataFrame, p: SimmParameters, n: int, out: _Margins, fx: float, calc_ccy: str
+    d: _Rows, p: SimmParameters, n: int, out: _Margins, fx: float, calc_ccy: str
 ) -> None:
     c = p.fx
     m = p.methodology
     unit = THRESHOLD_UNIT / fx
-    rt = d["RiskType"].to_numpy()
     calc_group = c.vol_group_index(calc_ccy)
 
-    rows = d[(rt == "Risk_FX") & (d["Qualifier"].to_numpy() != calc_ccy)]
+    rows = d.of_types("Risk_FX")
+    rows = rows.take(np.flatnonzero(rows.qual.lookup(lambda v: v != calc_ccy, bool)))
     if len(rows):
-        f, fk = _codes(rows, ["node", "Qualifier"])
-        amt = _bincount(f, rows["amount"].to_numpy(), len(fk))
-        node = fk["node"].to_numpy(np.int64)
-        ccy = fk["Qualifier"].to_numpy(object)
-        group = np.array([c.vol_group_index(x) for x in ccy], dtype=np.int64)
+        f, ff = _group(rows.node, rows.qual.codes)
+        amt = _bincount(f, rows.amount, len(ff))
+        node = rows.node[ff]
+        ccy = rows.qual.codes[ff]
+        values = rows.qual.values
+        group = _per_code(ccy, values, c.vol_group_index, np.int64)
         rw = c.delta_weight[calc_group, group]
-        thr = np.array([c.delta_threshold[c.concentration_group(x)] for x in ccy]) * unit
+        thr = _per_code(ccy, values,
+                        lambda x: c.delta_threshold[c.concentration_group(x)]) * unit
         cr = _concentration(amt, thr, m.concentration)
         ws = rw * amt * cr
         corr = np.asarray(c.correlation[c.vol_group_order[calc_group]])
@@ -529,25 +596,21 @@ def _fx(
         present = np.unique(node)
         out.add("FX", "Delta", k, present, [""] * len(present), k[present])
 
-    rows = d[rt == "Risk_FXVol"]
+    rows = d.of_types("Risk_FXVol")
     if len(rows):
-        pair = rows["Qualifier"].to_numpy(object)
-        c1 = np.array([x[:3] for x in pair], dtype=object)
-        c2 = np.array([x[3:6] for x in pair], dtype=object)
-        key = np.where(c1 <= c2, c1 + c2, c2 + c1)
-        g1 = np.array([c.vol_group_index(x) for x in c1], dtype=np.int64)
-        g2 = np.array([c.vol_group_index(x) for x in c2], dtype=np.int64)
+        pair = rows.qual
+        key = pair.mapped(lambda x: x[:6] if x[:3] <= x[3:6] else x[3:6] + x[:3])
+        g1 = pair.lookup(lambda x: c.vol_group_index(x[:3]), np.int64)
+        g2 = pair.lookup(lambda x: c.vol_group_index(x[3:6]), np.int64)
         sigma = m.sigma_multiplier * c.delta_weight[g1, g2]
-        amt = rows["amount"].to_numpy()
-        sf = rows["Label1"].map(m.curvature_scaling).to_numpy(dtype=np.float64)
-        f, fk = _codes(pd.DataFrame({"node": rows["node"].to_numpy(), "pair": key}),
-                       ["node", "pair"])
-        nf = len(fk)
-        vr = _bincount(f, c.hvr * sigma * amt, nf)
-        cvr = _bincount(f, sf * sigma * amt, nf)
-        node = fk["node"].to_numpy(np.int64)
-        pairs = fk["pair"].to_numpy(object)
-        thr = np.array([c.vega_threshold[c.pair_threshold_key(x)] for x in pairs]) * unit
+        amt = rows.amount
+        sf = rows.label1.lookup(m.curvature_scaling)
+        f, ff = _group(rows.node, key.codes)
+        vr = _bincount(f, c.hvr * sigma * amt, len(ff))
+        cvr = _bincount(f, sf * sigma * amt, len(ff))
+        node = rows.node[ff]
+        thr = _per_code(key.codes[ff], key.values,
+                        lambda x: c.vega_threshold[c.pair_threshold_key(x)]) * unit
         vcr = _concentration(vr, thr, m.concentration)
         ws = c.vega_weight * vr * vcr
         rho = c.vega_correlation
@@ -641,6 +704,8 @@ class SimmResult:
         )
 
 
+
+
 def simm(
     crif: str | os.PathLike[str] | pd.DataFrame,
     version: str = DEFAULT_VERSION,
@@ -702,63 +767,94 @@ def simm(
                 f"calculation_currency {calc!r} needs fx_rates[{calc!r}] (USD per unit)"
             )
     group_cols = (group_by,) if isinstance(group_by, str) else tuple(group_by or ())
-    table = read_crif(crif, fx_rates=fx_rates)
+    parsed = parse_crif(crif, fx_rates=fx_rates)
+    columns = dict(parsed.columns)
     for col in group_cols:
-        if col not in table.columns:
+        if col not in CRIF_COLUMNS:
             raise InputError(f"group_by column {col!r} is not a CRIF column; use one of "
-                             f"{', '.join(table.columns)}")
-    table = table[table["IMModel"] != "Schedule"]
+                             f"{', '.join(CRIF_COLUMNS)}")
+        if col in ("Amount", "AmountUSD"):
+            values = parsed.amount if col == "Amount" else parsed.amount_usd
+            codes, uniques = pd.factorize(values)
+            columns[col] = Codes(codes.astype(np.int64), np.asarray(uniques, dtype=object))
+    model = columns["IMModel"]
+    keep = ~model.table(lambda v: v == "Schedule", bool)[model.codes]
+    rows = np.flatnonzero(keep) if not keep.all() else None
+
+    def col(name: str) -> Codes:
+        c = columns[name]
+        return c if rows is None else c.take(rows)
+
+    def num(values: Float64Array1D) -> Float64Array1D:
+        return values if rows is None else values[rows]
+
     # amounts in the calculation currency; the post side negates sensitivities
-    amount = table["AmountUSD"].to_numpy() / fx
-    own = (table["AmountCurrency"] == calc).to_numpy()
-    amount = np.where(own & (calc != "USD"), table["Amount"].to_numpy(), amount)
-    is_sens = table["RiskType"].isin(list(SENSITIVITY_RISK_TYPES)).to_numpy()
+    amount = num(parsed.amount_usd) / fx
+    if calc != "USD":
+        ccy = col("AmountCurrency")
+        own = ccy.table(lambda v: v == calc, bool)[ccy.codes]
+        amount = np.where(own, num(parsed.amount), amount)
+    rt = col("RiskType").codes
+    sens_table = np.zeros(len(RISK_TYPES), dtype=bool)
+    sens_table[risk_type_code(*SENSITIVITY_RISK_TYPES)] = True
+    is_sens = sens_table[rt]
     if side_l == "post":
         amount = np.where(is_sens, -amount, amount)
-    table = table.assign(amount=amount)
     # groups
+    n_rows = amount.size
     if group_cols:
-        gcodes, gkeys = _codes(table, list(group_cols))
+        keys = [col(c) for c in group_cols]
+        gcodes, gfirst = _group(*[k.codes for k in keys])
+        gkeys = pd.DataFrame({c: pd.Series(k.values[k.codes[gfirst]], dtype=str)
+                              for c, k in zip(group_cols, keys, strict=True)})
     else:
-        gcodes = np.zeros(len(table), dtype=np.int64)
+        gcodes = np.zeros(n_rows, dtype=np.int64)
         gkeys = pd.DataFrame(index=[0])
     n_groups = max(len(gkeys), 1)
-    table = table.assign(group=gcodes)
-    sens = table[is_sens]
-    node, node_keys = _codes(sens, ["group", "ProductClass"])
-    n_nodes = len(node_keys)
-    sens = sens.assign(node=node)
+    sens = np.flatnonzero(is_sens)
+    pc = col("ProductClass")
+    node, nfirst = _group(gcodes[sens], pc.codes[sens])
+    node_group = gcodes[sens][nfirst]
+    node_pc = pc.values[pc.codes[sens][nfirst]]
+    n_nodes = len(nfirst)
     out = _Margins(n_nodes)
     if n_nodes:
-        _interest_rate(sens, params, n_nodes, out, fx)
+        d = _Rows(node, rt[sens], col("Qualifier").take(sens), col("Bucket").take(sens),
+                  col("Label1").take(sens), col("Label2").take(sens), amount[sens])
+        _interest_rate(d, params, n_nodes, out, fx)
         for rc in ("CreditQualifying", "CreditNonQualifying", "Equity", "Commodity"):
-            _bucketed_class(sens, params, n_nodes, out, fx, rc)
-        _base_correlation(sens, params, n_nodes, out)
-        _fx(sens, params, n_nodes, out, fx, calc)
-    return _assemble(table[~is_sens], params, out, node_keys, gkeys, group_cols, n_groups,
-                     fx, side_l, calc)
+            _bucketed_class(d, params, n_nodes, out, fx, rc)
+        _base_correlation(d, params, n_nodes, out)
+        _fx(d, params, n_nodes, out, fx, calc)
+    other = np.flatnonzero(~is_sens)
+    addons = pd.DataFrame({
+        "RiskType": np.asarray(RISK_TYPES, dtype=object)[rt[other]],
+        "group": gcodes[other],
+        "Qualifier": col("Qualifier").take(other).dense(),
+        "amount": amount[other],
+    })
+    return _assemble(addons, params, out, node_group, node_pc, gkeys, group_cols, n_groups,
+                     side_l, calc)
 
 
 def _assemble(
     addons: pd.DataFrame,
     params: SimmParameters,
     out: _Margins,
-    node_keys: pd.DataFrame,
+    node_group: Int64Array,
+    node_pc: np.ndarray,
     gkeys: pd.DataFrame,
     group_cols: tuple[str, ...],
     n_groups: int,
-    fx: float,
     side: str,
     calc: str,
 ) -> SimmResult:
-    n = len(node_keys)
+    n = len(node_group)
     rc_idx = {rc: i for i, rc in enumerate(RISK_CLASSES)}
     im = np.zeros((n, len(RISK_CLASSES)))
     for (rc, _mt), values in out.margin.items():
         im[:, rc_idx[rc]] += values
     product = np.sqrt(np.maximum(_quad_rows(im, params.risk_class_correlation), 0.0))
-    node_group = node_keys["group"].to_numpy(np.int64) if n else np.zeros(0, np.int64)
-    node_pc = node_keys["ProductClass"].to_numpy(object) if n else np.zeros(0, object)
 
     # add-ons
     rt = addons["RiskType"].to_numpy()
@@ -792,72 +888,66 @@ def _assemble(
         _bincount(node_group, product + mult_addon, n_groups) + notional_addon + fixed_addon
     )
 
-    # breakdown rows
-    frames: list[pd.DataFrame] = []
-    if out.bucket_rows:
-        bk = pd.concat(out.bucket_rows, ignore_index=True)
-        bk = bk.assign(
-            group=node_group[bk["node"].to_numpy()], ProductClass=node_pc[bk["node"].to_numpy()]
-        )
-        frames.append(bk.drop(columns="node"))
+    # breakdown rows, as integer-coded parts: (group, pc, rc, mt, bucket name or None, margin)
+    pc_code = np.array([_PC_NAMES.index(p) for p in node_pc], dtype=np.int64)
+    parts: list[tuple[Int64Array, Int64Array, int, int, np.ndarray | None, Float64Array1D]] = []
+    for rc, mt, b_node, b_name, b_k in out.bucket_rows:
+        parts.append((node_group[b_node], pc_code[b_node], _RC_NAMES.index(rc),
+                      _MT_NAMES.index(mt), b_name, b_k))
     for (rc, mt), values in out.margin.items():
-        frames.append(pd.DataFrame({"group": node_group, "ProductClass": node_pc,
-                                    "RiskClass": rc, "MarginType": mt, "Bucket": ALL,
-                                    "InitialMargin": values}))
+        parts.append((node_group, pc_code, _RC_NAMES.index(rc), _MT_NAMES.index(mt), None,
+                      values))
     for rc in RISK_CLASSES:
-        frames.append(pd.DataFrame({"group": node_group, "ProductClass": node_pc,
-                                    "RiskClass": rc, "MarginType": ALL, "Bucket": ALL,
-                                    "InitialMargin": im[:, rc_idx[rc]]}))
+        parts.append((node_group, pc_code, _RC_NAMES.index(rc), _MT_NAMES.index(ALL), None,
+                      im[:, rc_idx[rc]]))
     for mt in MARGIN_TYPES:  # product-class margin of one margin type across risk classes
         by_rc = np.zeros((n, len(RISK_CLASSES)))
         for (rc, mt_), values in out.margin.items():
             if mt_ == mt:
                 by_rc[:, rc_idx[rc]] += values
-        frames.append(pd.DataFrame({
-            "group": node_group, "ProductClass": node_pc, "RiskClass": ALL, "MarginType": mt,
-            "Bucket": ALL,
-            "InitialMargin": np.sqrt(np.maximum(
-                _quad_rows(by_rc, params.risk_class_correlation), 0.0)),
-        }))
-    frames.append(pd.DataFrame({"group": node_group, "ProductClass": node_pc, "RiskClass": ALL,
-                                "MarginType": ALL, "Bucket": ALL, "InitialMargin": product}))
-    frames.append(pd.DataFrame({"group": node_group, "ProductClass": node_pc, "RiskClass": ALL,
-                                "MarginType": ADDITIONAL_IM, "Bucket": ALL,
-                                "InitialMargin": mult_addon}))
+        parts.append((node_group, pc_code, _RC_NAMES.index(ALL), _MT_NAMES.index(mt), None,
+                      np.sqrt(np.maximum(_quad_rows(by_rc, params.risk_class_correlation), 0.0))))
+    parts.append((node_group, pc_code, _RC_NAMES.index(ALL), _MT_NAMES.index(ALL), None, product))
+    parts.append((node_group, pc_code, _RC_NAMES.index(ALL), _MT_NAMES.index(ADDITIONAL_IM),
+                  None, mult_addon))
     g_all = np.arange(n_groups)
-    frames.append(pd.DataFrame({"group": g_all, "ProductClass": ALL, "RiskClass": ALL,
-                                "MarginType": ADDITIONAL_IM, "Bucket": ALL,
-                                "InitialMargin": notional_addon + fixed_addon}))
-    frames.append(pd.DataFrame({"group": g_all, "ProductClass": ALL, "RiskClass": ALL,
-                                "MarginType": ALL, "Bucket": ALL, "InitialMargin": totals}))
-    breakdown = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    pc_all = np.full(n_groups, _PC_NAMES.index(ALL), dtype=np.int64)
+    parts.append((g_all, pc_all, _RC_NAMES.index(ALL), _MT_NAMES.index(ADDITIONAL_IM), None,
+                  notional_addon + fixed_addon))
+    parts.append((g_all, pc_all, _RC_NAMES.index(ALL), _MT_NAMES.index(ALL), None, totals))
+    parts = [part for part in parts if len(part[5])]
+
+    def cat(i: int) -> np.ndarray:
+        return np.concatenate([np.broadcast_to(part[i], len(part[5])) for part in parts])
+
+    group, pcs, rcs, mts, margin = cat(0), cat(1), cat(2), cat(3), cat(5)
+    is_bucket = np.concatenate([np.full(len(part[5]), part[4] is not None) for part in parts])
+    names = np.concatenate([part[4] for part in parts if part[4] is not None] or
+                           [np.zeros(0, dtype=object)])
+    bucket = np.full(margin.size, ALL, dtype=object)
+    bucket[is_bucket] = names
     # drop empty risk-class / margin-type nodes that carry nothing
-    keep = (breakdown["InitialMargin"].to_numpy() != 0) | (breakdown["ProductClass"] == ALL)
-    keep |= (breakdown["RiskClass"] == ALL).to_numpy() & (breakdown["MarginType"] == ALL).to_numpy()
-    breakdown = breakdown[keep]
-    order = {
-        "ProductClass": [*PRODUCT_CLASSES, ALL],
-        "RiskClass": [*RISK_CLASSES, ALL],
-        "MarginType": [*MARGIN_TYPES, ALL, ADDITIONAL_IM],
-    }
-    sort_keys = {c: pd.Categorical(breakdown[c], categories=v, ordered=True).codes
-                 for c, v in order.items()}
-    breakdown = breakdown.assign(
-        _pc=sort_keys["ProductClass"], _rc=sort_keys["RiskClass"], _mt=sort_keys["MarginType"],
-        _bk=(breakdown["Bucket"] == ALL).to_numpy(),
-    ).sort_values(["group", "_pc", "_rc", "_mt", "_bk"], kind="stable")
-    breakdown = breakdown.drop(columns=["_pc", "_rc", "_mt", "_bk"])
+    i_all = _PC_NAMES.index(ALL)
+    keep = (margin != 0) | (pcs == i_all)
+    keep |= (rcs == _RC_NAMES.index(ALL)) & (mts == _MT_NAMES.index(ALL))
+    bucket_all = bucket == ALL
+    order = np.flatnonzero(keep)
+    order = order[np.lexsort((bucket_all[order], mts[order], rcs[order], pcs[order],
+                              group[order]))]
+    data: dict[str, Any] = {}
     if group_cols:
-        labels = gkeys.iloc[breakdown["group"].to_numpy()].reset_index(drop=True)
-        breakdown = pd.concat([labels, breakdown.drop(columns="group").reset_index(drop=True)],
-                              axis=1)
+        for c in group_cols:
+            data[c] = pd.Series(gkeys[c].to_numpy(object)[group[order]], dtype=str)
         index = pd.MultiIndex.from_frame(gkeys) if len(group_cols) > 1 else pd.Index(
             gkeys[group_cols[0]], name=group_cols[0])
     else:
-        breakdown = breakdown.drop(columns="group").reset_index(drop=True)
         index = pd.Index([""], name="group")
-    breakdown["Bucket"] = breakdown["Bucket"].astype(str)
-    breakdown = breakdown[[*group_cols, *BREAKDOWN_COLUMNS]]
+    data["ProductClass"] = pd.Series(np.array(_PC_NAMES, dtype=object)[pcs[order]], dtype=str)
+    data["RiskClass"] = pd.Series(np.array(_RC_NAMES, dtype=object)[rcs[order]], dtype=str)
+    data["MarginType"] = pd.Series(np.array(_MT_NAMES, dtype=object)[mts[order]], dtype=str)
+    data["Bucket"] = pd.Series(bucket[order], dtype=str)
+    data["InitialMargin"] = margin[order]
+    breakdown = pd.DataFrame(data)
     return SimmResult(
         total=float(totals.sum()),
         totals=pd.Series(totals, index=index, name="InitialMargin"),
@@ -868,6 +958,7 @@ def _assemble(
         calculation_currency=calc,
         group_by=group_cols,
     )
+
 
 
 UNSPECIFIED = "Unspecified"

@@ -12,14 +12,18 @@ validates every row and returns a normalised DataFrame. Every problem raises
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from imresearch._typing import Float64Array1D, Int64Array
 from imresearch.errors import InputError, where
 from imresearch.simm.parameters import load_parameters
 
@@ -27,8 +31,12 @@ __all__ = [
     "ADDON_RISK_TYPES",
     "CRIF_COLUMNS",
     "PRODUCT_CLASSES",
+    "RISK_TYPES",
     "SENSITIVITY_RISK_TYPES",
+    "Codes",
+    "ParsedCrif",
     "net_crif",
+    "parse_crif",
     "read_crif",
 ]
 
@@ -106,6 +114,7 @@ IM_MODELS: tuple[str, ...] = ("SIMM", "SIMM-P", "SIMM-R", "Schedule")
 _NUMERIC_TEXT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
+@functools.cache
 def _valid_values() -> dict[str, dict[str, tuple[str, ...] | None]]:
     """Valid Bucket and Label1 values per risk type (``None``: any value, ``""``: blank)."""
     p = load_parameters()
@@ -154,6 +163,100 @@ def _valid_values() -> dict[str, dict[str, tuple[str, ...] | None]]:
     }
 
 
+RISK_TYPES: tuple[str, ...] = (*SENSITIVITY_RISK_TYPES, *ADDON_RISK_TYPES, "PV")
+"""Every RiskType :func:`read_crif` accepts, in the order of the parsed risk-type codes."""
+
+
+@dataclass(frozen=True)
+class Codes:
+    """A text column as integer codes into a table of distinct values.
+
+    Attributes
+    ----------
+    codes : ndarray of int64, shape (n_rows,)
+        Index of each row's value in ``values``.
+    values : ndarray of object, shape (n_values,)
+        Distinct strings (two codes never name the same string; some may be unused).
+    """
+
+    codes: Int64Array
+    values: np.ndarray
+
+    def dense(self) -> np.ndarray:
+        """The column as an object array of strings, shape (n_rows,)."""
+        return self.values[self.codes]
+
+    def take(self, rows: np.ndarray) -> Codes:
+        """The column restricted to ``rows`` (indices or a boolean mask)."""
+        return Codes(self.codes[rows], self.values)
+
+    def table(self, func: Callable[[str], Any], dtype: Any = np.float64) -> np.ndarray:
+        """``func`` applied to every value, as an array indexed by code (shape (n_values,))."""
+        return np.array([func(v) for v in self.values], dtype=dtype)
+
+    def lookup(self, func: Callable[[str], Any], dtype: Any = np.float64) -> np.ndarray:
+        """``func`` of each row's value, computed once per distinct value used (shape (n_rows,)).
+        """
+        out = np.zeros(len(self.values), dtype=dtype)
+        used = np.unique(self.codes)
+        if used.size:
+            out[used] = [func(self.values[i]) for i in used]
+        return out[self.codes]
+
+    def mapped(self, *funcs: Callable[[str], str], variant: np.ndarray | None = None) -> Codes:
+        """The column with each value replaced by ``funcs[variant]`` of it (default: the first).
+
+        Values that become equal share one code afterwards.
+        """
+        k = len(self.values)
+        new = np.empty(k * len(funcs), dtype=object)
+        for j, func in enumerate(funcs):
+            new[j * k:(j + 1) * k] = [func(v) for v in self.values]
+        codes, values = pd.factorize(new)
+        table = codes.astype(np.int64).reshape(len(funcs), k)
+        if variant is None:
+            return Codes(table[0][self.codes], np.asarray(values, dtype=object))
+        return Codes(table[variant, self.codes], np.asarray(values, dtype=object))
+
+
+def _constant(n: int, value: str) -> Codes:
+    return Codes(np.zeros(n, dtype=np.int64), np.array([value], dtype=object))
+
+
+_INT_TEXT = re.compile(r"^(-?\d+)\.0+$")
+
+
+def _text_of(value: Any, float_column: bool, object_column: bool) -> str:
+    """One cell as stripped text, as :func:`_as_text` writes it."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if float_column:
+        v = float(value)
+        return str(int(v)) if v.is_integer() else repr(v)
+    text = str(value).strip()
+    if object_column:
+        text = _INT_TEXT.sub(r"\1", text)
+    return text
+
+
+def _text_codes(series: pd.Series) -> Codes:
+    """Factorize a column once and normalise its distinct values (stripped text)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    float_column = pd.api.types.is_float_dtype(series.dtype)
+    object_column = series.dtype == object
+    text = np.array([_text_of(u, float_column, object_column) for u in np.asarray(uniques,
+                                                                                 dtype=object)],
+                    dtype=object)
+    merged, values = pd.factorize(text) if text.size else (np.zeros(0, np.int64), text)
+    return Codes(np.asarray(merged, dtype=np.int64)[codes],
+                 np.asarray(values, dtype=object))
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """A column as stripped text, with missing values as "" and 1.0 written as "1"."""
+    return pd.Series(_text_codes(series).dense(), index=series.index, dtype=str)
+
+
 class _Locator:
     """Names rows of the input: ``file, line N`` for a CSV, ``row <label>`` for a DataFrame."""
 
@@ -168,27 +271,13 @@ class _Locator:
         return f"{text}, column {column!r}" if column is not None else text
 
 
-def _fail(locate: _Locator, mask: np.ndarray, column: str, message: str) -> None:
+def _fail(locate: _Locator, mask: np.ndarray, column: str,
+          message: Callable[[int], str]) -> None:
     """Raise for the first row of ``mask`` (if any), saying how many rows share the problem."""
     bad = np.flatnonzero(mask)
     if bad.size:
         more = f" ({bad.size} rows affected)" if bad.size > 1 else ""
         raise InputError(f"{locate(int(bad[0]), column)}: {message(int(bad[0]))}{more}")
-
-
-def _as_text(series: pd.Series) -> pd.Series:
-    """A column as stripped text, with missing values as "" and 1.0 written as "1"."""
-    if pd.api.types.is_float_dtype(series.dtype):
-        values = series.to_numpy()
-        out = [
-            "" if np.isnan(v) else (str(int(v)) if float(v).is_integer() else repr(float(v)))
-            for v in values
-        ]
-        return pd.Series(out, index=series.index, dtype=str)
-    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
-    if series.dtype == object:  # mixed columns: a float 3.0 among strings means "3"
-        text = text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-    return text
 
 
 def _canonical_columns(frame: pd.DataFrame, file: str | None) -> pd.DataFrame:
@@ -213,16 +302,230 @@ def _canonical_columns(frame: pd.DataFrame, file: str | None) -> pd.DataFrame:
 
 
 def _parse_amount(
-    text: pd.Series, column: str, locate: _Locator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric values and a 'blank' mask of an amount column given as text."""
+    series: pd.Series, column: str, locate: _Locator
+) -> tuple[Float64Array1D, np.ndarray]:
+    """Numeric values and a 'blank' mask of an amount column."""
+    dtype = series.dtype
+    if pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            values = series.to_numpy().astype(np.float64, copy=False)
+        blank = np.isnan(values)
+        _fail(locate, ~blank & ~np.isfinite(values), column,
+              lambda i: f"amount {repr(float(values[i]))!r} is not a number")
+        return values, blank
+    text = _as_text(series)
     blank = (text == "").to_numpy()
-    numeric = text.str.fullmatch(_NUMERIC_TEXT).fillna(False).to_numpy(dtype=bool)
-    bad = ~blank & ~numeric
+    parsed = pd.to_numeric(text.where(~blank, "nan"), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan)
+    bad = ~blank & ~np.isfinite(parsed)
+    if bad.any():  # the regular expression decides what counts as a number
+        numeric = text.str.fullmatch(_NUMERIC_TEXT).fillna(False).to_numpy(dtype=bool)
+        bad = ~blank & (~numeric | ~np.isfinite(parsed))
     vals = text.to_numpy()
     _fail(locate, bad, column, lambda i: f"amount {vals[i]!r} is not a number")
-    values = np.where(blank, np.nan, pd.to_numeric(text.where(~blank, "nan"), errors="coerce"))
-    return values.astype(np.float64), blank
+    return np.where(blank, np.nan, parsed).astype(np.float64), blank
+
+
+@dataclass(frozen=True)
+class ParsedCrif:
+    """A validated CRIF as columns of codes (what :func:`read_crif` returns, before pandas).
+
+    Attributes
+    ----------
+    columns : Mapping[str, Codes]
+        Every text column of :data:`CRIF_COLUMNS` (``RiskType`` codes index
+        :data:`RISK_TYPES`).
+    amount, amount_usd : ndarray of shape (n_rows,)
+        ``Amount`` and ``AmountUSD`` (float64, never NaN).
+    """
+
+    columns: Mapping[str, Codes]
+    amount: Float64Array1D
+    amount_usd: Float64Array1D
+
+    def __len__(self) -> int:
+        return int(self.amount.size)
+
+    def frame(self) -> pd.DataFrame:
+        """The CRIF as a DataFrame with the columns :data:`CRIF_COLUMNS`."""
+        data: dict[str, Any] = {}
+        for c in CRIF_COLUMNS:
+            if c == "Amount":
+                data[c] = self.amount
+            elif c == "AmountUSD":
+                data[c] = self.amount_usd
+            else:
+                data[c] = pd.Series(self.columns[c].dense(), dtype=str)
+        return pd.DataFrame(data)
+
+
+_RT_INDEX = {rt: i for i, rt in enumerate(RISK_TYPES)}
+
+
+def risk_type_code(*names: str) -> list[int]:
+    """Codes (positions in :data:`RISK_TYPES`) of RiskType names."""
+    return [_RT_INDEX[name] for name in names]
+
+
+def parse_crif(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    fx_rates: Mapping[str, float] | None = None,
+) -> ParsedCrif:
+    """Read and validate a CRIF into integer-coded columns (the engine of :func:`read_crif`).
+
+    Every text column is factorized once; normalisation and validation run on its distinct
+    values and reach the rows through the codes, so the cost per row is a few array operations.
+    Parameters, rules and errors are those of :func:`read_crif`.
+    """
+    if isinstance(source, pd.DataFrame):
+        file = None
+        raw = source
+    else:
+        path = Path(source)
+        file = str(path)
+        if not path.is_file():
+            raise InputError(f"CRIF file {file!r} does not exist")
+        try:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputError(f"{file}: cannot be read as CSV ({exc})") from None
+    frame = _canonical_columns(raw, file)
+    n = len(frame)
+    locate = _Locator(file, frame.index)
+    cols: dict[str, Codes] = {
+        c: _text_codes(frame[c]) if c in frame.columns else _constant(n, "")
+        for c in CRIF_COLUMNS if c not in ("Amount", "AmountUSD")
+    }
+
+    # RiskType (case-insensitive, ISDA spelling): codes into RISK_TYPES
+    known = {k.lower(): i for i, k in enumerate(RISK_TYPES)}
+    rt_in = cols["RiskType"]
+    rt_table = rt_in.table(lambda v: known.get(v.lower(), -1), np.int64)
+    rt_code = rt_table[rt_in.codes]
+    _fail(locate, rt_code < 0, "RiskType",
+          lambda i: f"unknown RiskType {rt_in.dense()[i]!r}; known: {', '.join(RISK_TYPES)}")
+    rt_names = np.array(RISK_TYPES, dtype=object)
+    cols["RiskType"] = Codes(rt_code, rt_names)
+
+    def rt_is(*names: str) -> np.ndarray:
+        table = np.zeros(len(RISK_TYPES), dtype=bool)
+        table[risk_type_code(*names)] = True
+        return table[rt_code]
+
+    def rt_of(i: int) -> str:
+        return str(rt_names[rt_code[i]])
+
+    # IMModel
+    models = {m.lower(): m for m in IM_MODELS}
+    model_in = cols["IMModel"]
+    bad_model = model_in.table(lambda v: v != "" and v.lower() not in models, bool)
+    _fail(locate, bad_model[model_in.codes], "IMModel",
+          lambda i: f"unknown IMModel {model_in.dense()[i]!r}; known: {', '.join(IM_MODELS)}")
+    model = model_in.mapped(lambda v: models.get(v.lower(), "SIMM") if v else "SIMM")
+    cols["IMModel"] = model
+    schedule = model.table(lambda v: v == "Schedule", bool)[model.codes]
+    is_sens = rt_is(*SENSITIVITY_RISK_TYPES) & ~schedule
+    _fail(locate, schedule & ~rt_is(*SCHEDULE_RISK_TYPES), "RiskType",
+          lambda i: f"RiskType {rt_of(i)!r} is not valid for IMModel 'Schedule' (PV, Notional)")
+    _fail(locate, ~schedule & rt_is("PV"), "RiskType",
+          lambda i: "RiskType 'PV' is only valid with IMModel 'Schedule'")
+
+    # ProductClass: SIMM product classes, or the schedule's for IMModel=Schedule rows
+    pc_in = cols["ProductClass"]
+    pcs = {p.lower(): p for p in PRODUCT_CLASSES}
+    spcs = {p.lower(): p for p in SCHEDULE_PRODUCT_CLASSES}
+    pc_bad = pc_in.table(lambda v: v.lower() not in pcs, bool)[pc_in.codes]
+    spc_bad = pc_in.table(lambda v: v.lower() not in spcs, bool)[pc_in.codes]
+    _fail(locate, (is_sens & pc_bad) | (schedule & spc_bad), "ProductClass",
+          lambda i: f"ProductClass {pc_in.dense()[i]!r} is not valid; expected one of "
+          f"{', '.join(SCHEDULE_PRODUCT_CLASSES if schedule[i] else PRODUCT_CLASSES)}")
+    cols["ProductClass"] = pc_in.mapped(lambda v: pcs.get(v.lower(), v),
+                                        lambda v: spcs.get(v.lower(), v),
+                                        variant=schedule.astype(np.int64))
+
+    # Qualifier
+    qual = cols["Qualifier"]
+    need_q = is_sens | rt_is("Param_ProductClassMultiplier", "Param_AddOnNotionalFactor",
+                             "Notional")
+    blank_q = qual.table(lambda v: v == "", bool)[qual.codes]
+    _fail(locate, need_q & ~schedule & blank_q, "Qualifier",
+          lambda i: f"Qualifier is blank; {rt_of(i)} needs one")
+    ccy_rows = rt_is("Risk_IRCurve", "Risk_Inflation", "Risk_XCcyBasis", "Risk_IRVol",
+                     "Risk_InflationVol", "Risk_FX") & is_sens
+    fx_vol = rt_is("Risk_FXVol")
+    mult = rt_is("Param_ProductClassMultiplier")
+    variant = np.where(ccy_rows | fx_vol, 1, np.where(mult, 2, 0)).astype(np.int64)
+    qual = qual.mapped(lambda v: v, str.upper, lambda v: pcs.get(v.lower(), v), variant=variant)
+    cols["Qualifier"] = qual
+    ccy_ok = qual.table(lambda v: bool(re.fullmatch(r"[A-Z]{3}", v)), bool)[qual.codes]
+    _fail(locate, ccy_rows & ~ccy_ok, "Qualifier",
+          lambda i: f"Qualifier {qual.dense()[i]!r} of {rt_of(i)} must be an ISO currency code")
+    pair_ok = qual.table(lambda v: bool(re.fullmatch(r"[A-Z]{6}", v)), bool)[qual.codes]
+    _fail(locate, fx_vol & is_sens & ~pair_ok, "Qualifier",
+          lambda i: f"Qualifier {qual.dense()[i]!r} of Risk_FXVol must be a currency pair like "
+          f"'EURUSD'")
+    pc_ok = qual.table(lambda v: v in PRODUCT_CLASSES, bool)[qual.codes]
+    _fail(locate, mult & ~pc_ok, "Qualifier",
+          lambda i: f"Qualifier {qual.dense()[i]!r} of Param_ProductClassMultiplier must be a "
+          f"product class ({', '.join(PRODUCT_CLASSES)})")
+
+    # Bucket and Label1 by risk type
+    cols["Bucket"] = cols["Bucket"].mapped(
+        lambda v: "Residual" if v.lower() == "residual" else v)
+    cols["Label1"] = cols["Label1"].mapped(str.lower)
+    for column, allowed_by_type in _valid_values().items():
+        col = cols[column]
+        ok = np.ones((len(RISK_TYPES), len(col.values)), dtype=bool)
+        for risk_type, allowed in allowed_by_type.items():
+            if allowed is not None:
+                ok[_RT_INDEX[risk_type]] = np.isin(col.values, list(allowed))
+        bad = is_sens & ~ok[rt_code, col.codes]
+        if bad.any():
+            first = rt_of(int(np.flatnonzero(bad)[0]))
+            allowed = allowed_by_type[first] or ()
+            shown = ", ".join(repr(a) if a else "blank" for a in allowed)
+            _fail(locate, bad & (rt_code == _RT_INDEX[first]), column,
+                  lambda i, c=column, col_=col, rt_=first, shown_=shown:
+                  f"{c} {col_.dense()[i]!r} is not valid for {rt_} (valid: {shown_})")
+
+    # Amounts
+    if "Amount" in frame.columns:
+        amount, amount_blank = _parse_amount(frame["Amount"], "Amount", locate)
+    else:
+        amount, amount_blank = np.full(n, np.nan), np.ones(n, dtype=bool)
+    if "AmountUSD" in frame.columns:
+        usd, usd_blank = _parse_amount(frame["AmountUSD"], "AmountUSD", locate)
+    else:
+        usd, usd_blank = np.full(n, np.nan), np.ones(n, dtype=bool)
+    _fail(locate, amount_blank & usd_blank, "Amount",
+          lambda i: "both Amount and AmountUSD are blank")
+    ccy = cols["AmountCurrency"].mapped(str.upper)
+    cols["AmountCurrency"] = ccy
+    unitless = rt_is("Param_ProductClassMultiplier", "Param_AddOnNotionalFactor")
+    fill = usd_blank & ~amount_blank
+    if fill.any():
+        in_usd = ccy.table(lambda v: v == "USD", bool)[ccy.codes] | unitless
+        usd = np.where(fill & in_usd, amount, usd)
+        need_fx = fill & ~in_usd
+        if need_fx.any():
+            rates = {str(k).upper(): float(v) for k, v in (fx_rates or {}).items()}
+            rate = ccy.table(lambda v: rates.get(v, np.nan))[ccy.codes]
+            blank_ccy = ccy.table(lambda v: v == "", bool)[ccy.codes]
+            _fail(locate, need_fx & blank_ccy, "AmountCurrency",
+                  lambda i: "AmountUSD is blank and AmountCurrency is blank")
+            _fail(locate, need_fx & ~(np.isfinite(rate) & (rate > 0)), "AmountUSD",
+                  lambda i: f"AmountUSD is blank and there is no FX rate for "
+                  f"{ccy.dense()[i]!r}"
+                  + ("" if fx_rates else " (pass fx_rates={currency: USD per unit})"))
+            usd = np.where(need_fx, amount * rate, usd)
+    amount = np.where(amount_blank, usd, amount)
+    _fail(locate, unitless & ~(usd > 0), "Amount",
+          lambda i: f"{rt_of(i)} must be positive; got {usd[i]!r}")
+    return ParsedCrif(columns=cols, amount=np.ascontiguousarray(amount, dtype=np.float64),
+                      amount_usd=np.ascontiguousarray(usd, dtype=np.float64))
 
 
 def read_crif(
@@ -259,146 +562,7 @@ def read_crif(
         ProductClass or IMModel; a Bucket, Label1 or Qualifier not valid for its RiskType; a
         non-numeric or non-finite amount; a missing AmountUSD with no FX rate for its currency.
     """
-    if isinstance(source, pd.DataFrame):
-        file = None
-        raw = source
-    else:
-        path = Path(source)
-        file = str(path)
-        if not path.is_file():
-            raise InputError(f"CRIF file {file!r} does not exist")
-        try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"{file}: cannot be read as CSV ({exc})") from None
-    frame = _canonical_columns(raw, file)
-    n = len(frame)
-    locate = _Locator(file, frame.index)
-    text = {c: _as_text(frame[c]) if c in frame.columns else pd.Series([""] * n, dtype=str,
-            index=frame.index) for c in CRIF_COLUMNS if c not in ("Amount", "AmountUSD")}
-
-    # RiskType (case-insensitive, ISDA spelling)
-    known = {k.lower(): k for k in (*SENSITIVITY_RISK_TYPES, *ADDON_RISK_TYPES, "PV")}
-    rt_in = text["RiskType"]
-    rt = rt_in.str.lower().map(known)
-    vals = rt_in.to_numpy()
-    _fail(locate, rt.isna().to_numpy(), "RiskType",
-          lambda i: f"unknown RiskType {vals[i]!r}; known: {', '.join(known.values())}")
-    rt = rt.astype(str)
-    text["RiskType"] = rt
-
-    # IMModel
-    models = {m.lower(): m for m in IM_MODELS}
-    model_in = text["IMModel"]
-    model = model_in.str.lower().map(models)
-    model = model.where(model_in != "", "SIMM")
-    vals = model_in.to_numpy()
-    _fail(locate, model.isna().to_numpy(), "IMModel",
-          lambda i: f"unknown IMModel {vals[i]!r}; known: {', '.join(IM_MODELS)}")
-    text["IMModel"] = model.astype(str)
-    schedule = (text["IMModel"] == "Schedule").to_numpy()
-    is_sens = rt.isin(list(SENSITIVITY_RISK_TYPES)).to_numpy() & ~schedule
-    _fail(locate, schedule & ~rt.isin(list(SCHEDULE_RISK_TYPES)).to_numpy(), "RiskType",
-          lambda i: f"RiskType {rt.iloc[i]!r} is not valid for IMModel 'Schedule' (PV, Notional)")
-    _fail(locate, ~schedule & (rt == "PV").to_numpy(), "RiskType",
-          lambda i: "RiskType 'PV' is only valid with IMModel 'Schedule'")
-
-    # ProductClass
-    pc_in = text["ProductClass"]
-    pcs = {p.lower(): p for p in PRODUCT_CLASSES}
-    spcs = {p.lower(): p for p in SCHEDULE_PRODUCT_CLASSES}
-    pc = pc_in.str.lower().map(pcs)
-    pc_sched = pc_in.str.lower().map(spcs)
-    pc = pc.where(~pd.Series(schedule, index=pc.index), pc_sched)
-    vals = pc_in.to_numpy()
-    _fail(locate, (is_sens | schedule) & pc.isna().to_numpy(), "ProductClass",
-          lambda i: f"ProductClass {vals[i]!r} is not valid; expected one of "
-          f"{', '.join(SCHEDULE_PRODUCT_CLASSES if schedule[i] else PRODUCT_CLASSES)}")
-    text["ProductClass"] = pc.where(pc.notna(), pc_in).astype(str)
-
-    # Qualifier
-    qual = text["Qualifier"]
-    need_q = is_sens | np.isin(rt.to_numpy(), ["Param_ProductClassMultiplier",
-                                                 "Param_AddOnNotionalFactor", "Notional"])
-    _fail(locate, need_q & ~schedule & (qual == "").to_numpy(), "Qualifier",
-          lambda i: f"Qualifier is blank; {rt.iloc[i]} needs one")
-    ccy_types = ["Risk_IRCurve", "Risk_Inflation", "Risk_XCcyBasis", "Risk_IRVol",
-                 "Risk_InflationVol", "Risk_FX"]
-    ccy_rows = rt.isin(ccy_types).to_numpy() & is_sens
-    qual = qual.where(~pd.Series(ccy_rows | (rt == "Risk_FXVol").to_numpy(),
-                                 index=qual.index), qual.str.upper())
-    text["Qualifier"] = qual
-    qvals = qual.to_numpy()
-    _fail(locate, ccy_rows & ~qual.str.fullmatch(r"[A-Z]{3}").to_numpy(dtype=bool), "Qualifier",
-          lambda i: f"Qualifier {qvals[i]!r} of {rt.iloc[i]} must be an ISO currency code")
-    fxv = (rt == "Risk_FXVol").to_numpy() & is_sens
-    _fail(locate, fxv & ~qual.str.fullmatch(r"[A-Z]{6}").to_numpy(dtype=bool), "Qualifier",
-          lambda i: f"Qualifier {qvals[i]!r} of Risk_FXVol must be a currency pair like 'EURUSD'")
-    mult = (rt == "Param_ProductClassMultiplier").to_numpy()
-    qpc = qual.str.lower().map(pcs)
-    _fail(locate, mult & qpc.isna().to_numpy(), "Qualifier",
-          lambda i: f"Qualifier {qvals[i]!r} of Param_ProductClassMultiplier must be a product "
-          f"class ({', '.join(PRODUCT_CLASSES)})")
-    text["Qualifier"] = qual.where(~pd.Series(mult, index=qual.index), qpc).astype(str)
-
-    # Bucket and Label1 by risk type
-    bucket = text["Bucket"]
-    bucket = bucket.where(bucket.str.lower() != "residual", "Residual")
-    text["Bucket"] = bucket
-    text["Label1"] = text["Label1"].str.lower()
-    valid = _valid_values()
-    for column in ("Bucket", "Label1"):
-        col = text[column]
-        cvals = col.to_numpy()
-        for risk_type, allowed in valid[column].items():
-            if allowed is None:
-                continue
-            rows = is_sens & (rt == risk_type).to_numpy()
-            if not rows.any():
-                continue
-            bad = rows & ~col.isin(list(allowed)).to_numpy()
-            shown = ", ".join(repr(a) if a else "blank" for a in allowed)
-            _fail(locate, bad, column,
-                  lambda i, rt_=risk_type, shown_=shown, c=column, v=cvals:
-                  f"{c} {v[i]!r} is not valid for {rt_} (valid: {shown_})")
-
-    # Amounts
-    if "Amount" in frame.columns:
-        amount, amount_blank = _parse_amount(_as_text(frame["Amount"]), "Amount", locate)
-    else:
-        amount, amount_blank = np.full(n, np.nan), np.ones(n, dtype=bool)
-    if "AmountUSD" in frame.columns:
-        usd, usd_blank = _parse_amount(_as_text(frame["AmountUSD"]), "AmountUSD", locate)
-    else:
-        usd, usd_blank = np.full(n, np.nan), np.ones(n, dtype=bool)
-    _fail(locate, amount_blank & usd_blank, "Amount",
-          lambda i: "both Amount and AmountUSD are blank")
-    ccy = text["AmountCurrency"].str.upper()
-    text["AmountCurrency"] = ccy
-    unitless = np.isin(rt.to_numpy(), ["Param_ProductClassMultiplier",
-                                       "Param_AddOnNotionalFactor"])
-    fill = usd_blank & ~amount_blank
-    in_usd = (ccy == "USD").to_numpy() | unitless
-    usd = np.where(fill & in_usd, amount, usd)
-    need_fx = fill & ~in_usd
-    if need_fx.any():
-        rates = {str(k).upper(): float(v) for k, v in (fx_rates or {}).items()}
-        rate = ccy.map(rates).to_numpy(dtype=np.float64, na_value=np.nan)
-        cvals = ccy.to_numpy()
-        _fail(locate, need_fx & (ccy == "").to_numpy(), "AmountCurrency",
-              lambda i: "AmountUSD is blank and AmountCurrency is blank")
-        _fail(locate, need_fx & ~(np.isfinite(rate) & (rate > 0)), "AmountUSD",
-              lambda i: f"AmountUSD is blank and there is no FX rate for {cvals[i]!r}"
-              + ("" if fx_rates else " (pass fx_rates={currency: USD per unit})"))
-        usd = np.where(need_fx, amount * rate, usd)
-    amount = np.where(amount_blank, usd, amount)
-    _fail(locate, unitless & ~(usd > 0), "Amount",
-          lambda i: f"{rt.iloc[i]} must be positive; got {usd[i]!r}")
-
-    out = pd.DataFrame({c: text[c] for c in CRIF_COLUMNS if c in text}, index=frame.index)
-    out["Amount"] = amount
-    out["AmountUSD"] = usd
-    out = out[list(CRIF_COLUMNS)].reset_index(drop=True)
+    out = parse_crif(source, fx_rates=fx_rates).frame()
     return net_crif(out) if net else out
 
 
