@@ -162,3 +162,25 @@ def test_bad_input(market, trades) -> None:
     with pytest.raises(InputError, match="trade_weights must have shape"):
         rolling_im(trades, market, model=HSModel(lookback_days=250), trade_weights=np.ones(2))
     assert isinstance(market.dates, pd.DatetimeIndex)
+
+
+def test_linear_rolling_matches_pandas_and_brute_force(market) -> None:
+    from imresearch.engines import linear_pnl, linear_rolling_im
+
+    expo = pd.Series({"EQ_SPX": 1e6, "IR_USD_10y": -2500.0})
+    im = linear_rolling_im(expo, market, lookback_days=300, horizon=10)
+    pnl = linear_pnl(expo, market, 10)
+    window = 291
+    k = int(np.ceil(window * 0.01))
+    q = (window - k) / (window - 1)
+    ref = (-pnl).rolling(window).quantile(q, interpolation="lower").dropna()
+    np.testing.assert_allclose(im["var"].to_numpy(), ref.to_numpy(), rtol=1e-12)
+    last = np.sort(-pnl.to_numpy()[-window:])[::-1]
+    assert im["es"].iloc[-1] == pytest.approx(last[:k].mean())
+    s = horizon_shocks(market.select(list(expo.index)), 10).frame
+    brute = 1e6 * np.expm1(s["EQ_SPX"]) - 2500.0 * s["IR_USD_10y"]
+    np.testing.assert_allclose(pnl.to_numpy(), brute.to_numpy())
+    with pytest.raises(InputError, match=r"absent from market"):
+        linear_rolling_im(pd.Series({"EQ_NOPE": 1.0}), market)
+    with pytest.raises(InputError, match="is longer than the history"):
+        linear_rolling_im(expo, market, lookback_days=5000)
