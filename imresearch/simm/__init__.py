@@ -13,7 +13,13 @@ from imresearch.simm.calculator import (
     simm,
     simm_worst_of,
 )
-from imresearch.simm.crif import CRIF_COLUMNS, net_crif, read_crif
+from imresearch.simm.crif import (
+    CRIF_COLUMNS,
+    SENSITIVITY_RISK_TYPES,
+    net_crif,
+    parse_crif,
+    read_crif,
+)
 from imresearch.simm.parameters import (
     DEFAULT_VERSION,
     RISK_CLASSES,
@@ -21,20 +27,24 @@ from imresearch.simm.parameters import (
     SimmParameters,
     load_parameters,
 )
+from imresearch.simm.synthetic import synthetic_crif
 
 __all__ = [
     "CRIF_COLUMNS",
     "DEFAULT_VERSION",
     "MARGIN_TYPES",
     "RISK_CLASSES",
+    "SENSITIVITY_RISK_TYPES",
     "VERSIONS",
     "SimmParameters",
     "SimmResult",
     "WorstOfResult",
     "load_parameters",
     "net_crif",
+    "parse_crif",
     "read_crif",
     "simm",
     "simm_allocation",
     "simm_worst_of",
+    "synthetic_crif",
 ]

@@ -373,12 +373,29 @@ def parse_crif(
     source: str | os.PathLike[str] | pd.DataFrame,
     *,
     fx_rates: Mapping[str, float] | None = None,
+    trade_ids: bool = True,
 ) -> ParsedCrif:
     """Read and validate a CRIF into integer-coded columns (the engine of :func:`read_crif`).
 
     Every text column is factorized once; normalisation and validation run on its distinct
     values and reach the rows through the codes, so the cost per row is a few array operations.
-    Parameters, rules and errors are those of :func:`read_crif`.
+
+    Parameters
+    ----------
+    source, fx_rates
+        As in :func:`read_crif`.
+    trade_ids : bool, default True
+        Read the ``TradeID`` column; when False it is left blank (the margin calculation does
+        not need it, and trade identifiers are the column with the most distinct values).
+
+    Returns
+    -------
+    ParsedCrif
+
+    Raises
+    ------
+    InputError
+        As :func:`read_crif`.
     """
     if isinstance(source, pd.DataFrame):
         file = None
@@ -396,7 +413,8 @@ def parse_crif(
     n = len(frame)
     locate = _Locator(file, frame.index)
     cols: dict[str, Codes] = {
-        c: _text_codes(frame[c]) if c in frame.columns else _constant(n, "")
+        c: _text_codes(frame[c]) if c in frame.columns and (trade_ids or c != "TradeID")
+        else _constant(n, "")
         for c in CRIF_COLUMNS if c not in ("Amount", "AmountUSD")
     }
 
