@@ -10,6 +10,8 @@ resident size at that moment is reported. Times are the best of ``--repeat`` run
 warm-up run (so Numba compilation is excluded). One JSON object per line is printed:
 ``name``, ``engine_s``, ``baseline_s``, ``ratio`` (baseline / engine time), ``peak_mb`` (engine),
 ``baseline_peak_mb``, ``memory_ratio`` (baseline / engine peak), ``agree`` and the parameters.
+A module may also define ``extra(ctx, quick) -> dict`` of further figures measured by the
+engine's process (e.g. throughput, or a longer engine-only run), merged into the record.
 """
 
 from __future__ import annotations
@@ -69,8 +71,9 @@ def _child(name: str, side: str, quick: bool, repeat: int, out: str) -> None:
             peak = _status_mb("VmHWM") - base
         if i < repeat - 1:
             del result
+    extra = mod.extra(ctx, quick) if side == "engine" and hasattr(mod, "extra") else {}
     with open(out, "wb") as fh:
-        pickle.dump({"time": min(times), "peak_mb": peak, "result": result,
+        pickle.dump({"time": min(times), "peak_mb": peak, "result": result, "extra": extra,
                      "params": getattr(mod, "params", lambda q: {})(quick)}, fh)
 
 
@@ -105,6 +108,7 @@ def run_one(name: str, quick: bool, repeat: int) -> dict:
         "agree": agree,
         "quick": quick,
         "params": e["params"],
+        **e.get("extra", {}),
     }
 
 

@@ -30,7 +30,7 @@ from imresearch.engines.scenarios import (
     horizon_sums,
     multiplicative_flags,
 )
-from imresearch.errors import InputError
+from imresearch.errors import InputError, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.stress import find_stress_window
 from imresearch.measures import es as es_measure
@@ -298,6 +298,7 @@ def rolling_im(
     *,
     bind_date: object = None,
     trade_weights: np.ndarray | None = None,
+    step: int = 1,
 ) -> pd.DataFrame:
     """IM on every business day of ``[start, end]`` using only data known that day.
 
@@ -316,6 +317,9 @@ def rolling_im(
         last date of ``market``, i.e. today's portfolio replayed through history.
     trade_weights : ndarray of shape (n_trades,), optional
         Multipliers of the trades (e.g. 0/1 to take a sub-portfolio). Default all 1.
+    step : int
+        Compute every ``step``-th business day, ending on the last date of the range.
+        Default 1 (daily).
 
     Returns
     -------
@@ -343,7 +347,8 @@ def rolling_im(
             f"no date in {start}..{end} has a full lookback of {model.lookback_days} days "
             f"(first possible date {dates[min(first, setup.n - 1)]:%Y-%m-%d})"
         )
-    rows = np.arange(lo_row, hi_row + 1, dtype=np.int64)
+    step = check_positive_int("step", step)
+    rows = np.arange(hi_row, lo_row - 1, -step, dtype=np.int64)[::-1].copy()
     lo1, hi1 = setup.recent(rows)
     lo2, hi2 = setup.stress(rows, lo1)
     weights = (np.ones(setup.bound.n_trades) if trade_weights is None
