@@ -74,7 +74,9 @@ def schedule_im(
         One row per trade with columns ``asset_class`` (Rates, FX, Credit, Equity, Commodity,
         Other; case-insensitive, ``RatesFX`` / ``InterestRate`` mean Rates), ``notional``
         (absolute value is used), ``pv`` (mark-to-market from the calculating party's view) and
-        ``maturity`` (residual maturity in years; needed for Credit and Rates).
+        ``maturity`` (residual maturity in years; needed for Credit and Rates). The columns of
+        :meth:`Portfolio.schedule_inputs` (``notional_usd``, ``pv_usd``, ``maturity_years``)
+        are accepted and used in place of these.
     netting_set : str or sequence of str, optional
         Column(s) identifying netting sets; all trades form one netting set if omitted.
 
@@ -89,6 +91,12 @@ def schedule_im(
         non-numeric or negative maturity / non-numeric notional or PV.
     """
     params = _parameters()
+    # the portfolio's schedule_inputs() frame: amounts in USD take precedence
+    aliases = {"notional_usd": "notional", "pv_usd": "pv", "maturity_years": "maturity"}
+    present = {a: c for a, c in aliases.items() if a in trades.columns}
+    if present:
+        trades = trades.drop(columns=[c for c in present.values() if c in trades.columns])
+        trades = trades.rename(columns=present)
     required = ["asset_class", "notional", "pv"]
     missing = [c for c in required if c not in trades.columns]
     if missing:

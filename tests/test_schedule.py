@@ -76,3 +76,17 @@ def test_from_crif_schedule_rows() -> None:
     assert trades["maturity"].iloc[0] == pytest.approx(5.5, abs=0.01)
     r = schedule_im(trades, netting_set="PortfolioID")
     assert r.total == pytest.approx(1e6 * 0.04 + 2e6 * 0.06)  # NGR = 1 (one positive PV)
+
+
+def test_accepts_the_portfolio_schedule_inputs() -> None:
+    from imresearch.marketdata import synthetic_market
+    from imresearch.portfolio import load_portfolio
+
+    market = synthetic_market(seed=0)
+    book = load_portfolio("dealer_book")
+    inputs = book.schedule_inputs(market, market.end)
+    res = schedule_im(inputs)
+    plain = inputs.drop(columns=["notional", "currency"]).rename(
+        columns={"notional_usd": "notional", "pv_usd": "pv", "maturity_years": "maturity"})
+    assert res.total == pytest.approx(schedule_im(plain).total)
+    assert res.total > 0
