@@ -17,7 +17,14 @@ from imresearch.errors import (
     check_positive_int,
 )
 
-__all__ = ["HSModel", "MarketStudyConfig", "from_mapping"]
+__all__ = [
+    "APCConfig",
+    "HSModel",
+    "MarketStudyConfig",
+    "PortfolioStudyConfig",
+    "RollingConfig",
+    "from_mapping",
+]
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,95 @@ class HSModel:
         extra = "+stress" if self.stress else ""
         extra += " sqrt-time" if self.scaling == "sqrt_time" else ""
         return f"{kind} {look}{extra}" + (" ES" if self.measure == "es" else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields as a plain dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PortfolioStudyConfig:
+    """The portfolio of a study.
+
+    Parameters
+    ----------
+    source : str
+        A shipped example (``dealer_book``, ``archegos_trs``) or a CSV/TOML portfolio file.
+        Default ``"dealer_book"``.
+    simm_version : str or None
+        ISDA SIMM version for the comparison; None for the newest. Default None.
+    """
+
+    source: str = "dealer_book"
+    simm_version: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise InputError(f"portfolio source must be a non-empty string; got {self.source!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields as a plain dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RollingConfig:
+    """The range of the IM time series.
+
+    Parameters
+    ----------
+    years : float
+        Years of IM dates, ending on the last market date. Default 10.
+    step : int
+        Business days between IM dates (1 = daily, 5 = weekly). Default 5.
+    """
+
+    years: float = 10.0
+    step: int = 5
+
+    def __post_init__(self) -> None:
+        check_in_open_interval("years", self.years, 0.0, 200.0)
+        check_positive_int("step", self.step)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields as a plain dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class APCConfig:
+    """Anti-procyclicality tools applied to one model's IM series.
+
+    Parameters
+    ----------
+    target : str
+        Label of the model whose IM the tools mitigate. Default ``"HS 1y"``.
+    buffer : float
+        Buffer rate released in stress. Default 0.25.
+    speed_limit : float
+        Largest rise of the charged IM from one IM date to the next. Default 0.10.
+    blend_weight : float
+        Weight of the model IM in the blend with the stressed IM. Default 0.75.
+    floor_model, stressed_model : str
+        Labels of the models giving the 10-year floor and the stressed IM (cap and blend).
+    calibration_models : tuple of str
+        Labels of models that are APC calibrations of the target (e.g. with a 25% stress
+        weight); they enter the frontier as tools.
+    """
+
+    target: str = "HS 1y"
+    buffer: float = 0.25
+    speed_limit: float = 0.10
+    blend_weight: float = 0.75
+    floor_model: str = "HS 10y"
+    stressed_model: str = "HS 3y+stress"
+    calibration_models: tuple[str, ...] = ("HS 1y+stress 25%",)
+
+    def __post_init__(self) -> None:
+        check_in_open_interval("buffer", self.buffer, 0.0, 10.0)
+        check_in_open_interval("speed_limit", self.speed_limit, 0.0, 100.0)
+        check_in_open_interval("blend_weight", self.blend_weight)
+        object.__setattr__(self, "calibration_models", tuple(self.calibration_models))
 
     def to_dict(self) -> dict[str, Any]:
         """Fields as a plain dict."""

@@ -1,17 +1,40 @@
 """Studies: what ``imresearch run`` does, from a study file or the built-in default.
 
-A study file is TOML::
+A study file is TOML (every section and key optional; defaults give the built-in study)::
+
+    name = "my study"
 
     [market]
-    data = "synthetic"          # built-in name, catalogue name, or CSV/Parquet path
+    data = "synthetic"            # built-in name, catalogue name, or CSV/Parquet path
     seed = 0
     horizon = 10
     confidence = 0.99
     stress_window_days = 250
 
-The run loads the market, builds horizon shocks, finds the stress window, tabulates tail shocks
-per factor (full history, recent window, stress window), draws the figures, and writes results,
-figures, ``report.html`` and ``manifest.json`` atomically into the output folder.
+    [portfolio]
+    source = "dealer_book"        # shipped example or a CSV/TOML portfolio file
+    simm_version = "2.8+2512"
+
+    [rolling]
+    years = 10                    # years of IM dates, ending on the last market date
+    step = 5                      # business days between IM dates
+
+    [models."HS 10y"]             # one table per model: HSModel settings
+    lookback_days = 2520
+
+    [models."FHS-EWMA 10y"]
+    lookback_days = 2520
+    filtering = "ewma"
+
+    [apc]
+    target = "HS 10y"
+    floor_model = "HS 10y"
+
+The run loads the market, analyses its shocks and stress window, then (unless ``[portfolio]``
+has ``source = "none"``) runs every model through time on the portfolio, backtests it against
+realised P&L, compares it with ISDA SIMM and the schedule on the last date, applies the APC
+tools, draws the figures, and writes results, figures, ``report.html`` and ``manifest.json``
+atomically into the output folder.
 """
 
 from __future__ import annotations
@@ -27,7 +50,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imresearch.config import MarketStudyConfig, from_mapping
+from imresearch.config import (
+    APCConfig,
+    HSModel,
+    MarketStudyConfig,
+    PortfolioStudyConfig,
+    RollingConfig,
+    from_mapping,
+)
 from imresearch.errors import DataNotFoundError, InputError
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.shocks import horizon_shocks
@@ -63,7 +93,25 @@ class Study:
 
     name: str = "default"
     market: MarketStudyConfig = field(default_factory=MarketStudyConfig)
+    portfolio: PortfolioStudyConfig | None = field(default_factory=PortfolioStudyConfig)
+    rolling: RollingConfig = field(default_factory=RollingConfig)
+    models: dict[str, HSModel] | None = None
+    apc: APCConfig = field(default_factory=APCConfig)
     path: Path | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """All settings as plain dicts (for the manifest)."""
+        from imresearch.margin_analysis import DEFAULT_MODELS
+
+        models = self.models if self.models is not None else DEFAULT_MODELS
+        return {
+            "study": self.name,
+            "market": self.market.to_dict(),
+            "portfolio": None if self.portfolio is None else self.portfolio.to_dict(),
+            "rolling": self.rolling.to_dict(),
+            "models": {k: v.to_dict() for k, v in models.items()},
+            "apc": self.apc.to_dict(),
+        }
 
 
 def load_study(path: str | os.PathLike[str] | None) -> Study:
@@ -83,13 +131,34 @@ def load_study(path: str | os.PathLike[str] | None) -> Study:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from None
-    sections = {"name", "market"}
+    sections = {"name", "market", "portfolio", "rolling", "models", "apc"}
     unknown = sorted(set(doc) - sections)
     if unknown:
         raise InputError(f"{path}: unknown section(s) {unknown}; known: {sorted(sections)}")
     market = from_mapping(MarketStudyConfig, dict(doc.get("market", {})),
                           source=f"{path} [market]")
-    return Study(name=str(doc.get("name", path.stem)), market=market, path=path)
+    port_doc = dict(doc.get("portfolio", {}))
+    portfolio = (None if str(port_doc.get("source", "")).lower() == "none" else
+                 from_mapping(PortfolioStudyConfig, port_doc, source=f"{path} [portfolio]"))
+    rolling = from_mapping(RollingConfig, dict(doc.get("rolling", {})),
+                           source=f"{path} [rolling]")
+    models = None
+    if "models" in doc:
+        if not isinstance(doc["models"], dict) or not doc["models"]:
+            raise InputError(f"{path}: [models] needs one table per model, e.g. "
+                             '[models."HS 10y"]')
+        models = {}
+        for label, table in doc["models"].items():
+            if not isinstance(table, dict):
+                raise InputError(f'{path}: [models."{label}"] must be a table of settings')
+            models[str(label)] = from_mapping(HSModel, dict(table),
+                                              source=f'{path} [models."{label}"]')
+    apc_doc = dict(doc.get("apc", {}))
+    if "calibration_models" in apc_doc:
+        apc_doc["calibration_models"] = tuple(apc_doc["calibration_models"])
+    apc = from_mapping(APCConfig, apc_doc, source=f"{path} [apc]")
+    return Study(name=str(doc.get("name", path.stem)), market=market, portfolio=portfolio,
+                 rolling=rolling, models=models, apc=apc, path=path)
 
 
 def load_market(source: str, *, seed: int = 0, data_dir: str | None = None) -> RiskFactorHistory:
@@ -140,6 +209,18 @@ def _tail_table(
     )
 
 
+def _episodes_for(market: RiskFactorHistory) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """Stress episodes to shade: the synthetic market's schedule, else the catalogue."""
+    if market.name.startswith("synthetic"):
+        from imresearch.marketdata import DEFAULT_EPISODES, STRESS_EPISODES
+
+        eps = [STRESS_EPISODES[k] for k in DEFAULT_EPISODES]
+        return [(e.name, pd.Timestamp(e.start), pd.Timestamp(e.end)) for e in eps]
+    from imresearch.scenarios import load_episodes
+
+    return [(e.name, e.start, e.end) for e in load_episodes()]
+
+
 def run_study(
     study: Study,
     out: str | os.PathLike[str],
@@ -153,39 +234,66 @@ def run_study(
     """
     from tqdm.auto import tqdm
 
+    from imresearch.report import figures as F
+    from imresearch.report import html_report
+
     started = _dt.datetime.now(_dt.timezone.utc)
     cfg = study.market
-    steps = ["load market", "shocks", "stress window", "tail shocks", "figures", "report"]
-    bar = tqdm(total=len(steps), desc=f"study {study.name}", disable=not progress, unit="step",
-               file=sys.stderr)
+    steps = ["load market", "shocks", "stress window", "tail shocks"]
+    if study.portfolio is not None:
+        steps += ["rolling IM", "backtests", "SIMM and schedule", "APC tools"]
+    steps += ["figures", "report"]
+    bar = tqdm(total=len(steps), desc=f"study {study.name}", disable=not progress,
+               unit="step", file=sys.stderr)
 
-    def step(i: int) -> None:
-        bar.set_postfix_str(steps[i])
-        bar.update(1 if i else 0)
+    def step(label: str) -> None:
+        bar.set_postfix_str(label)
+        if label in steps and steps.index(label) > 0:
+            bar.n = steps.index(label)
+            bar.refresh()
 
-    step(0)
+    step("load market")
     market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir)
-    step(1)
+    step("shocks")
     shocks = horizon_shocks(market, cfg.horizon)
-    step(2)
+    step("stress window")
     if market.n_dates < cfg.stress_window_days:
         raise InputError(
             f"data {cfg.data!r}: {market.n_dates} dates, fewer than "
             f"stress_window_days={cfg.stress_window_days}"
         )
     stress = find_stress_window(market, cfg.stress_window_days)
-    step(3)
+    step("tail shocks")
     recent_start = market.end - pd.DateOffset(years=cfg.recent_years)
-    tables = [
+    tails = pd.concat([
         _tail_table(shocks.frame, cfg.confidence, "full"),
         _tail_table(shocks.between(start=recent_start).frame, cfg.confidence, "recent"),
         _tail_table(shocks.between(stress.start, stress.end).frame, cfg.confidence, "stress"),
-    ]
-    tails = pd.concat(tables, axis=1)
+    ], axis=1)
     tails.insert(0, "risk_class", market.metadata["risk_class"])
     tails.insert(1, "convention", market.metadata["convention"])
     tails.index.name = "factor"
     summary = market.summary()
+
+    margin = None
+    portfolio = None
+    if study.portfolio is not None:
+        from imresearch.margin_analysis import margin_analysis
+        from imresearch.portfolio import load_portfolio
+
+        portfolio = load_portfolio(study.portfolio.source)
+        labels = {"rolling": "rolling IM", "realised": "backtests", "IM on": "SIMM and schedule",
+                  "APC": "APC tools"}
+
+        def say(text: str) -> None:
+            bar.set_postfix_str(text)
+            for key, label in labels.items():
+                if text.startswith(key):
+                    step(label)
+
+        margin = margin_analysis(market, portfolio, study.models, rolling=study.rolling,
+                                 apc=study.apc, simm_version=study.portfolio.simm_version,
+                                 progress=say)
 
     with atomic_output_dir(out) as tmp:
         summary.to_csv(tmp / "market_summary.csv")
@@ -199,14 +307,40 @@ def run_study(
             "length_days": stress.length,
         }
         atomic_write_text(tmp / "stress_window.json", json.dumps(stress_info, indent=2) + "\n")
-        step(4)
-        from imresearch.report.figures import plot_market_overview, plot_stress_profile
-
+        if margin is not None:
+            margin.im.to_parquet(tmp / "im_through_time.parquet")
+            margin.im.to_csv(tmp / "im_through_time.csv")
+            margin.realised.to_frame().to_parquet(tmp / "realised_pnl.parquet")
+            margin.backtests.to_csv(tmp / "backtests.csv")
+            margin.on_date.to_csv(tmp / "im_on_valuation_date.csv")
+            margin.first.attribution.to_csv(tmp / "attribution_by_trade.csv")
+            margin.first.by_risk_class.to_csv(tmp / "attribution_by_risk_class.csv")
+            margin.simm_breakdown.to_csv(tmp / "simm_breakdown.csv", index=False)
+            margin.apc_series.to_parquet(tmp / "apc_charged_im.parquet")
+            margin.frontier.to_csv(tmp / "apc_frontier.csv")
+        step("figures")
         figdir = tmp / "figures"
         figdir.mkdir()
-        fig1 = plot_market_overview(market, stress, figdir / "market_overview.png")
-        fig2 = plot_stress_profile(stress, figdir / "stress_profile.png")
-        step(5)
+        fig_market = F.plot_market_overview(market, stress, figdir / "market_overview.png")
+        fig_stress = F.plot_stress_profile(stress, figdir / "stress_profile.png")
+        margin_figs: dict[str, Path] = {}
+        if margin is not None:
+            first_label = margin.im.columns[0]
+            margin_figs["im"] = F.plot_im_through_time(
+                margin.im, margin.realised, _episodes_for(market), figdir / "im_through_time.png",
+                exceptions_for=first_label, horizon=cfg.horizon)
+            margin_figs["compare"] = F.plot_im_comparison(
+                margin.on_date, figdir / "im_models_simm_schedule.png", date=market.end)
+            margin_figs["pnl"] = F.plot_pnl_distribution(
+                margin.first.pnl, margin.first.var, margin.first.es,
+                figdir / "pnl_distribution.png",
+                title=f"{first_label}: scenario P&L on {market.end:%Y-%m-%d} "
+                f"({margin.first.n_scenarios} scenarios)")
+            if not margin.frontier.empty:
+                margin_figs["apc"] = F.plot_apc_frontier(margin.frontier,
+                                                         figdir / "apc_frontier.png",
+                                                         target=study.apc.target)
+        step("report")
         inputs: dict[str, Any] = {
             "market": {
                 "source": cfg.data,
@@ -218,58 +352,117 @@ def run_study(
                 "levels_sha256": frame_sha256(market.levels),
             }
         }
+        if portfolio is not None:
+            from imresearch.cache import cache_key
+
+            inputs["portfolio"] = {
+                "source": study.portfolio.source if study.portfolio else None,
+                "name": portfolio.name, "trades": len(portfolio),
+                "content_sha256": cache_key(portfolio.to_frame().astype(str).to_dict("split")),
+            }
         if study.path is not None:
             inputs["study_file"] = {"path": str(study.path), "sha256": file_sha256(study.path)}
-        settings = {"study": study.name, "market": cfg.to_dict()}
-        manifest_path = write_manifest(
-            tmp, command="imresearch run", inputs=inputs, settings=settings, seed=cfg.seed,
-            started=started, extra={"stress_window": stress_info},
-        )
+        settings = study.settings()
+        extra = {"stress_window": stress_info}
+        manifest_path = write_manifest(tmp, command="imresearch run", inputs=inputs,
+                                       settings=settings, seed=cfg.seed, started=started,
+                                       extra=extra)
         manifest = json.loads(manifest_path.read_text())
-        from imresearch.report import html_report
-
-        pct = f"{cfg.confidence:.1%}"
-        page = html_report(
-            f"imresearch study: {study.name}",
-            [
-                {
-                    "heading": "Market data",
-                    "text": f"{market.name}: {market.n_factors} risk factors, {market.n_dates} "
-                    f"business days from {market.start:%Y-%m-%d} to {market.end:%Y-%m-%d}.",
-                    "table": summary,
-                },
-                {
-                    "heading": "Market overview",
-                    "figure": fig1,
-                    "caption": "Representative factors; the stress window is shaded.",
-                },
-                {
-                    "heading": "Stress window",
-                    "text": f"The most volatile {stress.length}-day window runs from "
-                    f"{stress.start:%Y-%m-%d} to {stress.end:%Y-%m-%d} (average normalised "
-                    f"daily volatility {stress.value:.2f} times the full-history average).",
-                    "figure": fig2,
-                    "caption": "Stress statistic of every candidate window, by window end date.",
-                },
-                {
-                    "heading": f"{pct} tail shocks over {cfg.horizon} days",
-                    "text": f"Downward and upward {pct} quantiles (k-th order statistic) of "
-                    f"overlapping {cfg.horizon}-day shocks, in each factor's shock convention: "
-                    f"whole history, last {cfg.recent_years} years, and the stress window.",
-                    "table": tails,
-                },
-            ],
-            manifest=manifest,
-        )
+        sections = _report_sections(study, market, summary, stress, tails, fig_market,
+                                    fig_stress, margin, margin_figs)
+        page = html_report(f"imresearch study: {study.name}", sections, manifest=manifest)
         atomic_write_text(tmp / "report.html", page)
         # again, so that the manifest also lists the report itself
-        write_manifest(
-            tmp, command="imresearch run", inputs=inputs, settings=settings, seed=cfg.seed,
-            started=started, extra={"stress_window": stress_info},
-        )
-        bar.update(1)
+        write_manifest(tmp, command="imresearch run", inputs=inputs, settings=settings,
+                       seed=cfg.seed, started=started, extra=extra)
+        bar.n = len(steps)
+        bar.refresh()
     bar.close()
     return Path(out)
+
+
+def _report_sections(study: Study, market: RiskFactorHistory, summary: pd.DataFrame,
+                     stress: Any, tails: pd.DataFrame, fig_market: Path, fig_stress: Path,
+                     margin: Any, figs: dict[str, Path]) -> list[dict[str, Any]]:
+    cfg = study.market
+    pct = f"{cfg.confidence:.1%}"
+    sections: list[dict[str, Any]] = []
+    if margin is not None:
+        on_date = margin.on_date.assign(im_usd_mn=margin.on_date["im"] / 1e6)
+        simm_row = on_date.loc[on_date["kind"] == "ISDA SIMM", "im"].iloc[0]
+        hs_row = on_date["im"].iloc[0]
+        sections += [
+            {
+                "heading": "Initial margin through time",
+                "text": f"Portfolio {study.portfolio.source if study.portfolio else ''} "
+                f"({len(margin.first.attribution)} trades, terms held at constant maturity) "
+                f"margined every {study.rolling.step} business days over the last "
+                f"{study.rolling.years:g} years by each model, using only data known on each "
+                "date. Grey: the realised 10-day loss starting that date; red crosses: losses "
+                f"above the {margin.im.columns[0]} IM.",
+                "figure": figs["im"],
+                "caption": "IM per model; shaded: stress episodes of the data.",
+            },
+            {
+                "heading": "Internal models against ISDA SIMM and the schedule",
+                "text": f"On {market.end:%Y-%m-%d}: SIMM {margin.simm_version} is "
+                f"{simm_row / hs_row:.2f} times the {on_date.index[0]} IM on the same trades "
+                "(the whole book treated as one netting set).",
+                "table": on_date[["kind", "im_usd_mn"]],
+                "figure": figs["compare"],
+                "caption": "IM on the valuation date, USD mn.",
+            },
+            {
+                "heading": "Backtests",
+                "text": "Realised 10-day P&L against the IM set at the start of each window, "
+                "non-overlapping windows (the tests assume independent trials). Kupiec POF, "
+                "Christoffersen independence and conditional coverage, Basel traffic light.",
+                "table": margin.backtests,
+            },
+            {
+                "heading": "Anti-procyclicality tools",
+                "text": f"Tools applied to the {study.apc.target} IM: cost (average IM) "
+                "against procyclicality (peak-to-trough ratio, largest 20-day increase).",
+                "table": margin.frontier,
+                "figure": figs.get("apc"),
+                "caption": "The cost/benefit frontier of the APC tools.",
+            },
+            {
+                "heading": "Scenario P&L and attribution on the valuation date",
+                "text": f"{margin.im.columns[0]}: VaR {margin.first.var:,.0f}, ES "
+                f"{margin.first.es:,.0f} USD. Contributions per risk class sum to VaR (loss in "
+                "the VaR scenario) and ES (average loss over the tail scenarios).",
+                "table": margin.first.by_risk_class,
+                "figure": figs["pnl"],
+                "caption": "Distribution of scenario P&L with VaR and ES.",
+            },
+        ]
+    sections += [
+        {
+            "heading": "Market data",
+            "text": f"{market.name}: {market.n_factors} risk factors, {market.n_dates} "
+            f"business days from {market.start:%Y-%m-%d} to {market.end:%Y-%m-%d}.",
+            "table": summary,
+        },
+        {"heading": "Market overview", "figure": fig_market,
+         "caption": "Representative factors; the stress window is shaded."},
+        {
+            "heading": "Stress window",
+            "text": f"The most volatile {stress.length}-day window runs from "
+            f"{stress.start:%Y-%m-%d} to {stress.end:%Y-%m-%d} (average normalised daily "
+            f"volatility {stress.value:.2f} times the full-history average).",
+            "figure": fig_stress,
+            "caption": "Stress statistic of every candidate window, by window end date.",
+        },
+        {
+            "heading": f"{pct} tail shocks over {cfg.horizon} days",
+            "text": f"Downward and upward {pct} quantiles (k-th order statistic) of "
+            f"overlapping {cfg.horizon}-day shocks, in each factor's shock convention: whole "
+            f"history, last {cfg.recent_years} years, and the stress window.",
+            "table": tails,
+        },
+    ]
+    return sections
 
 
 #: Market settings a sweep grid may vary (the data set itself is loaded once and shared).

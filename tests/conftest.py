@@ -53,3 +53,9 @@ def shared_simm(shared_dir: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"{path} is absent")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the result cache of test runs out of the user's cache folder."""
+    os.environ["IMRESEARCH_CACHE"] = str(tmp_path_factory.mktemp("imresearch-cache"))
