@@ -253,8 +253,19 @@ def _text_codes(series: pd.Series) -> Codes:
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """A column as stripped text, with missing values as "" and 1.0 written as "1"."""
-    return pd.Series(_text_codes(series).dense(), index=series.index, dtype=str)
+    """A column as stripped text, with missing values as "" and 1.0 written as "1".
+
+    Vectorised over rows (for columns with mostly distinct values, such as amounts given as
+    text); :func:`_text_codes` gives the same text through the distinct values.
+    """
+    if pd.api.types.is_float_dtype(series.dtype):
+        return pd.Series(_text_codes(series).dense(), index=series.index, dtype=str)
+    if isinstance(series.dtype, pd.StringDtype):
+        return series.fillna("").str.strip()
+    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    if series.dtype == object:  # mixed columns: a float 3.0 among strings means "3"
+        text = text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    return text
 
 
 class _Locator:
