@@ -127,6 +127,8 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
     n_out = rows.shape[0]
     n_f = levels.shape[1]
     n_tr = ip.shape[0]
+    # visit trades grouped by product kind: the pricer's dispatch then predicts well
+    order = np.argsort(ip[:, 0], kind="mergesort")
     var = np.empty(n_out)
     es = np.empty(n_out)
     arg = np.empty(n_out, dtype=np.int64)
@@ -139,7 +141,8 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
         shocked_state(base, zero, vol, mult, disp, unit, x)
         grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
         pv0 = 0.0
-        for j in range(n_tr):
+        for jj in range(n_tr):
+            j = order[jj]
             if trade_weights[j] != 0.0:
                 pv0 += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
         n1 = hi1[o] - lo1[o]
@@ -152,7 +155,8 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
             shocked_state(base, shocks[k], vol, mult, disp, unit, x)
             grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
             pv = 0.0
-            for j in range(n_tr):
+            for jj in range(n_tr):
+                j = order[jj]
                 if trade_weights[j] != 0.0:
                     pv += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
             losses[s] = pv0 - pv
