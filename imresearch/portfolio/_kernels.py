@@ -189,11 +189,13 @@ def pv_states_kernel(states: np.ndarray, ip: np.ndarray, fp: np.ndarray, g_t: np
     n_s = states.shape[0]
     n = ip.shape[0]
     out = np.empty((n_s, n), dtype=np.float64)
+    order = np.argsort(ip[:, I_KIND], kind="mergesort")  # grouped by kind: dispatch predicts
     for s in prange(n_s):
         x = states[s]
         dfs = np.empty(g_t.shape[0], dtype=np.float64)
         grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
-        for j in range(n):
+        for jj in range(n):
+            j = order[jj]
             out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
     return out
 
@@ -231,13 +233,15 @@ def reval_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray, params
     n = ip.shape[0]
     pv0 = pv_kernel(base * scale, ip, fp, g_t, g_lo, g_hi, g_w, cf_g, cf_c, cf_d)
     out = np.empty((n_s, n), dtype=np.float64)
+    order = np.argsort(ip[:, I_KIND], kind="mergesort")  # grouped by kind: dispatch predicts
     for s in prange(n_s):
         x = np.empty(n_f, dtype=np.float64)
         for f in range(n_f):
             x[f] = level_from_shock(base[f], shocks[s, f], codes[f], params[f]) * scale[f]
         dfs = np.empty(g_t.shape[0], dtype=np.float64)
         grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
-        for j in range(n):
+        for jj in range(n):
+            j = order[jj]
             out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d) - pv0[j]
     return out
 
@@ -256,12 +260,14 @@ def reval_levels_kernel(base: np.ndarray, levels: np.ndarray, scale: np.ndarray,
     n = ip.shape[0]
     pv0 = pv_kernel(base * scale, ip, fp, g_t, g_lo, g_hi, g_w, cf_g, cf_c, cf_d)
     out = np.empty((n_s, n), dtype=np.float64)
+    order = np.argsort(ip[:, I_KIND], kind="mergesort")  # grouped by kind: dispatch predicts
     for s in prange(n_s):
         x = np.empty(n_f, dtype=np.float64)
         for f in range(n_f):
             x[f] = levels[s, f] * scale[f]
         dfs = np.empty(g_t.shape[0], dtype=np.float64)
         grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
-        for j in range(n):
+        for jj in range(n):
+            j = order[jj]
             out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d) - pv0[j]
     return out
