@@ -184,3 +184,21 @@ def test_linear_rolling_matches_pandas_and_brute_force(market) -> None:
         linear_rolling_im(pd.Series({"EQ_NOPE": 1.0}), market)
     with pytest.raises(InputError, match="is longer than the history"):
         linear_rolling_im(expo, market, lookback_days=5000)
+
+
+def test_same_numbers_with_one_or_two_threads(market, trades) -> None:
+    numba = pytest.importorskip("numba")
+    from imresearch._numba import DISABLE_NUMBA
+
+    if DISABLE_NUMBA or numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs Numba with at least 2 threads")
+    model = HSModel(lookback_days=300, filtering="ewma", stress=True, stress_length=120,
+                    stress_weight=0.25)
+    results = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        try:
+            results.append(rolling_im(trades, market, market.dates[-30], None, model))
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    pd.testing.assert_frame_equal(results[0], results[1], check_exact=True)
