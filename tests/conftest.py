@@ -59,3 +59,25 @@ def shared_simm(shared_dir: Path) -> Path:
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the result cache of test runs out of the user's cache folder."""
     os.environ["IMRESEARCH_CACHE"] = str(tmp_path_factory.mktemp("imresearch-cache"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep QuantLib and ORE out of one process.
+
+    ORE's Python package bundles its own QuantLib; importing both Python packages in one
+    process aborts it. When a run collects both the QuantLib pricer checks and the live ORE
+    SIMM checks and both packages are installed, the QuantLib checks are skipped here; run
+    ``python -m pytest tests/portfolio/test_quantlib.py`` on its own to execute them.
+    """
+    import importlib.util
+
+    quantlib = [i for i in items if "test_quantlib" in i.nodeid]
+    ore = [i for i in items if "test_ore_live" in i.nodeid]
+    if not (quantlib and ore):
+        return
+    if importlib.util.find_spec("QuantLib") is None or importlib.util.find_spec("ORE") is None:
+        return
+    reason = ("QuantLib and ORE cannot share a process; run "
+              "'python -m pytest tests/portfolio/test_quantlib.py' on its own")
+    for item in quantlib:
+        item.add_marker(pytest.mark.skip(reason=reason))
