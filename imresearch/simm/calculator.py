@@ -810,7 +810,7 @@ def simm(
     else:
         gcodes = np.zeros(n_rows, dtype=np.int64)
         gkeys = pd.DataFrame(index=[0])
-    n_groups = max(len(gkeys), 1)
+    n_groups = len(gkeys) if group_cols else 1  # no rows, no groups
     sens = np.flatnonzero(is_sens)
     pc = col("ProductClass")
     node, nfirst = _group(gcodes[sens], pc.codes[sens])
@@ -918,10 +918,12 @@ def _assemble(
     parts = [part for part in parts if len(part[5])]
 
     def cat(i: int) -> np.ndarray:
-        return np.concatenate([np.broadcast_to(part[i], len(part[5])) for part in parts])
+        return np.concatenate([np.broadcast_to(part[i], len(part[5])) for part in parts]
+                              or [np.zeros(0, dtype=np.float64 if i == 5 else np.int64)])
 
     group, pcs, rcs, mts, margin = cat(0), cat(1), cat(2), cat(3), cat(5)
-    is_bucket = np.concatenate([np.full(len(part[5]), part[4] is not None) for part in parts])
+    is_bucket = np.concatenate([np.full(len(part[5]), part[4] is not None) for part in parts]
+                               or [np.zeros(0, dtype=bool)])
     names = np.concatenate([part[4] for part in parts if part[4] is not None] or
                            [np.zeros(0, dtype=object)])
     bucket = np.full(margin.size, ALL, dtype=object)

@@ -304,3 +304,13 @@ def test_invariant_to_splitting_a_row(rows: pd.DataFrame, fraction: float, data)
     split = pd.concat([rows.drop(rows.index[i]), part, rest], ignore_index=True)
     t = _totals(V, 10, a=rows, b=split)
     assert t["b"] == pytest.approx(t["a"], rel=1e-9, abs=1e-4)
+
+
+def test_grouped_crif_without_simm_rows_has_no_groups() -> None:
+    rows = pd.DataFrame([{"RiskType": "Notional", "IMModel": "Schedule", "ProductClass": "Rates",
+                          "Amount": 1e6, "AmountCurrency": "USD", "PortfolioID": "A"}])
+    r = simm(rows, version=V, group_by="PortfolioID")
+    assert r.total == 0.0 and r.totals.empty and r.breakdown.empty
+    assert list(r.breakdown.columns) == ["PortfolioID", "ProductClass", "RiskClass",
+                                         "MarginType", "Bucket", "InitialMargin"]
+    assert simm(rows, version=V).totals.tolist() == [0.0]  # ungrouped: one (empty) set
