@@ -1,0 +1,133 @@
+"""Numba kernels of the Monte Carlo engine. Arrays in, arrays out; they never raise.
+
+Random numbers never come from here: the engine draws them from per-block numpy Generators
+and passes them in. Every path is computed by one thread in a fixed order of operations, so a
+path's P&L does not depend on the number of threads or on how paths are grouped into blocks.
+
+``pargs`` of the portfolio (``BoundPortfolio.kernel_args()``) are passed one by one so the
+pricer (:func:`imresearch.portfolio._kernels.trade_pv`) is inlined into the path loop and the
+discount grid is computed once per path and horizon, as in :mod:`imresearch.engines._kernels`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from imresearch._numba import jit, prange
+from imresearch.portfolio._kernels import grid_dfs, trade_pv
+
+
+@jit(parallel=True)
+def correlate_kernel(eps: np.ndarray, lt: np.ndarray, out: np.ndarray) -> None:
+    """``out[p, t] = L @ eps[p, t]`` with ``lt = L.T`` (L lower triangular).
+
+    eps, out : (n_paths, n_steps, n_factors); lt : (n_factors, n_factors). The sum runs over
+    factors in increasing order for every element (deterministic, independent of blocking).
+    """
+    n_p, n_t, n_f = eps.shape
+    for p in prange(n_p):
+        for t in range(n_t):
+            for g in range(n_f):
+                out[p, t, g] = 0.0
+            for f in range(n_f):
+                e = eps[p, t, f]
+                for g in range(f, n_f):
+                    out[p, t, g] += lt[f, g] * e
+
+
+@jit(parallel=True)
+def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
+                  garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
+                  disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray, pv0: float,
+                  out: np.ndarray, ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray,
+                  g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray,
+                  cf_c: np.ndarray, cf_d: np.ndarray) -> None:
+    """Portfolio P&L of each path at each horizon, by full revaluation.
+
+    Parameters
+    ----------
+    innov : (n_paths, n_steps, n_factors)
+        Unit-variance innovations; independent standard normals when ``correlate`` (then
+        multiplied by the lower Cholesky factor ``L``, given as ``lt = L.T``), else already
+        dependent.
+    vol0 : (n_factors,)
+        Daily volatility of the first step.
+    garch : (n_factors, 3)
+        ``omega, alpha, beta``; the variance follows GARCH(1,1) over the steps when
+        ``use_garch``, else stays ``vol0 ** 2``.
+    base, mult, disp, unit : (n_factors,)
+        Raw base levels, multiplicative flags, displacements, raw -> model unit factors.
+    hsteps : (n_h,) int64, increasing
+        Steps (1-based) at which the portfolio is revalued; the last is ``n_steps``.
+    pv0 : float
+        Portfolio PV in the base state.
+    out : (n_paths, n_h)
+        Receives ``PV(path state after hsteps[h] steps) - pv0``.
+    """
+    n_p, n_t, n_f = innov.shape
+    n_tr = ip.shape[0]
+    n_h = hsteps.shape[0]
+    order = np.argsort(ip[:, 0], kind="mergesort")  # visit trades grouped by product kind
+    for p in prange(n_p):
+        a = np.zeros(n_f)
+        var = np.empty(n_f)
+        sd = np.empty(n_f)
+        for f in range(n_f):
+            sd[f] = vol0[f]
+            var[f] = vol0[f] * vol0[f]
+        z = np.empty(n_f)
+        x = np.empty(n_f)
+        dfs = np.empty(g_t.shape[0])
+        h = 0
+        for t in range(n_t):
+            if correlate:
+                for g in range(n_f):
+                    z[g] = 0.0
+                for f in range(n_f):
+                    e = innov[p, t, f]
+                    for g in range(f, n_f):
+                        z[g] += lt[f, g] * e
+            else:
+                for f in range(n_f):
+                    z[f] = innov[p, t, f]
+            if use_garch:
+                for f in range(n_f):
+                    d = math.sqrt(var[f]) * z[f]
+                    a[f] += d
+                    var[f] = garch[f, 0] + garch[f, 1] * d * d + garch[f, 2] * var[f]
+            else:
+                for f in range(n_f):
+                    a[f] += sd[f] * z[f]
+            if h < n_h and t + 1 == hsteps[h]:
+                for f in range(n_f):
+                    if mult[f] == 1:
+                        lvl = (base[f] + disp[f]) * math.exp(a[f]) - disp[f]
+                    else:
+                        lvl = base[f] + a[f]
+                    x[f] = lvl * unit[f]
+                grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
+                pv = 0.0
+                for jj in range(n_tr):
+                    pv += trade_pv(order[jj], x, dfs, ip, fp, cf_g, cf_c, cf_d)
+                out[p, h] = pv - pv0
+                h += 1
+
+
+@jit
+def stationary_indices(start: np.ndarray, restart: np.ndarray, jump: np.ndarray,
+                       n_obs: int, out: np.ndarray) -> None:
+    """Rows of a stationary bootstrap (Politis and Romano 1994), circular over ``n_obs`` rows.
+
+    start : (n_paths,) int64 first rows; restart : (n_paths, n_steps) bool, a new block
+    starts at that step; jump : (n_paths, n_steps) int64 its first row. out : (n_paths,
+    n_steps) int64.
+    """
+    n_p, n_t = restart.shape
+    for p in range(n_p):
+        k = start[p]
+        for t in range(n_t):
+            if t > 0:
+                k = jump[p, t] if restart[p, t] else (k + 1) % n_obs
+            out[p, t] = k
