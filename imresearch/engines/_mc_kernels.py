@@ -51,7 +51,9 @@ def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.n
     innov : (n_paths, n_steps, n_factors)
         Unit-variance innovations; independent standard normals when ``correlate`` (then
         multiplied by the lower Cholesky factor ``L``, given as ``lt = L.T``), else already
-        dependent.
+        dependent. With ``correlate`` and constant volatility the raw normals are summed over
+        the steps and correlated once per horizon (the same numbers: L and sigma are linear
+        and constant along the path).
     vol0 : (n_factors,)
         Daily volatility of the first step.
     garch : (n_factors, 3)
@@ -77,12 +79,18 @@ def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.n
         for f in range(n_f):
             sd[f] = vol0[f]
             var[f] = vol0[f] * vol0[f]
-        z = np.empty(n_f)
+        z = np.zeros(n_f)
         x = np.empty(n_f)
         dfs = np.empty(g_t.shape[0])
         h = 0
+        # constant volatility and raw normals: sum the raw normals over the steps and
+        # correlate once per horizon (L and sigma are linear and constant along the path)
+        lazy = correlate and not use_garch
         for t in range(n_t):
-            if correlate:
+            if lazy:
+                for f in range(n_f):
+                    z[f] += innov[p, t, f]
+            elif correlate:
                 for g in range(n_f):
                     z[g] = 0.0
                 for f in range(n_f):
@@ -97,10 +105,19 @@ def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.n
                     d = math.sqrt(var[f]) * z[f]
                     a[f] += d
                     var[f] = garch[f, 0] + garch[f, 1] * d * d + garch[f, 2] * var[f]
-            else:
+            elif not lazy:
                 for f in range(n_f):
                     a[f] += sd[f] * z[f]
             if h < n_h and t + 1 == hsteps[h]:
+                if lazy:
+                    for g in range(n_f):
+                        a[g] = 0.0
+                    for f in range(n_f):
+                        e = z[f]
+                        for g in range(f, n_f):
+                            a[g] += lt[f, g] * e
+                    for g in range(n_f):
+                        a[g] *= sd[g]
                 for f in range(n_f):
                     if mult[f] == 1:
                         lvl = (base[f] + disp[f]) * math.exp(a[f]) - disp[f]

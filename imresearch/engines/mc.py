@@ -33,8 +33,10 @@ negatively dependent, which makes the binomial interval conservative.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -361,7 +363,8 @@ class PathSimulator:
         self.n_steps = n_steps
         self.root = _root_seed(seed)
         self.lt = np.ascontiguousarray(calibration.cholesky.T)
-        self._cache: tuple[int, dict[str, np.ndarray]] | None = None
+        self._cache: dict[int, dict[str, np.ndarray]] = {}
+        self.workers = max(1, min(os.cpu_count() or 1, 8))
 
     @property
     def fused(self) -> bool:
@@ -371,9 +374,7 @@ class PathSimulator:
                 and self.model.marginal == "normal")
 
     def _stream(self, b: int) -> dict[str, np.ndarray]:
-        """Raw draws of stream block ``b`` (``STREAM_BLOCK`` paths)."""
-        if self._cache is not None and self._cache[0] == b:
-            return self._cache[1]
+        """Raw draws of stream block ``b`` (``STREAM_BLOCK`` paths), from its own Generator."""
         ss = np.random.SeedSequence(self.root.entropy,
                                     spawn_key=(*self.root.spawn_key, 0, b))
         rng = np.random.default_rng(ss)
@@ -403,16 +404,30 @@ class PathSimulator:
             out["eps"] = eps
             if w is not None:
                 out["w"] = w
-        self._cache = (b, out)
         return out
 
     def draws(self, lo: int, hi: int) -> dict[str, np.ndarray]:
-        """Raw draws of paths ``lo .. hi - 1``, concatenated over stream blocks."""
+        """Raw draws of paths ``lo .. hi - 1``, concatenated over stream blocks.
+
+        The stream blocks a call needs are drawn concurrently (numpy releases the GIL while
+        filling arrays; each block has its own Generator, so the result does not depend on
+        the order). The last block is kept for the next call (compute blocks that are not
+        multiples of :data:`STREAM_BLOCK` share it).
+        """
+        blocks = list(range(lo // STREAM_BLOCK, (hi - 1) // STREAM_BLOCK + 1))
+        have = {b: d for b, d in self._cache.items() if b in blocks}
+        todo = [b for b in blocks if b not in have]
+        if len(todo) > 1 and self.workers > 1:
+            with ThreadPoolExecutor(self.workers) as pool:
+                have.update(zip(todo, pool.map(self._stream, todo), strict=True))
+        else:
+            have.update((b, self._stream(b)) for b in todo)
+        self._cache = {blocks[-1]: have[blocks[-1]]}
         parts: dict[str, list[np.ndarray]] = {}
-        for b in range(lo // STREAM_BLOCK, (hi - 1) // STREAM_BLOCK + 1):
+        for b in blocks:
             s0 = b * STREAM_BLOCK
             a, e = max(lo, s0) - s0, min(hi, s0 + STREAM_BLOCK) - s0
-            for key, arr in self._stream(b).items():
+            for key, arr in have[b].items():
                 parts.setdefault(key, []).append(arr[a:e])
         return {k: (v[0] if len(v) == 1 else np.concatenate(v)) for k, v in parts.items()}
 
