@@ -1,0 +1,179 @@
+"""Episode replays: every column traced back to the engine it comes from, metrics by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imresearch.config import HSModel
+from imresearch.engines import historical_im, realised_pnl
+from imresearch.engines.mc import MCModel, monte_carlo_im
+from imresearch.errors import InputError
+from imresearch.marketdata import load_builtin
+from imresearch.portfolio import EquityOption, EquityPosition, Portfolio, bind
+from imresearch.portfolio.sensitivities import schedule_inputs, to_crif
+from imresearch.procyclicality import apc
+from imresearch.procyclicality.metrics import coverage, margin_calls, max_increase, peak_to_trough
+from imresearch.report.replay_figures import plot_replay
+from imresearch.scenarios import load_episode
+from imresearch.scenarios.replay import replay, replay_episodes
+from imresearch.schedule import schedule_im
+from imresearch.simm import simm
+
+HS = HSModel(lookback_days=250)
+
+
+@pytest.fixture(scope="module")
+def market():  # type: ignore[no-untyped-def]
+    return load_builtin("synthetic_small")
+
+
+@pytest.fixture(scope="module")
+def book() -> Portfolio:
+    return Portfolio([
+        EquityPosition(trade_id="EQ1", underlying="SPX", bucket="11", quantity=2.0e4),
+        EquityPosition(trade_id="EQ2", underlying="SPX", bucket="11", quantity=5.0e3,
+                       direction="short"),
+        EquityOption(trade_id="OP1", underlying="SPX", bucket="11", quantity=3.0e3,
+                     direction="short", strike=1300.0, expiry="2011-06-30", option_type="put",
+                     vol_factor="VOL_VIX"),
+    ], name="small")
+
+
+@pytest.fixture(scope="module")
+def gfc(market, book):  # type: ignore[no-untyped-def]
+    return replay(book, market, "gfc_2008", models={"HS 1y": HS, "SIMM": "simm",
+                                                     "schedule": "schedule"},
+                  tools={"buffer": apc.buffer}, lookback_days=20)
+
+
+def test_dates_and_columns(gfc, market) -> None:  # type: ignore[no-untyped-def]
+    ep = load_episode("gfc_2008")
+    inside = market.dates[(market.dates >= ep.start) & (market.dates <= ep.end)]
+    first = market.dates.get_loc(inside[0])
+    assert gfc.im.index.equals(pd.DatetimeIndex(market.dates[first - 20:first + len(inside)]))
+    assert gfc.lookback_start == market.dates[first - 20]
+    assert gfc.models == ["HS 1y", "SIMM", "schedule"]
+    assert list(gfc.im.columns) == ["HS 1y", "SIMM", "schedule", "HS 1y | buffer",
+                                    "SIMM | buffer", "schedule | buffer"]
+    assert gfc.im.notna().all().all() and (gfc.im > 0).all().all()
+    assert any("2.5" in n for n in gfc.notes)
+
+
+def test_each_model_matches_its_engine(gfc, market, book) -> None:  # type: ignore[no-untyped-def]
+    bound = bind(book, market, gfc.im.index[-1])
+    levels = market.select(bound.factor_names)
+    for date in gfc.im.index[[0, 37, -1]]:
+        # HS: the rolling kernel against the one-date engine
+        assert gfc.im.loc[date, "HS 1y"] == pytest.approx(
+            historical_im(bound, market, date, HS).im, rel=1e-10)
+        at = dataclasses.replace(bound, base_levels=levels.values[levels.dates.get_loc(date)],
+                                 date=date)
+        assert gfc.im.loc[date, "SIMM"] == pytest.approx(
+            simm(to_crif(at), version="2.5").total, rel=1e-12)
+        assert gfc.im.loc[date, "schedule"] == pytest.approx(
+            schedule_im(schedule_inputs(at)).total, rel=1e-12)
+
+
+def test_calls_pnl_exceptions_and_tools(gfc, market, book) -> None:  # type: ignore[no-untyped-def]
+    pd.testing.assert_frame_equal(gfc.calls, gfc.im.diff())
+    expected_pnl = realised_pnl(bind(book, market, gfc.im.index[-1]), market, 10)
+    pd.testing.assert_series_equal(gfc.pnl, expected_pnl.reindex(gfc.im.index),
+                                   check_names=False)
+    assert gfc.pnl.name == "pnl_10d"
+    loss = -gfc.pnl
+    for col in gfc.im:
+        want = (loss > gfc.im[col]) & loss.notna()
+        assert (gfc.exceptions[col] == want).all()
+    pd.testing.assert_series_equal(gfc.im["HS 1y | buffer"], apc.buffer(gfc.im["HS 1y"]),
+                                   check_names=False)
+    assert gfc.exceptions["HS 1y"].sum() >= gfc.exceptions["HS 1y | buffer"].sum()
+
+
+def test_metrics_table_by_hand(gfc) -> None:  # type: ignore[no-untyped-def]
+    t = gfc.table
+    assert t.index.names == ["model", "tool"]
+    assert set(t.index) == {(m, tool) for m in gfc.models for tool in ("none", "buffer")}
+    x = gfc.im["HS 1y"]
+    row = t.loc[("HS 1y", "none")]
+    assert row["average_im"] == pytest.approx(x.mean())
+    assert row["peak_im"] == x.max() and row["peak_date"] == x.idxmax()
+    assert row["peak_to_trough"] == pytest.approx(x.max() / x.min())
+    assert row["peak_to_trough"] == pytest.approx(peak_to_trough(x))
+    rises = (x / x.shift(5) - 1).max()
+    assert row["max_5d_increase"] == pytest.approx(rises)
+    assert row["max_20d_increase"] == pytest.approx(max_increase(x, 20))
+    assert row["total_calls"] == pytest.approx(x.diff().clip(lower=0).sum())
+    assert row["total_calls"] == pytest.approx(float(margin_calls(x, days=5)["total_calls"]))
+    p = gfc.pnl.dropna()
+    assert row["breaches"] == int((-p > x.loc[p.index]).sum())
+    assert row["worst_shortfall"] == pytest.approx(float(coverage(x.loc[p.index], p)
+                                                         ["worst_shortfall"]))
+    ep = load_episode("gfc_2008")
+    assert row["ptr_vs_pre"] == pytest.approx(x[x.index >= ep.start].max()
+                                              / x[x.index < ep.start].mean())
+
+
+def test_slow_models_are_held_between_recomputations(market, book) -> None:  # type: ignore[no-untyped-def]
+    full = replay(book, market, "gfc_2008", models={"SIMM": "simm"}, lookback_days=0)
+    slow = replay(book, market, "gfc_2008", models={"SIMM": "simm"}, lookback_days=0,
+                  slow_step=5)
+    n = len(full.im)
+    picked = np.arange(n)[::-1][::5][::-1]
+    assert picked[-1] == n - 1
+    np.testing.assert_allclose(slow.im["SIMM"].to_numpy()[picked],
+                               full.im["SIMM"].to_numpy()[picked], rtol=1e-12)
+    held = slow.im["SIMM"].to_numpy()
+    for a, b in itertools.pairwise(picked):
+        assert (held[a:b] == held[a]).all()
+    assert any("every 5 business days" in n for n in slow.notes)
+
+
+def test_monte_carlo_column_uses_common_random_numbers(market, book) -> None:  # type: ignore[no-untyped-def]
+    model = MCModel(lookback_days=250)
+    out = replay(book, market, "gfc_2008", models={"MC": "mc"}, lookback_days=0,
+                 slow_step=40, mc_paths=2000, mc_model=model, seed=7)
+    date = out.im.index[-1]
+    bound = bind(book, market, date)
+    want = monte_carlo_im(bound, market, date, n_paths=2000, seed=7, model=model).im
+    assert out.im.loc[date, "MC"] == pytest.approx(want, rel=1e-12)
+
+
+def test_bad_input(market, book) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match=r"episode covid_2020 \(2020-02-.* is outside the data "
+                                         r"synthetic_small \(2007-01-02 .. 2010-12-31\)"):
+        replay(book, market, "covid_2020", models={"HS 1y": HS})
+    with pytest.raises(InputError, match=r"model 'HS 10y': .*lookback of 2520 days"):
+        replay(book, market, "gfc_2008", models={"HS 10y": HSModel(lookback_days=2520)})
+    with pytest.raises(InputError, match=r"model 'X': expected an HSModel or one of"):
+        replay(book, market, "gfc_2008", models={"X": "garch"})
+    with pytest.raises(InputError, match="models is empty"):
+        replay(book, market, "gfc_2008", models={})
+    with pytest.raises(InputError, match="slow_step"):
+        replay(book, market, "gfc_2008", models={"HS 1y": HS}, slow_step=0)
+
+
+def test_replay_episodes_keeps_uncovered_episodes_as_rows(market, book) -> None:  # type: ignore[no-untyped-def]
+    table = replay_episodes(book, market, ["gfc_2008", "covid_2020", "crash_1987"],
+                            models={"HS 1y": HS}, lookback_days=10)
+    assert table.index.names == ["episode", "model", "tool"]
+    assert table.loc[("gfc_2008", "HS 1y", "none"), "status"] == "ok"
+    for name in ("covid_2020", "crash_1987"):
+        status = table.loc[(name, "", ""), "status"]
+        assert "outside the data synthetic_small" in status
+    gfc = replay(book, market, "gfc_2008", models={"HS 1y": HS}, lookback_days=10).table
+    assert table.loc[("gfc_2008", "HS 1y", "none"), "average_im"] == pytest.approx(
+        gfc.loc[("HS 1y", "none"), "average_im"])
+
+
+def test_replay_figure(gfc, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = plot_replay(gfc, tmp_path / "gfc.png")
+    assert out.stat().st_size > 20_000
+    out = plot_replay(gfc, tmp_path / "gfc_buffer.png", models=["HS 1y"], tool="buffer")
+    assert out.exists()
+    with pytest.raises(KeyError):
+        plot_replay(gfc, tmp_path / "x.png", models=["nope"])
