@@ -7,7 +7,7 @@ manifests. Study files (TOML) map one-to-one onto them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from imresearch.errors import (
@@ -20,6 +20,7 @@ from imresearch.errors import (
 __all__ = [
     "APCConfig",
     "HSModel",
+    "MCStudyModel",
     "MarketStudyConfig",
     "PortfolioStudyConfig",
     "RollingConfig",
@@ -167,6 +168,93 @@ class HSModel:
         return asdict(self)
 
 
+def _default_mc_model() -> Any:
+    from imresearch.engines.mc import MCModel  # lazy: the engines import this module
+
+    return MCModel()
+
+
+@dataclass(frozen=True)
+class MCStudyModel:
+    """A Monte Carlo IM model in a study: the engine's settings and the size of the run.
+
+    In a study file it is a model table with ``engine = "mc"``; the keys below set the run and
+    every other key is a setting of :class:`imresearch.engines.mc.MCModel` (``method``,
+    ``window``, ``lookback_days``, ``covariance``, ``marginal``, ``copula``, ...)::
+
+        [models."MC 3y+stress"]
+        engine = "mc"
+        paths = 20000
+        window = "recent+stress"
+        copula = "gaussian"
+
+    Parameters
+    ----------
+    paths : int
+        Simulated paths on the valuation date. Default 20,000.
+    monthly_paths : int
+        Paths on each month-end date of the comparison with SIMM through time; 0 leaves the
+        model out of it. Default 2,000.
+    horizon : int
+        Margin period of risk in business days (daily steps). Default 10.
+    confidence : float
+        Confidence level of VaR / ES. Default 0.99.
+    convergence_points : int
+        Rows of the convergence table (path counts halving from ``paths``). Default 8.
+    model : MCModel
+        Calibration and simulation settings. Default ``MCModel()``.
+    """
+
+    paths: int = 20_000
+    monthly_paths: int = 2_000
+    horizon: int = 10
+    confidence: float = 0.99
+    convergence_points: int = 8
+    model: Any = field(default_factory=_default_mc_model)
+
+    #: Keys of a study-file table that set the run (the rest are MCModel settings).
+    RUN_KEYS = ("paths", "monthly_paths", "horizon", "confidence", "convergence_points")
+
+    def __post_init__(self) -> None:
+        from imresearch.engines.mc import MCModel
+
+        check_positive_int("paths", self.paths, minimum=10)
+        check_positive_int("monthly_paths", self.monthly_paths, minimum=0)
+        if 0 < self.monthly_paths < 10:
+            raise InputError(f"monthly_paths must be 0 (off) or >= 10; got {self.monthly_paths!r}")
+        check_positive_int("horizon", self.horizon)
+        check_in_open_interval("confidence", self.confidence)
+        check_positive_int("convergence_points", self.convergence_points, minimum=2)
+        if not isinstance(self.model, MCModel):
+            raise InputError(f"model must be an MCModel; got {type(self.model).__name__}")
+
+    @property
+    def label(self) -> str:
+        """The engine settings' label, e.g. ``MC gaussian-copula/normal 3y+stress``."""
+        return str(self.model.label)
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any], *, source: str = "settings") -> MCStudyModel:
+        """Build from a study-file table (``engine`` key already removed)."""
+        from imresearch.engines.mc import MCModel
+
+        run = {k: v for k, v in table.items() if k in cls.RUN_KEYS}
+        rest = {k: v for k, v in table.items() if k not in cls.RUN_KEYS}
+        known = sorted({f.name for f in fields(MCModel)} | set(cls.RUN_KEYS) | {"engine"})
+        unknown = sorted(set(rest) - {f.name for f in fields(MCModel)})
+        if unknown:
+            raise InputError(f"{source}: unknown setting(s) {unknown}; known: {known}")
+        model = from_mapping(MCModel, rest, source=source)
+        return from_mapping(cls, {**run, "model": model}, source=source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields as a plain dict (``engine = "mc"``, run keys, then the MCModel settings)."""
+        out: dict[str, Any] = {"engine": "mc"}
+        out.update({k: getattr(self, k) for k in self.RUN_KEYS})
+        out.update(self.model.to_dict())
+        return out
+
+
 @dataclass(frozen=True)
 class PortfolioStudyConfig:
     """The portfolio of a study.
@@ -257,14 +345,27 @@ class APCConfig:
 
 
 def from_mapping(cls: type, values: dict[str, Any], *, source: str = "settings") -> Any:
-    """Build the dataclass ``cls`` from a mapping, rejecting unknown keys by name."""
+    """Build the dataclass ``cls`` from a mapping, rejecting unknown keys by name.
+
+    Errors name ``source`` (e.g. ``study.toml [models."HS 10y"]``), the setting and the value:
+    unknown keys, a non-boolean value for a boolean setting, and every check of ``cls``.
+    """
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
         raise InputError(
             f"{source}: unknown setting(s) {unknown}; known: {sorted(known)}"
         )
+    for f in fields(cls):
+        if isinstance(f.default, bool) and f.name in values and not isinstance(
+                values[f.name], bool):
+            raise InputError(f"{source}: {f.name} must be true or false; got "
+                             f"{values[f.name]!r}")
     try:
         return cls(**values)
     except TypeError as exc:  # pragma: no cover - guarded by the check above
+        raise InputError(f"{source}: {exc}") from None
+    except InputError as exc:
+        if str(exc).startswith(source):
+            raise
         raise InputError(f"{source}: {exc}") from None

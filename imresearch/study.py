@@ -26,15 +26,23 @@ A study file is TOML (every section and key optional; defaults give the built-in
     lookback_days = 2520
     filtering = "ewma"
 
+    [models."MC 3y+stress"]       # engine = "mc": Monte Carlo (MCStudyModel: paths,
+    engine = "mc"                 # monthly_paths, horizon, confidence, then any MCModel
+    paths = 20000                 # setting: window, lookback_days, copula, marginal...)
+    window = "recent+stress"
+    copula = "gaussian"
+
     [apc]
     target = "HS 10y"
     floor_model = "HS 10y"
 
 The run loads the market, analyses its shocks and stress window, then (unless ``[portfolio]``
-has ``source = "none"``) runs every model through time on the portfolio, backtests it against
-realised P&L, compares it with ISDA SIMM and the schedule on the last date, applies the APC
-tools, draws the figures, and writes results, figures, ``report.html`` and ``manifest.json``
-atomically into the output folder.
+has ``source = "none"``) runs every HS model through time on the portfolio, backtests it against
+realised P&L, runs the Monte Carlo models on the last date (IM with its confidence interval,
+convergence in the number of paths), compares every model with ISDA SIMM and the schedule on
+the last date and with SIMM (version in force) on a monthly grid, applies the APC tools, draws
+the figures, and writes results, figures, ``report.html`` and ``manifest.json`` atomically into
+the output folder. The Monte Carlo seeds derive from ``[market] seed``.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ from imresearch.config import (
     APCConfig,
     HSModel,
     MarketStudyConfig,
+    MCStudyModel,
     PortfolioStudyConfig,
     RollingConfig,
     from_mapping,
@@ -95,7 +104,7 @@ class Study:
     market: MarketStudyConfig = field(default_factory=MarketStudyConfig)
     portfolio: PortfolioStudyConfig | None = field(default_factory=PortfolioStudyConfig)
     rolling: RollingConfig = field(default_factory=RollingConfig)
-    models: dict[str, HSModel] | None = None
+    models: dict[str, HSModel | MCStudyModel] | None = None
     apc: APCConfig = field(default_factory=APCConfig)
     path: Path | None = None
 
@@ -151,8 +160,16 @@ def load_study(path: str | os.PathLike[str] | None) -> Study:
         for label, table in doc["models"].items():
             if not isinstance(table, dict):
                 raise InputError(f'{path}: [models."{label}"] must be a table of settings')
-            models[str(label)] = from_mapping(HSModel, dict(table),
-                                              source=f'{path} [models."{label}"]')
+            source = f'{path} [models."{label}"]'
+            table = dict(table)
+            engine = table.pop("engine", "hs")
+            if engine == "mc":
+                models[str(label)] = MCStudyModel.from_table(table, source=source)
+            elif engine == "hs":
+                models[str(label)] = from_mapping(HSModel, table, source=source)
+            else:
+                raise InputError(f"{source}: engine must be 'hs' (historical simulation, "
+                                 f"filtered or not) or 'mc' (Monte Carlo); got {engine!r}")
     apc_doc = dict(doc.get("apc", {}))
     if "calibration_models" in apc_doc:
         apc_doc["calibration_models"] = tuple(apc_doc["calibration_models"])
@@ -241,7 +258,8 @@ def run_study(
     cfg = study.market
     steps = ["load market", "shocks", "stress window", "tail shocks"]
     if study.portfolio is not None:
-        steps += ["rolling IM", "backtests", "SIMM and schedule", "APC tools"]
+        steps += ["rolling IM", "Monte Carlo", "SIMM through time", "backtests",
+                  "SIMM and schedule", "APC tools"]
     steps += ["figures", "report"]
     bar = tqdm(total=len(steps), desc=f"study {study.name}", disable=not progress,
                unit="step", file=sys.stderr)
@@ -282,8 +300,9 @@ def run_study(
         from imresearch.portfolio import load_portfolio
 
         portfolio = load_portfolio(study.portfolio.source)
-        labels = {"rolling": "rolling IM", "realised": "backtests", "IM on": "SIMM and schedule",
-                  "APC": "APC tools"}
+        labels = {"rolling": "rolling IM", "Monte Carlo:": "Monte Carlo",
+                  "SIMM through": "SIMM through time", "realised": "backtests",
+                  "IM on": "SIMM and schedule", "APC": "APC tools"}
 
         def say(text: str) -> None:
             bar.set_postfix_str(text)
@@ -293,7 +312,7 @@ def run_study(
 
         margin = margin_analysis(market, portfolio, study.models, rolling=study.rolling,
                                  apc=study.apc, simm_version=study.portfolio.simm_version,
-                                 progress=say)
+                                 seed=cfg.seed, progress=say)
 
     with atomic_output_dir(out) as tmp:
         summary.to_csv(tmp / "market_summary.csv")
@@ -318,6 +337,15 @@ def run_study(
             margin.simm_breakdown.to_csv(tmp / "simm_breakdown.csv", index=False)
             margin.apc_series.to_parquet(tmp / "apc_charged_im.parquet")
             margin.frontier.to_csv(tmp / "apc_frontier.csv")
+            if margin.mc:
+                margin.mc_table().to_csv(tmp / "mc_on_valuation_date.csv")
+                pd.concat({k: r.convergence for k, r in margin.mc.items()},
+                          names=["model"]).to_csv(tmp / "mc_convergence.csv")
+                pd.DataFrame({k: r.pnl.to_numpy() for k, r in margin.mc.items()}).rename_axis(
+                    "path").to_parquet(tmp / "mc_pnl.parquet")
+            if not margin.monthly.empty:
+                margin.monthly.to_csv(tmp / "im_vs_simm_monthly.csv")
+                margin.vs_simm.to_csv(tmp / "im_over_simm_monthly.csv")
         step("figures")
         figdir = tmp / "figures"
         figdir.mkdir()
@@ -331,11 +359,28 @@ def run_study(
                 exceptions_for=first_label, horizon=cfg.horizon)
             margin_figs["compare"] = F.plot_im_comparison(
                 margin.on_date, figdir / "im_models_simm_schedule.png", date=market.end)
-            margin_figs["pnl"] = F.plot_pnl_distribution(
-                margin.first.pnl, margin.first.var, margin.first.es,
-                figdir / "pnl_distribution.png",
-                title=f"{first_label}: scenario P&L on {market.end:%Y-%m-%d} "
-                f"({margin.first.n_scenarios} scenarios)")
+            first_mc = next(iter(margin.mc), None)
+            dists = {first_label: (margin.first.pnl, margin.first.var, margin.first.es)}
+            var_ci = {}
+            if first_mc is not None:
+                r = margin.mc[first_mc]
+                dists[first_mc] = (r.pnl, r.var, r.es)
+                var_ci[first_mc] = r.var_ci
+            margin_figs["pnl"] = F.plot_pnl_distributions(
+                dists, figdir / "pnl_distribution.png", var_ci=var_ci,
+                confidence=margin.first.model.confidence,
+                title=f"{margin.first.model.horizon}-day P&L on {market.end:%Y-%m-%d}: "
+                + " and ".join(dists))
+            if first_mc is not None:
+                r = margin.mc[first_mc]
+                refs = {k: float(margin.im[k].iloc[-1]) for k in list(margin.im.columns)[:2]}
+                margin_figs["mc_convergence"] = F.plot_mc_convergence(
+                    r.convergence, figdir / "mc_convergence.png", label=first_mc,
+                    ci_level=r.model.ci_level, confidence=r.confidence, references=refs)
+            if not margin.monthly.empty:
+                margin_figs["vs_simm"] = F.plot_im_vs_simm(
+                    margin.monthly, margin.vs_simm, _episodes_for(market),
+                    figdir / "im_vs_simm.png", mc_labels=list(margin.mc))
             if not margin.frontier.empty:
                 margin_figs["apc"] = F.plot_apc_frontier(margin.frontier,
                                                          figdir / "apc_frontier.png",
@@ -412,11 +457,15 @@ def _report_sections(study: Study, market: RiskFactorHistory, summary: pd.DataFr
                 "figure": figs["compare"],
                 "caption": "IM on the valuation date, USD mn.",
             },
+            *_mc_sections(study, market, margin, figs),
             {
                 "heading": "Backtests",
                 "text": "Realised 10-day P&L against the IM set at the start of each window, "
                 "non-overlapping windows (the tests assume independent trials). Kupiec POF, "
-                "Christoffersen independence and conditional coverage, Basel traffic light.",
+                "Christoffersen independence and conditional coverage, Basel traffic light."
+                + (" Monte Carlo models are backtested on their month-end IM (windows more "
+                   "than 10 business days apart, so independent; fewer observations)."
+                   if any(i.endswith("(month ends)") for i in margin.backtests.index) else ""),
                 "table": margin.backtests,
             },
             {
@@ -431,10 +480,12 @@ def _report_sections(study: Study, market: RiskFactorHistory, summary: pd.DataFr
                 "heading": "Scenario P&L and attribution on the valuation date",
                 "text": f"{margin.im.columns[0]}: VaR {margin.first.var:,.0f}, ES "
                 f"{margin.first.es:,.0f} USD. Contributions per risk class sum to VaR (loss in "
-                "the VaR scenario) and ES (average loss over the tail scenarios).",
+                "the VaR scenario) and ES (average loss over the tail scenarios)."
+                + _mc_pnl_text(margin),
                 "table": margin.first.by_risk_class,
                 "figure": figs["pnl"],
-                "caption": "Distribution of scenario P&L with VaR and ES.",
+                "caption": "Distribution of the 10-day P&L (densities) with each model's VaR "
+                "(solid) and ES (dashed); Monte Carlo VaR interval shaded.",
             },
         ]
     sections += [
@@ -462,6 +513,75 @@ def _report_sections(study: Study, market: RiskFactorHistory, summary: pd.DataFr
             "table": tails,
         },
     ]
+    return sections
+
+
+def _mc_pnl_text(margin: Any) -> str:
+    if not margin.mc:
+        return ""
+    label, r = next(iter(margin.mc.items()))
+    return (f" {label}: VaR {r.var:,.0f} ({r.model.ci_level:.0%} interval {r.var_ci[0]:,.0f} "
+            f"to {r.var_ci[1]:,.0f}), ES {r.es:,.0f} USD over {r.n_paths:,} paths.")
+
+
+def _mc_sections(study: Study, market: RiskFactorHistory, margin: Any,
+                 figs: dict[str, Path]) -> list[dict[str, Any]]:
+    sections: list[dict[str, Any]] = []
+    if margin.mc:
+        table = margin.mc_table()
+        shown = table[["im", "ci_lower", "ci_upper", "es", "es_ci_lower", "es_ci_upper"]] / 1e6
+        shown.columns = [f"{c} (USD mn)" for c in shown.columns]
+        shown["interval ± % of IM"] = 100 * table["rel_half_width"]
+        shown["paths"] = table["paths"]
+        shown["engine"] = table["engine"]
+        shown["seconds"] = table["seconds"]
+        label, r = next(iter(margin.mc.items()))
+        sections.append({
+            "heading": "Monte Carlo IM on the valuation date",
+            "text": f"Each Monte Carlo model is calibrated on the data known on "
+            f"{market.end:%Y-%m-%d} ({r.calibration.n_observations} daily shocks of "
+            f"{r.calibration.n_factors} factors, window {r.model.window}), simulates daily "
+            f"paths over {r.horizon} business days and revalues the trades in full at the "
+            "horizon. The interval is distribution-free (order statistics of the simulated "
+            f"losses, level {r.model.ci_level:.0%}): it covers the simulation noise only, not "
+            "the model or calibration error. The convergence figure uses the first n paths of "
+            "the same run.",
+            "table": shown,
+            "figure": figs.get("mc_convergence"),
+            "caption": f"{label}: IM against the number of paths, with its interval; "
+            "right: interval half-width against 1/sqrt(n).",
+        })
+    if not margin.monthly.empty:
+        ratio = margin.vs_simm
+        eps = _episodes_for(market)
+        in_stress = pd.Series(False, index=ratio.index)
+        for _, start, end in eps:
+            in_stress |= (ratio.index >= start) & (ratio.index <= end)
+        summary = pd.DataFrame({
+            "median": ratio.median(), "min": ratio.min(), "max": ratio.max(),
+            "median in stress months": ratio[in_stress].median() if in_stress.any()
+            else float("nan"),
+            "median otherwise": ratio[~in_stress].median(),
+        })
+        summary.index.name = "model IM / SIMM"
+        early = margin.monthly["before_first_version"].astype(bool)
+        note = (f" Before {margin.monthly.index[~early][0]:%Y-%m-%d} no shipped SIMM version "
+                "was in force; SIMM 2.5's parameters are used there (hatched)."
+                if early.any() and (~early).any() else
+                " No shipped SIMM version was in force on these dates; SIMM 2.5's parameters "
+                "are used (hatched)." if early.all() else "")
+        sections.append({
+            "heading": "Internal models against SIMM through time",
+            "text": f"On the last IM date of each month ({len(ratio)} dates), ISDA SIMM of the "
+            "same trades (CRIF by bump and revaluation on that date's market) with the "
+            "version in force on that date, against each model's IM. SIMM's risk weights are "
+            "fixed between recalibrations, so it reacts to a stress only through the "
+            "sensitivities: the ratio rises in stress for the reactive models." + note,
+            "table": summary,
+            "figure": figs.get("vs_simm"),
+            "caption": "Top: IM and SIMM, USD mn; bottom: model IM / SIMM. Shaded: stress "
+            "episodes; dotted: SIMM version changes; Monte Carlo band: its interval.",
+        })
     return sections
 
 

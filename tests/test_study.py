@@ -26,6 +26,12 @@ lookback_days = 252
 [models."HS 3y+stress"]
 lookback_days = 756
 stress = true
+[models."MC 3y"]
+engine = "mc"
+paths = 4000
+monthly_paths = 200
+copula = "gaussian"
+window = "recent"
 [apc]
 target = "HS 1y"
 floor_model = "HS 3y+stress"
@@ -50,7 +56,9 @@ def test_run_writes_report_manifest_figures(small_run: Path) -> None:
                  "im_on_valuation_date.csv", "simm_breakdown.csv", "apc_frontier.csv",
                  "figures/market_overview.png", "figures/im_through_time.png",
                  "figures/im_models_simm_schedule.png", "figures/pnl_distribution.png",
-                 "figures/apc_frontier.png"):
+                 "figures/apc_frontier.png", "figures/mc_convergence.png",
+                 "figures/im_vs_simm.png", "mc_on_valuation_date.csv", "mc_convergence.csv",
+                 "mc_pnl.parquet", "im_vs_simm_monthly.csv", "im_over_simm_monthly.csv"):
         assert (small_run / name).is_file(), name
     manifest = json.loads((small_run / "manifest.json").read_text())
     assert manifest["seed"] == 0
@@ -59,12 +67,38 @@ def test_run_writes_report_manifest_figures(small_run: Path) -> None:
     assert len(manifest["inputs"]["market"]["levels_sha256"]) == 64
     assert manifest["inputs"]["portfolio"]["trades"] > 100
     html = (small_run / "report.html").read_text()
-    assert html.count("data:image/png;base64") >= 6 and "ISDA SIMM" in html
+    assert html.count("data:image/png;base64") >= 8 and "ISDA SIMM" in html
+    assert "Monte Carlo IM on the valuation date" in html
+    assert "Internal models against SIMM through time" in html
     im = pd.read_parquet(small_run / "im_through_time.parquet")
     assert list(im.columns) == ["HS 1y", "HS 3y+stress"] and len(im) == 13
     assert (im > 0).all().all()
     on_date = pd.read_csv(small_run / "im_on_valuation_date.csv", index_col=0)
     assert on_date.loc["Schedule", "im"] > 0 and on_date["kind"].str.contains("SIMM").any()
+    # Monte Carlo on the valuation date: its IM inside its interval, next to HS
+    mc = on_date.loc["MC 3y"]
+    assert mc["kind"] == "Monte Carlo" and mc["ci_lower"] <= mc["im"] <= mc["ci_upper"]
+    assert 0.5 < mc["im"] / on_date.loc["HS 1y", "im"] < 2.0
+    assert on_date.loc[["HS 1y", "Schedule"], "ci_lower"].isna().all()
+    assert manifest["settings"]["models"]["MC 3y"]["engine"] == "mc"
+    assert manifest["settings"]["models"]["MC 3y"]["paths"] == 4000
+    conv = pd.read_csv(small_run / "mc_convergence.csv", index_col=[0, 1]).loc["MC 3y"]
+    assert conv.index[-1] == 4000 and conv.index.is_monotonic_increasing
+    width = conv["ci_upper"] - conv["ci_lower"]
+    assert width.iloc[-1] < width.iloc[0]  # the interval narrows with more paths
+    assert len(pd.read_parquet(small_run / "mc_pnl.parquet")) == 4000
+    # through time: month ends of the IM dates, SIMM version in force, ratios
+    monthly = pd.read_csv(small_run / "im_vs_simm_monthly.csv", index_col=0, parse_dates=True)
+    assert monthly.index.is_unique and set(monthly.index).issubset(set(im.index))
+    assert len(monthly) in (12, 13) and (monthly["simm"] > 0).all()
+    assert monthly["simm_version"].iloc[-1] == "2.8+2506"  # in force on 2026-01-02
+    assert (monthly["MC 3y ci_lower"] <= monthly["MC 3y"]).all()
+    ratio = pd.read_csv(small_run / "im_over_simm_monthly.csv", index_col=0)
+    assert list(ratio.columns) == ["HS 1y", "HS 3y+stress", "MC 3y"]
+    assert ratio["HS 1y"].to_numpy() == pytest.approx(
+        (monthly["HS 1y"] / monthly["simm"]).to_numpy())
+    bt = pd.read_csv(small_run / "backtests.csv", index_col=0)
+    assert "MC 3y (month ends)" in bt.index
     frontier = pd.read_csv(small_run / "apc_frontier.csv", index_col=0)
     assert frontier.loc["buffer 25%", "average_im"] > frontier.loc["none", "average_im"]
 
@@ -73,9 +107,11 @@ def test_same_inputs_same_numbers(small_run: Path, tmp_path: Path) -> None:
     study = tmp_path / "small.toml"
     study.write_text(SMALL)
     out = run_study(load_study(study), tmp_path / "again", progress=False)
-    for name in ("tail_shocks.csv", "im_through_time.csv", "backtests.csv"):
-        pd.testing.assert_frame_equal(pd.read_csv(small_run / name, index_col=0),
-                                      pd.read_csv(out / name, index_col=0))
+    for name in ("tail_shocks.csv", "im_through_time.csv", "backtests.csv",
+                 "mc_on_valuation_date.csv", "im_vs_simm_monthly.csv"):
+        pd.testing.assert_frame_equal(  # wall time is the one column allowed to differ
+            pd.read_csv(small_run / name, index_col=0).drop(columns="seconds", errors="ignore"),
+            pd.read_csv(out / name, index_col=0).drop(columns="seconds", errors="ignore"))
 
 
 def test_market_only_study(tmp_path: Path) -> None:
@@ -104,8 +140,45 @@ def test_study_file_errors(tmp_path: Path) -> None:
         '[models."HS"]\nfiltering = "kalman"\n': "filtering must be one of",
         "[rolling]\nstep = 0\n": "step must be an integer >= 1; got 0",
         '[apc]\nbuffer = -1\n': "buffer must be in",
+        '[models."HS"]\nstress = "yes"\n': r'\[models."HS"\]: stress must be true or false; '
+        "got 'yes'",
+        '[models."X"]\nengine = "garch"\n': r"engine must be 'hs' .* or 'mc' .*; got 'garch'",
+        '[models."MC"]\nengine = "mc"\ncopula = "clayton"\n':
+            r'bad.toml \[models."MC"\]: copula must be one of .*; got \'clayton\'',
+        '[models."MC"]\nengine = "mc"\npaths = 0\n': r'\[models."MC"\]: paths must be an '
+        "integer >= 10; got 0",
+        '[models."MC"]\nengine = "mc"\nlookback = 5\n': r"unknown setting\(s\) \['lookback'\]",
+        '[models."MC"]\nengine = "mc"\nfiltering = "ewma"\n':
+            r"unknown setting\(s\) \['filtering'\]",
     }
     for text, message in cases.items():
         bad.write_text(text)
         with pytest.raises(InputError, match=message):
             load_study(bad)
+
+
+def test_mc_model_table_maps_onto_the_engine(tmp_path: Path) -> None:
+    from imresearch.config import HSModel, MCStudyModel
+    from imresearch.engines import MCModel
+
+    f = tmp_path / "mc.toml"
+    f.write_text('[models."HS"]\nengine = "hs"\nlookback_days = 252\n'
+                 '[models."MC t"]\nengine = "mc"\npaths = 1000\nmonthly_paths = 0\n'
+                 'copula = "t"\nmarginal = "t"\nwindow = "recent+stress"\nhorizon = 5\n')
+    study = load_study(f)
+    assert study.models["HS"] == HSModel(lookback_days=252)
+    mc = study.models["MC t"]
+    assert isinstance(mc, MCStudyModel) and mc.paths == 1000 and mc.monthly_paths == 0
+    assert mc.horizon == 5
+    assert mc.model == MCModel(copula="t", marginal="t", window="recent+stress")
+    assert study.settings()["models"]["MC t"]["copula"] == "t"
+
+
+def test_cli_bad_study_value_is_one_line_exit_2(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text('[models."MC"]\nengine = "mc"\nwindow = "calm"\n')
+    assert main(["run", str(f), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(f) in err and '[models."MC"]' in err
+    assert "window" in err and "'calm'" in err
