@@ -10,6 +10,12 @@ from imresearch.procyclicality.apc import (
     frontier,
     speed_limit,
 )
+from imresearch.procyclicality.impulse import (
+    ImpulseResponse,
+    hs_response_model,
+    impulse_response,
+    impulse_summary,
+)
 from imresearch.procyclicality.metrics import (
     average_im,
     coverage,
@@ -22,6 +28,7 @@ from imresearch.procyclicality.metrics import (
 )
 
 __all__ = [
+    "ImpulseResponse",
     "Tool",
     "average_im",
     "blend",
@@ -31,6 +38,9 @@ __all__ = [
     "coverage",
     "floor",
     "frontier",
+    "hs_response_model",
+    "impulse_response",
+    "impulse_summary",
     "increases",
     "margin_calls",
     "max_increase",
