@@ -143,6 +143,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from imresearch.scenarios.archegos import is_archegos_file
+
+    if is_archegos_file(args.study):  # a scenario file with kind = "archegos"
+        from imresearch.scenarios.archegos import run_archegos
+
+        result = run_archegos(args.study, out=args.out, data_dir=args.data_dir)
+        print(f"Archegos replay ({result.history_source.split(':')[0]} history); results "
+              f"written to {args.out}/ (report.html, manifest.json, figures/)")
+        return 0
     from imresearch.study import load_study, run_study
 
     study = load_study(args.study)
