@@ -1160,7 +1160,19 @@ def run_archegos(
 
 # ====================================================================== output (I/O)
 def _fmt_bn(x: float) -> str:
-    return f"{x / 1e9:,.2f}bn"
+    return f"USD {x / 1e9:,.2f}bn"
+
+
+def _shown(frame: pd.DataFrame, spec: Mapping[str, str] | None = None,
+           default: str = "{:,.1f}") -> pd.DataFrame:
+    """Numbers as display strings (thousands separators, fixed decimals) for the report."""
+    out = frame.copy().astype(object)
+    spec = spec or {}
+    for c in frame.columns:
+        if pd.api.types.is_float_dtype(frame[c]) or pd.api.types.is_integer_dtype(frame[c]):
+            fmt = spec.get(str(c), default)
+            out[c] = [("" if pd.isna(v) else fmt.format(v)) for v in frame[c]]
+    return out
 
 
 def write_archegos(result: ArchegosResult, out: str | os.PathLike[str], *,
@@ -1230,6 +1242,16 @@ def write_archegos(result: ArchegosResult, out: str | os.PathLike[str], *,
     return Path(out)
 
 
+def _ratios(result: ArchegosResult, date: pd.Timestamp) -> dict[str, float]:
+    """Whole book over sum of slices per non-static model on ``date``."""
+    out = {}
+    for label, spec in result.scenario.models.items():
+        key = (date, label)
+        if spec.type != "static" and key in result.by_model.index:
+            out[label] = float(result.by_model.loc[key, "whole_over_sum"])
+    return out
+
+
 def _sections(result: ArchegosResult, fig1: Path, fig2: Path) -> list[dict[str, Any]]:
     sc = result.scenario
     dl = result.default_loss
@@ -1257,9 +1279,9 @@ def _sections(result: ArchegosResult, fig1: Path, fig2: Path) -> list[dict[str, 
     loss = loss.rename(columns=lambda c: f"{c} (USD m)" if c in (
         "exposure_at_last_mark", "im_held", "closeout_loss", "loss_after_im", "im_with_addon",
         "loss_after_im_with_addon") else c)
-    aggt = (agg[["exposure", "vm_call", "sum_of_slices_im", "aggregate_model_im",
-                 "aggregate_view_im", "shortfall"]] / 1e6).round(1)
-    aggt["aggregate_liquidity_factor"] = agg["aggregate_liquidity_factor"].round(3)
+    aggt = agg[["exposure", "vm_call", "sum_of_slices_im", "aggregate_model_im",
+                "aggregate_view_im", "shortfall"]] / 1e6
+    aggt["aggregate_liquidity_factor"] = agg["aggregate_liquidity_factor"]
     aggt.index = aggt.index.strftime("%Y-%m-%d")
     bm = result.by_model.reset_index()
     bm = bm[bm["date"] == prev].set_index("model")[["sum_of_slices", "whole_book",
@@ -1270,7 +1292,7 @@ def _sections(result: ArchegosResult, fig1: Path, fig2: Path) -> list[dict[str, 
     calls = result.daily.reset_index().pivot_table(index="date", columns="broker",
                                                    values="total_call")[brokers] / 1e6
     calls.index = calls.index.strftime("%Y-%m-%d")
-    hz = result.horizons.round(1)
+    hz = result.horizons
     all_b = dl.loc["all brokers"]
     aggv = dl.loc["aggregate view"]
     text = (
@@ -1281,8 +1303,15 @@ def _sections(result: ArchegosResult, fig1: Path, fig2: Path) -> list[dict[str, 
         f"{_fmt_bn(all_b['im_held'])} of IM, lose {_fmt_bn(all_b['closeout_loss'])} closing "
         f"out, {_fmt_bn(all_b['loss_after_im'])} after IM. The aggregate view "
         f"({sc.aggregate_model} on the whole book plus the liquidity add-on of the aggregate "
-        f"positions) would have asked {_fmt_bn(aggv['im_held'])} on {prev:%d %B}.\n\n"
-        f"History: {result.history_source}."
+        f"positions) would have asked {_fmt_bn(aggv['im_held'])} on {prev:%d %B} and "
+        f"{_fmt_bn(agg['aggregate_view_im'].iloc[-1])} on {agg.index[-1]:%d %B}, against "
+        f"{_fmt_bn(agg['sum_of_slices_im'].iloc[-1])} charged by the brokers together; "
+        f"selling the whole book at the same participation rate takes up to "
+        f"{result.horizons.loc['aggregate'].max():.0f} business days, against at most "
+        f"{result.horizons.drop('aggregate').max().max():.0f} for any one slice."
+        + "".join(f" {label} on the whole book / sum of the slices on {prev:%d %B}: "
+                  f"{ratio:.2f}." for label, ratio in _ratios(result, prev).items())
+        + f"\n\nHistory: {result.history_source}."
     )
     sources = pd.DataFrame([{**s} for s in sc.sources]) if sc.sources else None
     names = pd.DataFrame({
@@ -1296,27 +1325,34 @@ def _sections(result: ArchegosResult, fig1: Path, fig2: Path) -> list[dict[str, 
         {"heading": "Timeline", "figure": fig1,
          "caption": "Prices (rebased), IM per broker, daily margin calls (VM + IM) per broker, "
                     "and the aggregate view against the sum of the slices."},
-        {"heading": "Positions (USD m at the position date)", "table": pos.round(0)},
-        {"heading": "Per broker", "table": summ,
+        {"heading": "Positions (USD m at the position date)",
+         "table": _shown(pos, default="{:,.0f}")},
+        {"heading": "Per broker", "table": _shown(summ, {"im_at_start_pct (%)": "{:.1f}",
+                                                          "max_liquidation_days": "{:.1f}"}),
          "text": "IM at start and peak IM are what each broker charges (its model, plus the "
                  "liquidity add-on if it charges it); calls are summed up to the default date "
                  "(positive: the client pays)."},
         {"heading": f"Loss if the client defaults on {sc.default_date:%Y-%m-%d}",
-         "table": loss, "figure": fig2,
+         "table": _shown(loss, {"liquidation_days": "{:.0f}", "days_priced_flat": "{:.0f}"}),
+         "figure": fig2,
          "caption": "Close-out loss against the IM held, per broker.",
          "text": "Each broker keeps the IM held after the previous day's calls and sells each "
                  "name in equal daily tranches over the days implied by its position against "
                  "the average daily volume, at the documented closes. 'with addon' columns: had "
                  "the broker charged the liquidity add-on on its slice."},
-        {"heading": "Aggregate view vs sum of slices (USD m)", "table": aggt},
+        {"heading": "Aggregate view vs sum of slices (USD m)",
+         "table": _shown(aggt, {"aggregate_liquidity_factor": "{:.3f}"}),
+         "text": "sum_of_slices_im: what the brokers charge together; aggregate_model_im: the "
+                 "aggregate model on the whole book; aggregate_view_im: the same with the "
+                 "liquidity add-on of the aggregate positions; shortfall: the difference."},
         {"heading": f"Each model on the whole book vs on the slices ({prev:%Y-%m-%d})",
-         "table": bm},
-        {"heading": "Daily margin calls per broker, VM + IM (USD m)", "table": calls.round(1)},
+         "table": _shown(bm, {"whole_over_sum": "{:.3f}"})},
+        {"heading": "Daily margin calls per broker, VM + IM (USD m)", "table": _shown(calls)},
         {"heading": "Liquidation horizons (business days at the participation rate)",
-         "table": hz},
+         "table": _shown(hz)},
         {"heading": "Loss after IM by default day (USD m)",
-         "table": (result.loss_by_default_day / 1e6).round(1).set_axis(
-             result.loss_by_default_day.index.strftime("%Y-%m-%d"))},
+         "table": _shown((result.loss_by_default_day / 1e6).set_axis(
+             result.loss_by_default_day.index.strftime("%Y-%m-%d")))},
         {"heading": "Names and sources", "table": names},
         {"heading": "Episode sources", "table": sources,
          "text": "\n\n".join(result.notes)},
