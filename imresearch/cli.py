@@ -84,9 +84,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser(
         "sweep", help="run a study over a grid of settings (serial, processes or Dask)",
-        description="Run a study's market analysis for every point of a settings grid.",
-        epilog="example: imresearch sweep study.toml --grid grid.toml --scheduler processes "
-        "--out sweep",
+        description="Run a study's market analysis for every point of a grid of market "
+        "settings, or every (portfolio, stress episode, model) of a grid of model settings "
+        "([grid.hs] / [grid.mc] tables; see imresearch.study.load_grid). Results stream to "
+        "OUT/results.parquet with a manifest; an interrupted sweep resumes.",
+        epilog="example: imresearch sweep study.toml --grid grid.toml --scheduler dask "
+        "--workers 2 --out sweep",
     )
     sweep.add_argument("study", nargs="?", help="study TOML file (default: built-in study)")
     sweep.add_argument("--grid", required=True,
@@ -95,6 +98,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="serial, processes, dask (local cluster) or tcp://HOST:PORT")
     sweep.add_argument("--workers", type=int, default=None, help="number of workers")
     sweep.add_argument("--seed", type=int, default=0, help="root seed of the sweep")
+    sweep.add_argument("--task-threads", type=int, default=1,
+                       help="Numba threads per task (default: %(default)s; parallel across "
+                       "tasks)")
     sweep.add_argument("--out", default="imresearch-sweep", help="output folder")
     sweep.add_argument("--data-dir", help="market-data directory (default: $IMRESEARCH_DATA)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -137,7 +143,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     points = load_grid(args.grid)
     table = sweep_study(study, points, scheduler=args.scheduler, n_workers=args.workers,
                         seed=args.seed, out=args.out, data_dir=args.data_dir,
-                        progress=not args.quiet and sys.stderr.isatty())
+                        progress=not args.quiet and sys.stderr.isatty(),
+                        task_threads=args.task_threads)
     print(f"{len(table)} tasks; results written to {args.out}/results.parquet")
     return 0
 

@@ -90,6 +90,7 @@ __all__ = [
     "load_grid",
     "load_market",
     "load_study",
+    "margin_task",
     "market_task",
     "run_study",
     "sweep_study",
@@ -588,15 +589,53 @@ def _mc_sections(study: Study, market: RiskFactorHistory, margin: Any,
 #: Market settings a sweep grid may vary (the data set itself is loaded once and shared).
 SWEEPABLE = ("horizon", "confidence", "stress_window_days", "recent_years")
 
+#: Top-level axes of a model sweep (a grid with ``[grid.hs]`` and/or ``[grid.mc]`` tables).
+MARGIN_AXES = ("portfolio", "episode")
+
+#: Keys of a model-sweep point that are not model settings.
+_POINT_KEYS = ("portfolio", "episode", "engine")
+
+
+def _grid_axes(table: dict[str, Any], where: str) -> dict[str, list[Any]]:
+    axes = {}
+    for key, values in table.items():
+        values = values if isinstance(values, list) else [values]
+        if not values:
+            raise InputError(f"{where} {key} is an empty list")
+        axes[key] = values
+    return axes
+
 
 def load_grid(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Read a sweep grid: a TOML file whose ``[grid]`` table maps settings to lists of values.
 
+    Two kinds of grid:
+
+    * **market sweep**: ``[grid]`` varies market settings (:data:`SWEEPABLE`); each point is a
+      :func:`market_task`.
+    * **model sweep**: ``[grid.hs]`` (HSModel settings) and/or ``[grid.mc]`` (Monte Carlo:
+      ``paths``, ``horizon``, ``confidence`` and MCModel settings) map model settings to lists;
+      every combination is one model. ``[grid]`` itself may list ``portfolio`` (shipped example
+      or file) and ``episode`` (stress-episode names of the data) axes. Each point is one
+      (portfolio, episode, model) :func:`margin_task`; points missing ``portfolio`` take the
+      study's, points missing ``episode`` are repeated over every episode of the data with
+      enough history (:func:`sweep_study`). Example::
+
+          [grid]
+          portfolio = ["dealer_book"]
+          episode = ["covid_2020", "rates_2022"]
+          [grid.hs]
+          lookback_days = [252, 2520]
+          filtering = ["none", "ewma"]
+          [grid.mc]
+          paths = [2000]
+          copula = ["gaussian", "t"]
+
     Raises
     ------
     InputError
-        Missing file, invalid TOML, no ``[grid]`` table, a setting that cannot be swept, or an
-        empty list.
+        Missing file, invalid TOML, no ``[grid]`` table, a setting that cannot be swept, an
+        empty list, or a model setting with a bad value (naming file, table, key and value).
     """
     from imresearch.sweep import grid
 
@@ -607,20 +646,50 @@ def load_grid(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from None
+    unknown_sections = sorted(set(doc) - {"grid"})
+    if unknown_sections:
+        raise InputError(f"{path}: unknown section(s) {unknown_sections}; known: ['grid']")
     table = doc.get("grid")
     if not isinstance(table, dict) or not table:
         raise InputError(f"{path}: needs a non-empty [grid] table")
-    unknown = sorted(set(table) - set(SWEEPABLE))
+    table = dict(table)
+    models = {k: table.pop(k) for k in ("hs", "mc") if isinstance(table.get(k), dict)}
+    if not models:
+        unknown = sorted(set(table) - set(SWEEPABLE))
+        if unknown:
+            raise InputError(f"{path}: [grid] key(s) {unknown} cannot be swept; sweepable: "
+                             f"{list(SWEEPABLE)}, or model settings in [grid.hs] / [grid.mc]")
+        return grid(**_grid_axes(table, f"{path}: [grid]"))
+    unknown = sorted(set(table) - set(MARGIN_AXES))
     if unknown:
-        raise InputError(f"{path}: [grid] key(s) {unknown} cannot be swept; sweepable: "
-                         f"{list(SWEEPABLE)}")
-    axes = {}
-    for key, values in table.items():
-        values = values if isinstance(values, list) else [values]
-        if not values:
-            raise InputError(f"{path}: [grid] {key} is an empty list")
-        axes[key] = values
-    return grid(**axes)
+        raise InputError(f"{path}: [grid] key(s) {unknown} cannot be swept next to [grid.hs] / "
+                         f"[grid.mc]; the top level takes {list(MARGIN_AXES)} (model "
+                         "settings such as confidence go in the model tables)")
+    outer = grid(**_grid_axes(table, f"{path}: [grid]")) if table else [{}]
+    for axis in ("portfolio", "episode"):
+        for point in outer:
+            if axis in point and not (isinstance(point[axis], str) and point[axis].strip()):
+                raise InputError(f"{path}: [grid] {axis} values must be names; got "
+                                 f"{point[axis]!r}")
+    inner: list[dict[str, Any]] = []
+    for engine, sub in models.items():
+        where = f"{path} [grid.{engine}]"
+        if not sub:
+            raise InputError(f"{where}: empty table")
+        for settings in grid(**_grid_axes(dict(sub), f"{where}:")):
+            _model_of({"engine": engine, **settings}, source=where)  # validates names, values
+            inner.append({"engine": engine, **settings})
+    return [{**o, **i} for o in outer for i in inner]
+
+
+def _model_of(point: dict[str, Any], *, source: str = "sweep point") -> HSModel | MCStudyModel:
+    """The model of a model-sweep point (its settings without portfolio/episode/engine)."""
+    settings = {k: v for k, v in point.items() if k not in _POINT_KEYS}
+    if point.get("engine") == "mc":
+        return MCStudyModel.from_table(settings, source=source)
+    if point.get("engine") == "hs":
+        return from_mapping(HSModel, settings, source=source)
+    raise InputError(f"{source}: engine must be 'hs' or 'mc'; got {point.get('engine')!r}")
 
 
 def market_task(params: dict[str, Any], shared: dict[str, Any],
@@ -648,6 +717,92 @@ def market_task(params: dict[str, Any], shared: dict[str, Any],
     return out
 
 
+def _episode_dates(market: RiskFactorHistory, start: pd.Timestamp, end: pd.Timestamp,
+                   pad_days: int, step: int) -> pd.DatetimeIndex:
+    """IM dates of an episode: ``pad_days`` business days either side, every ``step``-th,
+    ending on the last of them."""
+    dates = market.dates
+    i0 = max(int(dates.searchsorted(start)) - pad_days, 0)
+    i1 = min(int(dates.searchsorted(end, "right")) - 1 + pad_days, len(dates) - 1)
+    return pd.DatetimeIndex(dates[i0:i1 + 1][::-1][::step][::-1], name="date")
+
+
+def margin_task(params: dict[str, Any], shared: dict[str, Any],
+                rng: np.random.Generator) -> dict[str, Any]:
+    """One model-sweep point: a model's IM through one stress episode for one portfolio.
+
+    IM is computed every ``shared["step"]`` business days from ``shared["pad_days"]`` business
+    days before the episode to as many after it (HS/FHS by :func:`rolling_im`, Monte Carlo by
+    :func:`monte_carlo_im` with common random numbers across the dates: one ``SeedSequence``
+    drawn from the task's generator), with the trades bound on the market's last date
+    (constant maturity), against the realised ``horizon``-day P&L from each date.
+
+    Returns
+    -------
+    dict
+        ``model``: label; ``im_before`` (last IM date before the episode), ``im_peak`` (largest
+        IM from the episode start), ``peak_over_before``, ``average_im``, ``max_call`` (largest
+        rise between consecutive IM dates, USD) and ``max_call_over_before``, ``exceptions``
+        and ``observations`` (IM dates whose realised loss exceeds the IM; overlapping when
+        ``step < horizon``), ``worst_loss_over_im``, ``im_dates``; Monte Carlo adds
+        ``mc_rel_half_width`` (median over the dates of the relative half-width of the IM
+        interval), NaN for HS.
+    """
+    from imresearch.engines.hs import realised_pnl, rolling_im
+    from imresearch.engines.mc import monte_carlo_im
+
+    market: RiskFactorHistory = shared["market"]
+    bound = shared["portfolios"][params["portfolio"]]
+    start, end = shared["episodes"][params["episode"]]
+    model = _model_of(dict(params))
+    dates = _episode_dates(market, start, end, shared["pad_days"], shared["step"])
+    half = np.nan
+    if isinstance(model, HSModel):
+        frame = rolling_im(bound, market, dates[0], dates[-1], model, step=shared["step"])
+        im = frame["im"].reindex(dates)
+    else:
+        root = np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist())
+        rows = []
+        for t in dates:
+            r = monte_carlo_im(bound, market, t, n_paths=model.paths, horizon=model.horizon,
+                               confidence=model.confidence, seed=root, model=model.model,
+                               convergence_points=2)
+            rows.append((r.im, (r.ci[1] - r.ci[0]) / (2 * r.im) if r.im > 0 else np.nan))
+        im = pd.Series([a for a, _ in rows], index=dates)
+        half = float(np.nanmedian([b for _, b in rows]))
+    realised = realised_pnl(bound, market, model.horizon).reindex(dates)
+    loss = -realised
+    before = im[im.index < start]
+    after = im[im.index >= start]
+    im_before = float(before.iloc[-1]) if len(before) else float(im.iloc[0])
+    im_peak = float(after.max()) if len(after) else float(im.max())
+    calls = im.diff().clip(lower=0)
+    max_call = float(calls.max()) if len(calls.dropna()) else 0.0
+    has = loss.notna() & im.notna()
+    ratio = (loss[has] / im[has].where(im[has] > 0))
+    return {
+        "model": model.label,
+        "im_before": im_before,
+        "im_peak": im_peak,
+        "peak_over_before": im_peak / im_before if im_before > 0 else np.nan,
+        "average_im": float(im.mean()),
+        "max_call": max_call,
+        "max_call_over_before": max_call / im_before if im_before > 0 else np.nan,
+        "exceptions": int((loss[has] > im[has]).sum()),
+        "observations": int(has.sum()),
+        "worst_loss_over_im": float(ratio.max()) if len(ratio.dropna()) else np.nan,
+        "im_dates": len(dates),
+        "mc_rel_half_width": half,
+    }
+
+
+def _required_rows(model: HSModel | MCStudyModel) -> int:
+    """Business days of history a model needs before its first IM date."""
+    if isinstance(model, HSModel):
+        return (model.lookback_days or 250) + model.horizon
+    return int(model.model.lookback_days) + 1
+
+
 def sweep_study(
     study: Study,
     points: list[dict[str, Any]],
@@ -658,16 +813,84 @@ def sweep_study(
     out: str | os.PathLike[str] | None = None,
     data_dir: str | None = None,
     progress: bool = False,
+    task_threads: int | None = 1,
+    pad_days: int = 20,
 ) -> pd.DataFrame:
-    """Run :func:`market_task` for every grid point on an executor (see :mod:`imresearch.sweep`).
+    """Run a sweep grid on an executor (see :mod:`imresearch.sweep`).
 
-    The market is loaded once and shared with the workers.
+    Market points (no ``engine`` key) run :func:`market_task`; model points run
+    :func:`margin_task` for each (portfolio, episode, model). The market, the portfolios
+    (bound once on the last market date) and the episode windows are loaded once and shared
+    with the workers. The IM step of a model sweep is the study's ``[rolling] step``.
+
+    Raises
+    ------
+    InputError
+        A bad market setting, an unknown portfolio or episode (naming the known ones), or an
+        episode without enough history before it for a model's lookback.
     """
     from imresearch.sweep import run_sweep
 
-    for point in points:
-        from_mapping(MarketStudyConfig, {**study.market.to_dict(), **point}, source="grid")
+    if not points:
+        raise InputError("the sweep grid has no points")
     market = load_market(study.market.data, seed=study.market.seed, data_dir=data_dir)
-    return run_sweep(market_task, points, shared={"market": market, "config": study.market},
-                     seed=seed, scheduler=scheduler, n_workers=n_workers, out=out,
-                     progress=progress)
+    kinds = {"engine" in p for p in points}
+    if kinds == {False}:
+        for point in points:
+            from_mapping(MarketStudyConfig, {**study.market.to_dict(), **point}, source="grid")
+        return run_sweep(market_task, points, shared={"market": market, "config": study.market},
+                         seed=seed, scheduler=scheduler, n_workers=n_workers, out=out,
+                         progress=progress, task_threads=task_threads)
+    if kinds != {True}:
+        raise InputError("a sweep grid mixes market points and model points")
+    from imresearch.portfolio import load_portfolio
+    from imresearch.portfolio.binding import bind
+
+    known = {name: (s, e) for name, s, e in _episodes_for(market)}
+    step = study.rolling.step
+
+    def fits(name: str, model: HSModel | MCStudyModel) -> bool:
+        s, e = known[name]
+        if e < market.start or s > market.end:
+            return False
+        first = _episode_dates(market, s, e, pad_days, step)[0]
+        return int(market.dates.searchsorted(first)) >= _required_rows(model)
+
+    expanded: list[dict[str, Any]] = []
+    for point in points:
+        point = dict(point)
+        if "portfolio" not in point:
+            if study.portfolio is None:
+                raise InputError("a model sweep needs a portfolio: a [grid] portfolio axis or "
+                                 "the study's [portfolio] source")
+            point = {"portfolio": study.portfolio.source, **point}
+        model = _model_of(point, source="grid")
+        if "episode" in point:
+            name = point["episode"]
+            if name not in known:
+                raise InputError(f"grid: unknown episode {name!r} for data {market.name}; "
+                                 f"known: {sorted(known)}")
+            if not fits(name, model):
+                s, e = known[name]
+                raise InputError(
+                    f"grid: episode {name!r} ({s:%Y-%m-%d} .. {e:%Y-%m-%d}) has fewer than "
+                    f"the {_required_rows(model)} business days of {market.name} history "
+                    f"before it that model {model.label!r} needs (data from "
+                    f"{market.start:%Y-%m-%d})")
+            expanded.append(point)
+        else:
+            names = [n for n in known if fits(n, model)]
+            if not names:
+                raise InputError(f"grid: no episode of {market.name} has enough history for "
+                                 f"model {model.label!r}")
+            portfolio_first = {k: point[k] for k in ("portfolio",)}
+            rest = {k: v for k, v in point.items() if k != "portfolio"}
+            expanded += [{**portfolio_first, "episode": n, **rest} for n in names]
+    portfolios = {}
+    for name in dict.fromkeys(p["portfolio"] for p in expanded):
+        portfolios[name] = bind(load_portfolio(name), market, market.end)
+    episodes = {n: known[n] for n in dict.fromkeys(p["episode"] for p in expanded)}
+    shared = {"market": market, "portfolios": portfolios, "episodes": episodes,
+              "pad_days": pad_days, "step": step}
+    return run_sweep(margin_task, expanded, shared=shared, seed=seed, scheduler=scheduler,
+                     n_workers=n_workers, out=out, progress=progress, task_threads=task_threads)

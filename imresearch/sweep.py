@@ -11,16 +11,22 @@ A sweep runs ``func(params, shared, rng)`` once per point of a grid. Guarantees:
   ``out/parts/task-<i>.parquet``; a re-run with the same grid and seed skips tasks already done
   (an interrupted sweep resumes). At the end the parts are combined, in task order, into
   ``out/results.parquet``, written atomically, with a ``manifest.json``.
+* **Parallel across tasks, not within.** Each task runs its Numba kernels on ``task_threads``
+  threads (default 1), on every executor: a sweep's parallelism comes from running tasks side
+  by side, and one worker per core does not oversubscribe the machine. Kernel results do not
+  depend on the thread count, so this changes speed only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -59,11 +65,32 @@ def _task_key(index: int, params: Mapping[str, Any], seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+@contextlib.contextmanager
+def _kernel_threads(n: int | None) -> Iterator[None]:
+    """Run the body with Numba's parallel kernels on ``n`` threads (None: unchanged)."""
+    if n is None or os.environ.get("IMRESEARCH_DISABLE_NUMBA", "0").lower() in (
+            "1", "true", "yes"):
+        yield
+        return
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
 def _execute(func: TaskFunc, index: int, params: Mapping[str, Any],
              seed_seq: np.random.SeedSequence,
-             shared: Mapping[str, Any] | None) -> dict[str, Any]:
+             shared: Mapping[str, Any] | None, task_threads: int | None = 1) -> dict[str, Any]:
     rng = np.random.default_rng(seed_seq)
-    result = func(params, _SHARED if shared is None else shared, rng)
+    with _kernel_threads(task_threads):
+        result = func(params, _SHARED if shared is None else shared, rng)
     if not isinstance(result, Mapping):
         raise InputError(f"sweep task {index} returned {type(result).__name__}; expected a dict")
     record = {"task": index, **{f"param_{k}": v for k, v in params.items()}}
@@ -77,8 +104,9 @@ def _init_worker(shared: Mapping[str, Any]) -> None:
 
 
 def _dask_execute(func: TaskFunc, index: int, params: Mapping[str, Any],
-                  seed_seq: np.random.SeedSequence, shared: Mapping[str, Any]) -> dict[str, Any]:
-    return _execute(func, index, params, seed_seq, shared)
+                  seed_seq: np.random.SeedSequence, shared: Mapping[str, Any],
+                  task_threads: int | None = 1) -> dict[str, Any]:
+    return _execute(func, index, params, seed_seq, shared, task_threads)
 
 
 def run_sweep(
@@ -91,6 +119,7 @@ def run_sweep(
     n_workers: int | None = None,
     out: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    task_threads: int | None = 1,
 ) -> pd.DataFrame:
     """Run ``func`` on every grid point and return one row per task, in task order.
 
@@ -114,6 +143,9 @@ def run_sweep(
         Folder for streamed part files, ``results.parquet`` and ``manifest.json``.
     progress : bool
         Show a progress bar. Default False.
+    task_threads : int or None
+        Numba threads of each task's parallel kernels. Default 1 (parallel across tasks);
+        None leaves Numba's setting unchanged (e.g. a serial sweep of a few large tasks).
 
     Returns
     -------
@@ -135,6 +167,9 @@ def run_sweep(
                          f"got {scheduler!r}")
     if n_workers is not None and (not isinstance(n_workers, int) or n_workers < 1):
         raise InputError(f"n_workers must be an integer >= 1; got {n_workers!r}")
+    if task_threads is not None and (isinstance(task_threads, bool) or not isinstance(
+            task_threads, int) or task_threads < 1):
+        raise InputError(f"task_threads must be an integer >= 1 or None; got {task_threads!r}")
     started = _dt.datetime.now(_dt.timezone.utc)
     shared = dict(shared or {})
     seeds = np.random.SeedSequence(int(seed)).spawn(len(points))
@@ -164,17 +199,21 @@ def run_sweep(
 
     if scheduler == "serial":
         for i in todo:
-            done(_execute(func, i, points[i], seeds[i], shared))
+            done(_execute(func, i, points[i], seeds[i], shared, task_threads))
     elif scheduler == "processes":
+        # spawn, not fork: a parent that has run Numba's parallel kernels (or Dask) holds
+        # threads, and a forked child of such a process may abort in its first kernel
         with ProcessPoolExecutor(max_workers=n_workers or os.cpu_count(),
+                                 mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_init_worker, initargs=(shared,)) as pool:
-            pending = {pool.submit(_execute, func, i, points[i], seeds[i], None) for i in todo}
+            pending = {pool.submit(_execute, func, i, points[i], seeds[i], None, task_threads)
+                       for i in todo}
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     done(fut.result())
     else:
-        _run_dask(func, points, seeds, shared, todo, scheduler, n_workers, done)
+        _run_dask(func, points, seeds, shared, todo, scheduler, n_workers, done, task_threads)
     bar.close()
 
     table = pd.DataFrame([records[i] for i in range(len(points))])
@@ -186,7 +225,8 @@ def run_sweep(
         os.replace(tmp, folder / "results.parquet")
         write_manifest(
             folder, command="imresearch sweep", inputs={"shared": sorted(shared)},
-            settings={"scheduler": str(scheduler), "n_workers": n_workers, "points": points,
+            settings={"scheduler": str(scheduler), "n_workers": n_workers,
+                      "task_threads": task_threads, "points": points,
                       "func": f"{func.__module__}.{func.__qualname__}"},
             seed=int(seed), started=started,
         )
@@ -196,7 +236,7 @@ def run_sweep(
 
 def _run_dask(func: TaskFunc, points: list[dict[str, Any]], seeds: list[np.random.SeedSequence],
               shared: dict[str, Any], todo: list[int], scheduler: str, n_workers: int | None,
-              done: Callable[[dict[str, Any]], None]) -> None:
+              done: Callable[[dict[str, Any]], None], task_threads: int | None = 1) -> None:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
@@ -215,7 +255,7 @@ def _run_dask(func: TaskFunc, points: list[dict[str, Any]], seeds: list[np.rando
     try:
         shared_future = client.scatter(shared, broadcast=True, hash=False)
         futures = [client.submit(_dask_execute, func, i, points[i], seeds[i], shared_future,
-                                 pure=False) for i in todo]
+                                 task_threads, pure=False) for i in todo]
         for fut in as_completed(futures):
             done(fut.result())
     finally:

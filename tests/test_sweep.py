@@ -84,3 +84,175 @@ def test_bad_arguments(kwargs: dict, message: str) -> None:
         run_sweep(sweep_tasks.bootstrap_quantile, POINTS, shared=SHARED, **kwargs)
     with pytest.raises(InputError, match="no points"):
         run_sweep(sweep_tasks.bootstrap_quantile, [], shared=SHARED)
+
+
+# --------------------------------------------------------------------------- model sweeps
+SMALL_BOOK = """
+[portfolio]
+name = "small_book"
+
+[[trades]]
+type = "equity_position"
+trade_id = "SPX_LONG"
+underlying = "SPX"
+factor = "EQ_SPX"
+quantity = 10000.0
+
+[[trades]]
+type = "equity_option"
+trade_id = "SPX_PUT"
+underlying = "SPX"
+factor = "EQ_SPX"
+quantity = 5000.0
+strike = 1100.0
+expiry = "2011-06-30"
+option_type = "put"
+vol_factor = "VOL_VIX"
+"""
+
+MODEL_GRID = """
+[grid]
+portfolio = ["{book}"]
+episode = ["gfc"]
+[grid.hs]
+lookback_days = [252, 300]
+filtering = ["none", "ewma"]
+[grid.mc]
+paths = [1000, 8000]
+lookback_days = [250]
+copula = ["gaussian"]
+"""
+
+
+@pytest.fixture(scope="module")
+def model_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    from imresearch.config import MarketStudyConfig, RollingConfig
+    from imresearch.study import Study, load_grid
+
+    folder = tmp_path_factory.mktemp("model_sweep")
+    book = folder / "book.toml"
+    book.write_text(SMALL_BOOK)
+    grid_file = folder / "grid.toml"
+    grid_file.write_text(MODEL_GRID.format(book=book))
+    study = Study(market=MarketStudyConfig(data="synthetic_small", stress_window_days=120),
+                  rolling=RollingConfig(years=1, step=5))
+    return study, load_grid(grid_file), folder
+
+
+@pytest.fixture(scope="module")
+def model_serial(model_setup: tuple) -> pd.DataFrame:
+    from imresearch.study import sweep_study
+
+    study, points, _ = model_setup
+    return sweep_study(study, points, seed=3)
+
+
+def test_model_grid_points(model_setup: tuple) -> None:
+    _, points, folder = model_setup
+    assert len(points) == 6  # 2 x 2 HS models + 2 MC models, one portfolio, one episode
+    assert points[0] == {"portfolio": str(folder / "book.toml"), "episode": "gfc",
+                         "engine": "hs", "lookback_days": 252, "filtering": "none"}
+    assert points[-1] == {"portfolio": str(folder / "book.toml"), "episode": "gfc",
+                          "engine": "mc", "paths": 8000, "lookback_days": 250,
+                          "copula": "gaussian"}
+
+
+def test_model_sweep_results(model_serial: pd.DataFrame) -> None:
+    res = model_serial
+    assert list(res["task"]) == list(range(6))
+    mc_label = "MC gaussian-copula/normal 1y"
+    assert list(res["model"]) == ["HS 1y", "FHS-EWMA 1y", "HS 300d", "FHS-EWMA 300d",
+                                  mc_label, mc_label]
+    assert (res["im_dates"] == res["im_dates"].iloc[0]).all() and res["im_dates"].iloc[0] > 10
+    assert (res["exceptions"] <= res["observations"]).all()
+    assert (res["im_peak"] > 0).all() and (res["max_call"] >= 0).all()
+    # the GFC raises every model's IM
+    assert (res["peak_over_before"] > 1.0).all()
+    hs, mc = res[res["param_engine"] == "hs"], res[res["param_engine"] == "mc"]
+    assert hs["mc_rel_half_width"].isna().all()
+    # 8 times the paths: the Monte Carlo interval narrows (by about sqrt(8) = 2.8 on average;
+    # the order-statistic interval of one run is itself noisy, and the dates share the seed)
+    ratio = mc["mc_rel_half_width"].iloc[0] / mc["mc_rel_half_width"].iloc[1]
+    assert 1.5 < ratio < 6.0
+
+
+def test_model_sweep_seeds(model_setup: tuple, model_serial: pd.DataFrame) -> None:
+    from imresearch.study import sweep_study
+
+    study, points, _ = model_setup
+    other = sweep_study(study, points, seed=4)
+    hs = model_serial["param_engine"] == "hs"
+    pd.testing.assert_frame_equal(other[hs], model_serial[hs])  # HS has no randomness
+    assert (other.loc[~hs, "im_peak"] != model_serial.loc[~hs, "im_peak"]).all()
+
+
+def test_model_sweep_dask_and_processes_match_serial(model_setup: tuple,
+                                                     model_serial: pd.DataFrame,
+                                                     tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    from imresearch.study import sweep_study
+
+    study, points, _ = model_setup
+    res = sweep_study(study, points, seed=3, scheduler="dask", n_workers=2,
+                      out=tmp_path / "dask")
+    pd.testing.assert_frame_equal(res, model_serial)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "results.parquet"),
+                                  model_serial)
+    assert len(list((tmp_path / "dask" / "parts").glob("task-*.parquet"))) == 6
+    manifest = (tmp_path / "dask" / "manifest.json").read_text()
+    assert "imresearch.study.margin_task" in manifest
+    res = sweep_study(study, points, seed=3, scheduler="processes", n_workers=2)
+    pd.testing.assert_frame_equal(res, model_serial)
+
+
+def test_model_sweep_cli(model_setup: tuple, tmp_path: Path) -> None:
+    from imresearch.cli import main
+
+    _, _, folder = model_setup
+    study = tmp_path / "s.toml"
+    study.write_text('[market]\ndata = "synthetic_small"\nstress_window_days = 120\n'
+                     f'[portfolio]\nsource = "{folder / "book.toml"}"\n[rolling]\nstep = 10\n')
+    grid_file = tmp_path / "g.toml"
+    grid_file.write_text("[grid]\n[grid.hs]\nlookback_days = [252]\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(study), "--grid", str(grid_file), "--out", str(out),
+                 "--quiet"]) == 0
+    res = pd.read_parquet(out / "results.parquet")
+    # no episode axis: every episode of the data with a year of history before it
+    assert list(res["param_episode"]) == ["gfc", "gfc_2009", "euro_crisis_2010"]
+    assert (res["param_portfolio"] == str(folder / "book.toml")).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[grid]\nhorizon = [5]\n[grid.hs]\nlookback_days = [252]\n",
+         r"\[grid\] key\(s\) \['horizon'\] cannot be swept next to"),
+        ("[grid.hs]\nlookback = [252]\n", r"\[grid.hs\]: unknown setting\(s\) \['lookback'\]"),
+        ("[grid.hs]\nfiltering = ['kalman']\n",
+         r"\[grid.hs\]: filtering must be one of .*; got 'kalman'"),
+        ("[grid.mc]\ncopula = ['gumbel']\n", r"\[grid.mc\]: copula must be one of"),
+        ("[grid.mc]\npaths = []\n", r"\[grid.mc\]: paths is an empty list"),
+        ("[grid]\nlookback_days = [252]\n", r"cannot be swept; sweepable"),
+        ("[grids]\nx = 1\n", r"unknown section\(s\) \['grids'\]"),
+    ],
+)
+def test_model_grid_errors(tmp_path: Path, text: str, message: str) -> None:
+    from imresearch.study import load_grid
+
+    f = tmp_path / "g.toml"
+    f.write_text(text)
+    with pytest.raises(InputError, match=message):
+        load_grid(f)
+
+
+def test_model_sweep_episode_errors(model_setup: tuple) -> None:
+    from imresearch.study import sweep_study
+
+    study, points, _ = model_setup
+    with pytest.raises(InputError, match=r"unknown episode 'covid' .* known: \['bear_2002'"):
+        sweep_study(study, [{**points[0], "episode": "covid"}])
+    with pytest.raises(InputError, match="fewer than the 2530 business days"):
+        sweep_study(study, [{**points[0], "lookback_days": 2520}])
+    with pytest.raises(InputError, match="task_threads must be an integer >= 1"):
+        sweep_study(study, points[:1], task_threads=0)
