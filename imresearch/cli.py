@@ -155,7 +155,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if is_archegos_file(args.study):  # a scenario file with kind = "archegos"
         from imresearch.scenarios.archegos import run_archegos
 
-        result = run_archegos(args.study, out=args.out, data_dir=args.data_dir)
+        def say(text: str) -> None:
+            print(f"archegos replay: {text}", file=sys.stderr)
+
+        show = not args.quiet and sys.stderr.isatty()
+        result = run_archegos(args.study, out=args.out, data_dir=args.data_dir,
+                              progress=say if show else None)
         print(f"Archegos replay ({result.history_source.split(':')[0]} history); results "
               f"written to {args.out}/ (report.html, manifest.json, figures/)")
         return 0

@@ -153,7 +153,21 @@ class NameSpec:
 
 @dataclass(frozen=True)
 class MarginModelSpec:
-    """A broker margin model: ``static`` (``rate`` of notional), ``hs`` or ``simm``."""
+    """A broker margin model.
+
+    Attributes
+    ----------
+    label : str
+        Name of the model in the scenario file (``[models."<label>"]``).
+    type : {"static", "hs", "simm"}
+        Static percentage of the current notional, historical simulation, or ISDA SIMM.
+    rate : float or None
+        The percentage (decimal) of a static model.
+    hs : HSModel or None
+        Settings of an HS model.
+    simm_version : str or None
+        SIMM version of a SIMM model.
+    """
 
     label: str
     type: str
@@ -202,7 +216,49 @@ class BrokerSpec:
 
 @dataclass(frozen=True)
 class ArchegosScenario:
-    """A validated Archegos scenario (see :func:`load_archegos_scenario`)."""
+    """A validated Archegos scenario (see :func:`load_archegos_scenario`).
+
+    Attributes
+    ----------
+    name, title, description : str
+    start, end : pandas.Timestamp
+        First and last day of the episode (inclusive; dates of ``path``).
+    position_date : pandas.Timestamp
+        Day whose closes turn the notionals into shares.
+    default_date : pandas.Timestamp
+        Day whose calls the client fails to pay.
+    seed : int
+        Seed of the built-in pre-episode history.
+    names : dict of str to NameSpec
+    models : dict of str to MarginModelSpec
+    brokers : dict of str to BrokerSpec
+    path : pandas.DataFrame
+        Documented closes, dates x names (may run past ``end``: used to price liquidations).
+    history : {"auto", "builtin", "data"}
+        Which pre-episode history to use.
+    dataset : str
+        Catalogue data set of the real history.
+    data_dir : Path or None
+        Data directory named in the file (resolved against the file's folder).
+    builtin_days, builtin_df, within_group, across_groups
+        Settings of the built-in history.
+    participation : float
+        Default share of the average daily volume sold per day.
+    mpor_days : int
+        Margin period of risk the add-on scales from.
+    lag_days : int
+        Default business days from the default to the first sale.
+    aggregate_model : str
+        Model of the aggregate view.
+    aggregate_liquidity_addon : bool
+        Whether the aggregate view adds the aggregate liquidity add-on.
+    events, sources : tuple
+        Dated events and references.
+    source : str
+        Name used in messages (the file path).
+    file : Path or None
+        The scenario file.
+    """
 
     name: str
     title: str
@@ -502,10 +558,14 @@ def parse_archegos_scenario(doc: Mapping[str, Any], *, source: str = "<scenario>
                              f"{list(VERSIONS)}")
             models[label] = MarginModelSpec(label, "simm", simm_version=version)
         else:
-            from imresearch.config import from_mapping
+            import dataclasses
 
-            models[label] = MarginModelSpec(label, "hs", hs=from_mapping(
-                HSModel, t, source=f"{source}: key {k!r}"))
+            d.table(t, k, {f.name for f in dataclasses.fields(HSModel)})
+            try:
+                hs = HSModel(**t)
+            except (InputError, TypeError) as exc:
+                raise d.fail(k, str(exc)) from None
+            models[label] = MarginModelSpec(label, "hs", hs=hs)
     agg = d.table(top.get("aggregate", {}), "aggregate", _AGG)
     agg_model = str(agg.get("model", next(iter(models))))
     if agg_model not in models:
