@@ -18,6 +18,10 @@ DISABLE_NUMBA = os.environ.get("IMRESEARCH_DISABLE_NUMBA", "0").lower() in ("1",
 if DISABLE_NUMBA:  # pragma: no cover - exercised by the no-numba CI variant
     prange = range
 
+    def n_threads() -> int:
+        """Number of threads a parallel kernel uses (1 without Numba)."""
+        return 1
+
     def jit(*args: Any, **kwargs: Any) -> Any:
         """Identity decorator used when Numba is disabled."""
         if len(args) == 1 and callable(args[0]) and not kwargs:
@@ -34,5 +38,9 @@ else:
         kwargs.setdefault("nogil", True)
         return numba.njit(*args, **kwargs)
 
+    def n_threads() -> int:
+        """Number of threads a parallel kernel uses."""
+        return int(numba.get_num_threads())
 
-__all__ = ["DISABLE_NUMBA", "jit", "prange"]
+
+__all__ = ["DISABLE_NUMBA", "jit", "n_threads", "prange"]

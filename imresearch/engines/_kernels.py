@@ -13,7 +13,14 @@ import math
 import numpy as np
 
 from imresearch._numba import jit, prange
-from imresearch.portfolio._kernels import grid_dfs, pv_kernel, trade_pv
+from imresearch.portfolio._kernels import (
+    block_work,
+    grid_dfs,
+    price_block,
+    pv_kernel,
+    trade_pv,
+    vexp,
+)
 
 
 @jit
@@ -160,6 +167,89 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
                 if trade_weights[j] != 0.0:
                     pv += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
             losses[s] = pv0 - pv
+        if n2 > 0 and 0.0 < stress_weight < 1.0:
+            w = np.empty(n1 + n2)
+            w[:n1] = (1.0 - stress_weight) / n1
+            w[n1:] = stress_weight / n2
+        else:
+            w = np.empty(0)
+        v, e, j = tail_stats(losses, w, alpha, exact_es)
+        var[o] = v
+        es[o] = e
+        arg[o] = index[j]
+    return var, es, arg
+
+
+@jit(error_model="numpy")
+def _shocked_block(base: np.ndarray, shocks: np.ndarray, k0: int, nb: int, vol: np.ndarray,
+                   mult: np.ndarray, disp: np.ndarray, unit: np.ndarray, E: np.ndarray) -> None:
+    """:func:`shocked_state` of shocks ``k0 .. k0 + nb - 1`` into the columns of ``E``."""
+    for f in range(base.shape[0]):
+        v = vol[f]
+        d = disp[f]
+        u = unit[f]
+        if mult[f] == 1:
+            bd = base[f] + d
+            for b in range(nb):
+                E[f, b] = (bd * vexp(v * shocks[k0 + b, f]) - d) * u
+        else:
+            bf = base[f]
+            for b in range(nb):
+                E[f, b] = (bf + v * shocks[k0 + b, f]) * u
+
+
+@jit(parallel=True, error_model="numpy")
+def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
+                              vols: np.ndarray, mult: np.ndarray, disp: np.ndarray,
+                              unit: np.ndarray, lo1: np.ndarray, hi1: np.ndarray,
+                              lo2: np.ndarray, hi2: np.ndarray, stress_weight: float,
+                              alpha: float, exact_es: bool, oi: np.ndarray, of: np.ndarray,
+                              ti: np.ndarray, tc: np.ndarray, ci: np.ndarray, cf: np.ndarray,
+                              rg: np.ndarray, rc: np.ndarray, rd: np.ndarray, ru: np.ndarray,
+                              g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray,
+                              g_w: np.ndarray) -> tuple:
+    """:func:`rolling_tail_kernel` with the block pricer.
+
+    The portfolio arrays are ``BoundPortfolio.block_args(trade_weights)`` (one accumulator:
+    linear trades and swap flows merged into one term per (factor, grid point, FX)); the
+    scenarios of each date are priced a block at a time with vectorised inner loops.
+    Same inputs and outputs otherwise.
+    """
+    n_out = rows.shape[0]
+    n_f = levels.shape[1]
+    n_g = g_t.shape[0]
+    var = np.empty(n_out)
+    es = np.empty(n_out)
+    arg = np.empty(n_out, dtype=np.int64)
+    zero = np.zeros((1, n_f))
+    for o in prange(n_out):
+        base = levels[rows[o]]
+        vol = vols[o]
+        E, LS, LZ, DF, W = block_work(n_f, n_g, ci)
+        blk = E.shape[1]  # states per block
+        acc = np.zeros((1, blk))
+        _shocked_block(base, zero, 0, 1, vol, mult, disp, unit, E)
+        price_block(1, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t,
+                    g_lo, g_hi, g_w)
+        pv0 = acc[0, 0]
+        n1 = hi1[o] - lo1[o]
+        n2 = hi2[o] - lo2[o]
+        losses = np.empty(n1 + n2)
+        index = np.empty(n1 + n2, dtype=np.int64)
+        for seg in range(2):
+            lo = lo1[o] if seg == 0 else lo2[o]
+            n = n1 if seg == 0 else n2
+            off = 0 if seg == 0 else n1
+            for s0 in range(0, n, blk):
+                nb = min(blk, n - s0)
+                _shocked_block(base, shocks, lo + s0, nb, vol, mult, disp, unit, E)
+                for b in range(blk):
+                    acc[0, b] = 0.0
+                price_block(nb, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru,
+                            g_t, g_lo, g_hi, g_w)
+                for b in range(nb):
+                    losses[off + s0 + b] = pv0 - acc[0, b]
+                    index[off + s0 + b] = lo + s0 + b
         if n2 > 0 and 0.0 < stress_weight < 1.0:
             w = np.empty(n1 + n2)
             w[:n1] = (1.0 - stress_weight) / n1

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from imresearch._numba import jit, prange
-from imresearch.portfolio._kernels import grid_dfs, trade_pv
+from imresearch.portfolio._kernels import block_work, grid_dfs, price_block, trade_pv
 
 
 @jit(parallel=True)
@@ -130,6 +130,118 @@ def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.n
                     pv += trade_pv(order[jj], x, dfs, ip, fp, cf_g, cf_c, cf_d)
                 out[p, h] = pv - pv0
                 h += 1
+
+
+@jit(parallel=True, error_model="numpy")
+def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
+                        garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
+                        disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray, pv0: float,
+                        out: np.ndarray, n_chunk: int, oi: np.ndarray, of: np.ndarray,
+                        ti: np.ndarray, tc: np.ndarray, ci: np.ndarray, cf: np.ndarray,
+                        rg: np.ndarray, rc: np.ndarray, rd: np.ndarray, ru: np.ndarray,
+                        g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray,
+                        g_w: np.ndarray) -> None:
+    """:func:`mc_pnl_kernel` with the block pricer.
+
+    The portfolio arrays are ``BoundPortfolio.block_args(weights)`` (one accumulator). Paths
+    run in blocks (the work arrays' width): each path's states at the horizons are built
+    exactly as in :func:`mc_pnl_kernel`, then each horizon's block of states is priced with
+    vectorised inner loops. ``pv0`` must be the same pricer's base PV.
+    """
+    n_p, n_f = innov.shape[0], innov.shape[2]
+    n_h = hsteps.shape[0]
+    n_g = g_t.shape[0]
+    blk = block_work(n_f, 0, ci[:0])[0].shape[1]  # paths per block
+    n_blk = (n_p + blk - 1) // blk
+    n_chunk = max(1, min(n_chunk, n_blk))
+    for c in prange(n_chunk):  # runs of consecutive blocks, work arrays allocated once
+        E, LS, LZ, DF, W = block_work(n_f, n_g, ci)
+        acc = np.empty((1, blk))
+        X = np.empty((n_h, n_f, blk))
+        a = np.empty(n_f)
+        var = np.empty(n_f)
+        sd = np.empty(n_f)
+        z = np.empty(n_f)
+        for i_blk in range(c * n_blk // n_chunk, (c + 1) * n_blk // n_chunk):
+            p0 = i_blk * blk
+            nb = min(blk, n_p - p0)
+            _mc_block(p0, nb, innov, lt, correlate, vol0, garch, use_garch, base, mult, disp,
+                      unit, hsteps, pv0, out, X, a, var, sd, z, E, LS, LZ, DF, W, acc, oi, of,
+                      ti, tc, ci, cf, rg, rc, rd, ru, g_t, g_lo, g_hi, g_w)
+
+
+@jit(error_model="numpy")
+def _mc_block(p0: int, nb: int, innov: np.ndarray, lt: np.ndarray, correlate: bool,
+              vol0: np.ndarray, garch: np.ndarray, use_garch: bool, base: np.ndarray,
+              mult: np.ndarray, disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray,
+              pv0: float, out: np.ndarray, X: np.ndarray, a: np.ndarray, var: np.ndarray,
+              sd: np.ndarray, z: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.ndarray,
+              DF: np.ndarray, W: np.ndarray, acc: np.ndarray, oi: np.ndarray, of: np.ndarray,
+              ti: np.ndarray, tc: np.ndarray, ci: np.ndarray, cf: np.ndarray, rg: np.ndarray,
+              rc: np.ndarray, rd: np.ndarray, ru: np.ndarray, g_t: np.ndarray,
+              g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray) -> None:
+    """Paths ``p0 .. p0 + nb - 1`` of :func:`mc_pnl_block_kernel` (one block)."""
+    n_t, n_f = innov.shape[1], innov.shape[2]
+    n_h = hsteps.shape[0]
+    blk = acc.shape[1]
+    lazy = correlate and not use_garch
+    for b in range(nb):
+        p = p0 + b
+        for f in range(n_f):
+            a[f] = 0.0
+            z[f] = 0.0
+            sd[f] = vol0[f]
+            var[f] = vol0[f] * vol0[f]
+        h = 0
+        for t in range(n_t):
+            if lazy:
+                for f in range(n_f):
+                    z[f] += innov[p, t, f]
+            elif correlate:
+                for g in range(n_f):
+                    z[g] = 0.0
+                for f in range(n_f):
+                    e = innov[p, t, f]
+                    for g in range(f, n_f):
+                        z[g] += lt[f, g] * e
+            else:
+                for f in range(n_f):
+                    z[f] = innov[p, t, f]
+            if use_garch:
+                for f in range(n_f):
+                    d = math.sqrt(var[f]) * z[f]
+                    a[f] += d
+                    var[f] = garch[f, 0] + garch[f, 1] * d * d + garch[f, 2] * var[f]
+            elif not lazy:
+                for f in range(n_f):
+                    a[f] += sd[f] * z[f]
+            if h < n_h and t + 1 == hsteps[h]:
+                if lazy:
+                    for g in range(n_f):
+                        a[g] = 0.0
+                    for f in range(n_f):
+                        e = z[f]
+                        for g in range(f, n_f):
+                            a[g] += lt[f, g] * e
+                    for g in range(n_f):
+                        a[g] *= sd[g]
+                for f in range(n_f):
+                    if mult[f] == 1:
+                        lvl = (base[f] + disp[f]) * math.exp(a[f]) - disp[f]
+                    else:
+                        lvl = base[f] + a[f]
+                    X[h, f, b] = lvl * unit[f]
+                h += 1
+    for h in range(n_h):
+        for f in range(n_f):
+            for b in range(nb):
+                E[f, b] = X[h, f, b]
+        for b in range(blk):
+            acc[0, b] = 0.0
+        price_block(nb, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t,
+                    g_lo, g_hi, g_w)
+        for b in range(nb):
+            out[p0 + b, h] = acc[0, b] - pv0
 
 
 @jit

@@ -357,10 +357,10 @@ def rolling_im(
         raise InputError(f"trade_weights must have shape ({setup.bound.n_trades},); "
                          f"got {weights.shape}")
     sw = -1.0 if model.stress_weight is None else float(model.stress_weight)
-    var, es, arg = K.rolling_tail_kernel(
+    var, es, arg = K.rolling_tail_block_kernel(
         setup.levels, rows, setup.shocks, setup.vols(rows), setup.mult, setup.disp, setup.unit,
         lo1, hi1, lo2, hi2, sw, 1.0 - model.confidence, model.quantile_method == "exact",
-        weights, *setup.pargs,
+        *setup.bound.block_args(weights),
     )
     out = pd.DataFrame({
         "im": np.maximum(var if model.measure == "var" else es, 0.0),

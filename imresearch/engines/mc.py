@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from imresearch._numba import n_threads
 from imresearch.engines import _mc_kernels as K
 from imresearch.engines.calibration import (
     COVARIANCE_METHODS,
@@ -59,6 +60,7 @@ from imresearch.errors import (
 )
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.measures import tail_count
+from imresearch.portfolio._kernels import pv_block_states
 from imresearch.portfolio.binding import BoundPortfolio, bind
 
 __all__ = [
@@ -550,11 +552,8 @@ def monte_carlo_im(
 
     unit = np.ascontiguousarray(bound.scale, dtype=np.float64)
     base = np.ascontiguousarray(cal.base_levels)
-    pargs = bound.kernel_args()
-    pvs = bound.pv_state(base * unit)
-    pv0 = 0.0
-    for j in np.argsort(bound.ip[:, 0], kind="mergesort"):  # the kernel's order of summation
-        pv0 += float(pvs[j])
+    bargs = bound.block_args(np.ones(bound.n_trades))  # portfolio total, linear terms merged
+    pv0 = float(pv_block_states((base * unit)[None, :], 1, *bargs)[0, 0])
     garch = (np.ascontiguousarray(cal.garch) if cal.garch is not None
              else np.zeros((cal.n_factors, 3)))
     if model.method == "bootstrap" and model.volatility == "constant":
@@ -569,8 +568,8 @@ def monte_carlo_im(
     for lo in range(0, n_paths, block_size):
         hi = min(lo + block_size, n_paths)
         innov = sim.innovations(lo, hi)
-        K.mc_pnl_kernel(innov, sim.lt, fused, vol0, garch, use_garch, base, cal.mult,
-                        cal.disp, unit, hsteps, pv0, pnl[lo:hi], *pargs)
+        K.mc_pnl_block_kernel(innov, sim.lt, fused, vol0, garch, use_garch, base, cal.mult,
+                              cal.disp, unit, hsteps, pv0, pnl[lo:hi], 4 * n_threads(), *bargs)
     elapsed = time.perf_counter() - t0
 
     level = model.ci_level

@@ -271,3 +271,290 @@ def reval_levels_kernel(base: np.ndarray, levels: np.ndarray, scale: np.ndarray,
             j = order[jj]
             out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d) - pv0[j]
     return out
+
+
+# ---------------------------------------------------------------------------- block pricer
+# The same pricers, SIMD over a block of market states. The state block ``E`` has one row per
+# factor and one column per state; rows ``n_f + f`` hold ``1 / x[f]`` and row ``2 n_f`` ones,
+# so an inverted quote, an FX conversion or "no factor" is just a row index. ``LS`` holds the
+# logs of those rows (option forwards), ``LZ`` the grid exponents ``-z t`` and ``DF`` their
+# exponentials; row ``n_grid`` of both is "no discount" (0 and 1). Every inner loop runs over
+# the states of the block, contiguous and without calls, so LLVM vectorises it (``vexp`` is a
+# polynomial exponential written for that purpose: Numba has no vector math library here;
+# the kernels use ``error_model='numpy'``: a division check would stop vectorisation).
+# Each state is priced with the same operations whatever its position in the block, so
+# results do not depend on blocking or on the number of threads.
+#
+# Bound arrays (``BoundPortfolio.block_args``):
+#   oi (n_opt, 7) int64   : spot row, vol row, forward-DF grid row, divisor-DF grid row,
+#                           payment-DF grid row, FX row, accumulator row
+#   of (n_opt, 7) float64 : forward factor, log(forward factor / strike), strike, call (+-1),
+#                           vol multiplier, sqrt(T), signed amount
+#   ti (n_terms, 4) int64 : accumulator row, spot row, grid row, FX row
+#   tc (n_terms,) float64 : coefficient of the term ``c S DF FX`` (linear trades, swap flows)
+#   ci (n_cds, 5) int64   : spread row, FX row, first dated row, end row, accumulator row
+#   cf (n_cds, 4) float64 : scale / (1 - R) / 365, 1 - R, coupon, signed amount
+#   rc, rd (n_rows,) float64, rg, ru (n_rows,) int64: accrual, days since the previous row,
+#                           grid row of each CDS row, and the first row of that CDS with the
+#                           same gap
+BLOCK = 64  # states per block (kernels in other modules read it from the work arrays)
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SHIFT = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer in the low bits
+_SHIFT_BITS = 4843621399236968448  # its bit pattern
+#: the only fast-math flag of the block pricer: fused multiply-adds (no NaN / inf / ordering
+#: assumptions, so results stay deterministic and independent of blocking)
+_CONTRACT = {"contract"}
+
+
+@jit(inline="always")
+def vexp(x: float) -> float:
+    """``exp(x)`` in straight-line arithmetic LLVM can vectorise (no call, no branch).
+
+    Cody-Waite reduction ``x = k ln2 + r``, |r| <= ln2 / 2, degree-13 Taylor polynomial
+    (truncation < 1e-17) and ``2**k`` written into the exponent bits. Relative error ~1 ulp
+    (tested); results below ``exp(-708)`` flush to 0, above ``exp(709)`` are ``inf``; NaN
+    propagates.
+    """
+    y = -708.0 if x < -708.0 else x
+    y = 709.0 if y > 709.0 else y
+    t = y * _LOG2E + _SHIFT
+    k = t - _SHIFT
+    r = (y - k * _LN2_HI) - k * _LN2_LO
+    # Estrin's scheme: short dependency chains (the loop is latency-bound otherwise)
+    r2 = r * r
+    r4 = r2 * r2
+    q0 = (1.0 + r) + (0.5 + r * (1.0 / 6.0)) * r2
+    q1 = (1.0 / 24.0 + r * (1.0 / 120.0)) + (1.0 / 720.0 + r * (1.0 / 5040.0)) * r2
+    q2 = ((1.0 / 40320.0 + r * (1.0 / 362880.0))
+          + (1.0 / 3628800.0 + r * (1.0 / 39916800.0)) * r2)
+    q3 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0)
+    p = (q0 + q1 * r4) + (q2 + q3 * r4) * (r4 * r4)
+    bits = (np.float64(t).view(np.int64) - _SHIFT_BITS + 1023) << 52
+    v = p * np.int64(bits).view(np.float64)
+    v = 0.0 if x < -708.0 else v
+    v = np.inf if x > 709.0 else v
+    return x if x != x else v
+
+
+@jit(inline="always")
+def _tail_v(a: float, e: float) -> float:
+    """:func:`_upper_tail` without branches and with one division: the continued fraction of
+    the far tail is evaluated as a ratio of polynomials, then both ratios are selected."""
+    num = 3.52624965998911e-02 * a + 0.700383064443688
+    num = num * a + 6.37396220353165
+    num = num * a + 33.912866078383
+    num = num * a + 112.079291497871
+    num = num * a + 221.213596169931
+    num = num * a + 220.206867912376
+    den = 8.83883476483184e-02 * a + 1.75566716318264
+    den = den * a + 16.064177579207
+    den = den * a + 86.7807322029461
+    den = den * a + 296.564248779674
+    den = den * a + 637.333633378831
+    den = den * a + 793.826512519948
+    den = den * a + 440.413735824752
+    # b = a + 1/(a + 2/(a + 3/(a + 4/(a + 0.65)))) = n4 / n3, convergents from the inside
+    n0 = a + 0.65
+    n1 = a * n0 + 4.0
+    n2 = a * n1 + 3.0 * n0
+    n3 = a * n2 + 2.0 * n1
+    n4 = a * n3 + n2
+    near = a < 7.07106781186547
+    r = e * (num if near else _INV_SQRT_2PI * n3) / (den if near else n4)
+    return 0.0 if a > 37.0 else r
+
+
+@jit
+def block_work(n_f: int, n_g: int, ci: np.ndarray) -> tuple:
+    """Work arrays of one thread: ``E, LS`` (2 n_f + 1, BLOCK), ``LZ, DF`` (n_g + 1, BLOCK),
+    ``W`` (4 + twice the most dated rows of a CDS ``ci``, BLOCK)."""
+    E = np.empty((2 * n_f + 1, BLOCK))
+    LS = np.empty((2 * n_f + 1, BLOCK))
+    LZ = np.empty((n_g + 1, BLOCK))
+    DF = np.empty((n_g + 1, BLOCK))
+    n_w = 0
+    for i in range(ci.shape[0]):
+        n_w = max(n_w, ci[i, 3] - ci[i, 2])
+    W = np.empty((4 + 2 * n_w, BLOCK))
+    return E, LS, LZ, DF, W
+
+
+@jit(error_model="numpy", fastmath=_CONTRACT)
+def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.ndarray,
+                DF: np.ndarray, W: np.ndarray, oi: np.ndarray, of: np.ndarray, ti: np.ndarray,
+                tc: np.ndarray, ci: np.ndarray, cf: np.ndarray, rg: np.ndarray, rc: np.ndarray,
+                rd: np.ndarray, ru: np.ndarray, g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray,
+                g_w: np.ndarray) -> None:
+    """Add the PVs in USD of states ``E[:n_f, :nb]`` (model units) to ``acc[row, :nb]``.
+
+    ``row`` is each term's / option's / CDS's accumulator row (its trade, or 0 for a
+    portfolio total with weights folded into the amounts). Fills the rest of ``E`` and
+    ``LS, LZ, DF``; ``W`` is scratch.
+    """
+    n_f = (E.shape[0] - 1) // 2
+    n_g = g_t.shape[0]
+    for f in range(n_f):
+        for b in range(nb):
+            v = E[f, b]
+            E[n_f + f, b] = 1.0 / v
+            lv = math.log(v) if v > 0.0 else math.nan
+            LS[f, b] = lv
+            LS[n_f + f, b] = -lv
+    for b in range(nb):
+        E[2 * n_f, b] = 1.0
+        LS[2 * n_f, b] = 0.0
+        LZ[n_g, b] = 0.0
+        DF[n_g, b] = 1.0
+    for k in range(n_g):
+        w = g_w[k]
+        t = g_t[k]
+        lo = g_lo[k]
+        hi = g_hi[k]
+        for b in range(nb):
+            z = -((1.0 - w) * E[lo, b] + w * E[hi, b]) * t
+            LZ[k, b] = z
+            DF[k, b] = vexp(z)
+    # linear trades and swap flows: c S DF FX
+    for i in range(ti.shape[0]):
+        row, sp, g, fx = ti[i, 0], ti[i, 1], ti[i, 2], ti[i, 3]
+        c = tc[i]
+        for b in range(nb):
+            acc[row, b] += c * E[sp, b] * DF[g, b] * E[fx, b]
+    # options: Black on the forward, one exp per state
+    for i in range(oi.shape[0]):
+        sp, vr, gn, gd, gp, fx, row = (oi[i, 0], oi[i, 1], oi[i, 2], oi[i, 3], oi[i, 4],
+                                       oi[i, 5], oi[i, 6])
+        fc, lc, strike, call, fvol, sqt, amt = (of[i, 0], of[i, 1], of[i, 2], of[i, 3],
+                                                of[i, 4], of[i, 5], of[i, 6])
+        for b in range(nb):
+            fwd = E[sp, b] * fc * DF[gn, b] / DF[gd, b]
+            sd = fvol * E[vr, b] * sqt
+            d1 = (LS[sp, b] + lc + LZ[gn, b] - LZ[gd, b]) / sd + 0.5 * sd
+            d2 = d1 - sd
+            e1 = vexp(-0.5 * d1 * d1)
+            t1 = _tail_v(abs(d1), e1)
+            t2 = _tail_v(abs(d2), e1 * (fwd / strike))
+            n1 = 1.0 - t1 if call * d1 > 0.0 else t1
+            n2 = 1.0 - t2 if call * d2 > 0.0 else t2
+            df = DF[gp, b]
+            p = df * call * (fwd * n1 - strike * n2)
+            intr = call * (fwd - strike)
+            intr = df * (intr if intr > 0.0 else 0.0)
+            p = p if (sd > 0.0 and fwd > 0.0) else intr
+            acc[row, b] += amt * p * E[fx, b]
+    # CDS: flat hazard, one exp per dated row and state
+    for i in range(ci.shape[0]):
+        sp, fx, k0, k1, row = ci[i, 0], ci[i, 1], ci[i, 2], ci[i, 3], ci[i, 4]
+        rs, lgd, coupon, amt = cf[i, 0], cf[i, 1], cf[i, 2], cf[i, 3]
+        for b in range(nb):
+            W[0, b] = rs * E[sp, b]  # hazard / 365
+            W[1, b] = 0.0  # protection leg
+            W[2, b] = 0.0  # premium leg
+            W[3, b] = 1.0  # survival at t = 0; then rows 4.. at each date
+        # survival q_k = q_(k-1) exp(-hazard (d_k - d_(k-1))): one exp per distinct gap
+        # (quarters of 89..92 days), computed at the gap's first row ru[k] == k
+        n_k = k1 - k0
+        for k in range(k0, k1):
+            if ru[k] == k:
+                d = rd[k]
+                x = W[4 + n_k + k - k0]
+                for b in range(nb):
+                    x[b] = vexp(-W[0, b] * d)
+        for k in range(k0, k1):
+            q0 = W[3 + k - k0]
+            q = W[4 + k - k0]
+            x = W[4 + n_k + ru[k] - k0]
+            for b in range(nb):
+                q[b] = q0[b] * x[b]
+        for k in range(k0, k1):  # separate loops: few arrays each, so LLVM vectorises them
+            g = rg[k]
+            q0 = W[3 + k - k0]
+            q = W[4 + k - k0]
+            prot = W[1]
+            for b in range(nb):
+                prot[b] += DF[g, b] * (q0[b] - q[b])
+        for k in range(k0, k1):
+            g = rg[k]
+            c = rc[k]
+            q0 = W[3 + k - k0]
+            q = W[4 + k - k0]
+            prem = W[2]
+            for b in range(nb):
+                dq = q0[b] - q[b]
+                prem[b] += c * DF[g, b] * (q[b] + 0.5 * dq)
+        for b in range(nb):
+            acc[row, b] += amt * (lgd * W[1, b] - coupon * W[2, b]) * E[fx, b]
+
+
+@jit(error_model="numpy")
+def pv_block_states(states: np.ndarray, n_acc: int, oi: np.ndarray, of: np.ndarray,
+                    ti: np.ndarray, tc: np.ndarray, ci: np.ndarray, cf: np.ndarray,
+                    rg: np.ndarray, rc: np.ndarray, rd: np.ndarray, ru: np.ndarray,
+                    g_t: np.ndarray,
+                    g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray) -> np.ndarray:
+    """Accumulated PVs (n_states, n_acc) of states (n_states, n_factors), serially."""
+    n_s, n_f = states.shape
+    out = np.empty((n_s, n_acc))
+    E, LS, LZ, DF, W = block_work(n_f, g_t.shape[0], ci)
+    blk = E.shape[1]
+    acc = np.empty((n_acc, blk))
+    for s0 in range(0, n_s, blk):
+        nb = min(blk, n_s - s0)
+        for b in range(nb):
+            for f in range(n_f):
+                E[f, b] = states[s0 + b, f]
+        acc[:, :] = 0.0
+        price_block(nb, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t, g_lo,
+                    g_hi, g_w)
+        for b in range(nb):
+            for j in range(n_acc):
+                out[s0 + b, j] = acc[j, b]
+    return out
+
+
+@jit(parallel=True, error_model="numpy")
+def reval_block_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray,
+                       params: np.ndarray, scale: np.ndarray, levels_given: bool, n_acc: int,
+                       n_chunk: int, oi: np.ndarray, of: np.ndarray, ti: np.ndarray,
+                       tc: np.ndarray, ci: np.ndarray, cf: np.ndarray, rg: np.ndarray,
+                       rc: np.ndarray, rd: np.ndarray, ru: np.ndarray, g_t: np.ndarray,
+                       g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray) -> np.ndarray:
+    """P&L (n_scenarios, n_acc) of every accumulator (trade) under each scenario.
+
+    ``shocks`` are shocks under each factor's convention, or raw shocked levels when
+    ``levels_given``. Blocks of :data:`BLOCK` scenarios run in parallel, in ``n_chunk`` runs
+    of consecutive blocks (each allocates its work arrays once).
+    """
+    n_s, n_f = shocks.shape
+    n_g = g_t.shape[0]
+    x0 = np.empty((1, n_f))
+    for f in range(n_f):
+        x0[0, f] = base[f] * scale[f]
+    pv0 = pv_block_states(x0, n_acc, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t, g_lo, g_hi,
+                          g_w)[0]
+    out = np.empty((n_s, n_acc))
+    n_blk = (n_s + BLOCK - 1) // BLOCK
+    n_chunk = max(1, min(n_chunk, n_blk))
+    for c in prange(n_chunk):  # contiguous runs of blocks, work arrays allocated once
+        E, LS, LZ, DF, W = block_work(n_f, n_g, ci)
+        acc = np.empty((n_acc, BLOCK))
+        for i_blk in range(c * n_blk // n_chunk, (c + 1) * n_blk // n_chunk):
+            s0 = i_blk * BLOCK
+            nb = min(BLOCK, n_s - s0)
+            for b in range(nb):
+                for f in range(n_f):
+                    if levels_given:
+                        E[f, b] = shocks[s0 + b, f] * scale[f]
+                    else:
+                        E[f, b] = level_from_shock(base[f], shocks[s0 + b, f], codes[f],
+                                                   params[f]) * scale[f]
+            acc[:, :] = 0.0
+            price_block(nb, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t,
+                        g_lo, g_hi, g_w)
+            for b in range(nb):
+                for j in range(n_acc):
+                    out[s0 + b, j] = acc[j, b] - pv0[j]
+    return out

@@ -38,11 +38,13 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from imresearch._numba import n_threads
 from imresearch._typing import Float64Array, Int64Array
 from imresearch.errors import InputError
 from imresearch.marketdata.conventions import encode
@@ -277,6 +279,23 @@ class BoundPortfolio:
         return (self.ip, self.fp, self.g_t, self.g_lo, self.g_hi, self.g_w, self.cf_g,
                 self.cf_c, self.cf_d)
 
+    @cached_property
+    def _block_by_trade(self) -> tuple[np.ndarray, ...]:
+        return block_arrays(self, None)
+
+    def block_args(self, weights: Float64Array | None = None) -> tuple[np.ndarray, ...]:
+        """``(oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t, g_lo, g_hi, g_w)`` for the block pricer
+        (:func:`imresearch.portfolio._kernels.price_block`).
+
+        Without ``weights`` every trade accumulates into its own row (PV per trade); with
+        ``weights`` (n_trades,) everything accumulates into row 0, each trade scaled by its
+        weight, and the linear terms of equal (spot, grid point, FX) are merged: the
+        portfolio PV costs one term per distinct (factor, grid point, FX) combination.
+        """
+        if weights is None:
+            return self._block_by_trade
+        return block_arrays(self, np.asarray(weights, dtype=np.float64))
+
     def pv_state(self, state: Float64Array) -> Float64Array:
         """PV in USD of each trade in a market state of model units, shape (n_trades,)."""
         x = np.ascontiguousarray(state, dtype=np.float64)
@@ -334,8 +353,9 @@ class BoundPortfolio:
         """
         arr = self._shock_matrix(shocks)
         codes, params = self.conventions()
-        out = K.reval_kernel(np.ascontiguousarray(self.base_levels), arr, codes, params,
-                             np.ascontiguousarray(self.scale), *self.kernel_args())
+        out = K.reval_block_kernel(np.ascontiguousarray(self.base_levels), arr, codes, params,
+                                   np.ascontiguousarray(self.scale), False, self.n_trades,
+                                   _chunks(), *self.block_args())
         if isinstance(shocks, pd.DataFrame):
             return pd.DataFrame(out, index=shocks.index, columns=pd.Index(self.trade_ids,
                                 name="trade_id"), copy=False)
@@ -354,8 +374,10 @@ class BoundPortfolio:
         pandas.DataFrame or ndarray of shape (n_scenarios, n_trades)
         """
         arr = self._shock_matrix(levels)
-        out = K.reval_levels_kernel(np.ascontiguousarray(self.base_levels), arr,
-                                    np.ascontiguousarray(self.scale), *self.kernel_args())
+        codes, params = self.conventions()
+        out = K.reval_block_kernel(np.ascontiguousarray(self.base_levels), arr, codes, params,
+                                   np.ascontiguousarray(self.scale), True, self.n_trades,
+                                   _chunks(), *self.block_args())
         if isinstance(levels, pd.DataFrame):
             return pd.DataFrame(out, index=levels.index, columns=pd.Index(self.trade_ids,
                                 name="trade_id"), copy=False)
@@ -689,4 +711,108 @@ def bind(portfolio: Portfolio | Sequence[Trade], market: RiskFactorHistory,
         cf_d=np.array(b.cf_d, dtype=np.int64),
         bindings=tuple(bindings),
         curves=dict(b.curves),
+    )
+
+
+def _chunks() -> int:
+    """Runs of scenario blocks for the parallel block kernels: a few per thread."""
+    return 4 * n_threads()
+
+
+def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """The block pricer's arrays of a bound portfolio (see :meth:`BoundPortfolio.block_args`).
+
+    Rows of the state block: factor ``f``, ``n_f + f`` its inverse, ``2 n_f`` ones; grid rows:
+    ``g``, and ``n_grid`` for "no discount factor".
+    """
+    ip, fp = bp.ip, bp.fp
+    n_f, n_g = bp.n_factors, len(bp.g_t)
+    one, nodf = 2 * n_f, n_g
+    total = weights is not None
+
+    def srow(a: int, inv: int) -> int:
+        return one if a < 0 else int(a) + n_f * int(inv)
+
+    terms: dict[tuple[int, int, int, int], float] = {}
+    opts_i, opts_f, cds_i, cds_f = [], [], [], []
+    rg: list[int] = []
+    rc: list[float] = []
+    rd: list[float] = []
+    ru: list[int] = []
+    for j in range(ip.shape[0]):
+        w = 1.0 if weights is None else float(weights[j])
+        if w == 0.0:
+            continue
+        row = 0 if total else j
+        kind = int(ip[j, K.I_KIND])
+        sp = srow(ip[j, K.I_SPOT], ip[j, K.I_SPOT_INV])
+        fx = srow(ip[j, K.I_FX], ip[j, K.I_FX_INV])
+        k0, n_cf = int(ip[j, K.I_CF0]), int(ip[j, K.I_NCF])
+        g = [int(v) for v in bp.cf_g[k0:k0 + n_cf]]
+        amount, strike, sign = fp[j, K.F_AMOUNT], fp[j, K.F_STRIKE], fp[j, K.F_SIGN]
+        amt = amount * sign * w
+
+        def add(s: int, gg: int, c: float, row: int = row, fx: int = fx) -> None:
+            key = (row, s, gg, fx)
+            terms[key] = terms.get(key, 0.0) + c
+
+        if kind == K.EQ_POSITION:
+            add(sp, nodf, amt)
+        elif kind == K.EQ_TRS:
+            add(sp, nodf, amt)
+            add(one, g[0], -strike * sign * w)
+        elif kind == K.EQ_FORWARD:
+            add(sp, nodf, amt * fp[j, K.F_FWD])
+            add(one, g[0], -amt * strike)
+        elif kind == K.FX_FORWARD:
+            add(sp, g[1], amt)
+            add(one, g[0], -amt * strike)
+        elif kind == K.CMD_FORWARD:
+            add(sp, g[0], amt * fp[j, K.F_FWD])
+            add(one, g[0], -amt * strike)
+        elif kind == K.IRS:
+            for gg, c in zip(g, bp.cf_c[k0:k0 + n_cf], strict=True):
+                add(one, gg, float(c) * sign * w)
+        elif kind == K.CDS:
+            rec = fp[j, K.F_REC]
+            cds_i.append([sp, fx, len(rg), len(rg) + n_cf, row])
+            cds_f.append([fp[j, K.F_SCALE] / (1.0 - rec) / DAYS_PER_YEAR, 1.0 - rec,
+                          fp[j, K.F_COUPON], amt])
+            first: dict[int, int] = {}
+            prev = 0
+            for d in bp.cf_d[k0:k0 + n_cf]:
+                gap = int(d) - prev
+                prev = int(d)
+                ru.append(first.setdefault(gap, len(rd)))
+                rd.append(float(gap))
+            rg.extend(g)
+            rc.extend(float(c) for c in bp.cf_c[k0:k0 + n_cf])
+        else:  # options
+            if kind == K.EQ_OPTION:
+                gn, gd, fc = nodf, g[0], fp[j, K.F_FWD]
+            elif kind == K.FX_OPTION:
+                gn, gd, fc = g[1], g[0], 1.0
+            else:
+                gn, gd, fc = nodf, nodf, fp[j, K.F_FWD]
+            vr = one if ip[j, K.I_VOL] < 0 else int(ip[j, K.I_VOL])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lc = np.log(fc) - np.log(strike)
+            opts_i.append([sp, vr, gn, gd, g[0], fx, row])
+            opts_f.append([fc, lc, strike, fp[j, K.F_CALL], fp[j, K.F_VOL], fp[j, K.F_SQRT_T],
+                           amt])
+    keys = sorted(terms)
+    ti = np.array(keys, dtype=np.int64).reshape(-1, 4)
+    tc = np.array([terms[k] for k in keys], dtype=np.float64)
+    if total:  # drop exact cancellations
+        keep = tc != 0.0
+        ti, tc = ti[keep], tc[keep]
+    return (
+        np.array(opts_i, dtype=np.int64).reshape(-1, 7),
+        np.array(opts_f, dtype=np.float64).reshape(-1, 7),
+        np.ascontiguousarray(ti), np.ascontiguousarray(tc),
+        np.array(cds_i, dtype=np.int64).reshape(-1, 5),
+        np.array(cds_f, dtype=np.float64).reshape(-1, 4),
+        np.array(rg, dtype=np.int64), np.array(rc, dtype=np.float64),
+        np.array(rd, dtype=np.float64), np.array(ru, dtype=np.int64),
+        bp.g_t, bp.g_lo, bp.g_hi, bp.g_w,
     )
