@@ -92,6 +92,7 @@ __all__ = [
     "load_study",
     "margin_task",
     "market_task",
+    "model_sweep_inputs",
     "run_study",
     "sweep_study",
 ]
@@ -803,6 +804,75 @@ def _required_rows(model: HSModel | MCStudyModel) -> int:
     return int(model.model.lookback_days) + 1
 
 
+def model_sweep_inputs(study: Study, points: list[dict[str, Any]], market: RiskFactorHistory,
+                       *, pad_days: int = 20) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The tasks and shared inputs of a model sweep (see :func:`sweep_study`).
+
+    Fills in the study's portfolio, repeats points without an episode over every episode of
+    ``market`` with enough history, checks every (episode, model), and binds each portfolio
+    once on the last market date.
+
+    Returns
+    -------
+    (points, shared)
+        The expanded points, and the ``shared`` mapping of :func:`margin_task`.
+    """
+    from imresearch.portfolio import load_portfolio
+    from imresearch.portfolio.binding import bind
+
+    known = {name: (s, e) for name, s, e in _episodes_for(market)}
+    step = study.rolling.step
+
+    def fits(name: str, model: HSModel | MCStudyModel) -> bool:
+        s, e = known[name]
+        if e < market.start or s > market.end:
+            return False
+        first = _episode_dates(market, s, e, pad_days, step)[0]
+        return int(market.dates.searchsorted(first)) >= _required_rows(model)
+
+    expanded: list[dict[str, Any]] = []
+    for point in points:
+        point = dict(point)
+        if "portfolio" not in point:
+            if study.portfolio is None:
+                raise InputError("a model sweep needs a portfolio: a [grid] portfolio axis or "
+                                 "the study's [portfolio] source")
+            point = {"portfolio": study.portfolio.source, **point}
+        model = _model_of(point, source="grid")
+        if "episode" in point:
+            name = point["episode"]
+            if name not in known:
+                raise InputError(f"grid: unknown episode {name!r} for data {market.name}; "
+                                 f"known: {sorted(known)}")
+            s, e = known[name]
+            if e < market.start or s > market.end:
+                raise InputError(f"grid: episode {name!r} ({s:%Y-%m-%d} .. {e:%Y-%m-%d}) is "
+                                 f"outside the data {market.name} ({market.start:%Y-%m-%d} .. "
+                                 f"{market.end:%Y-%m-%d})")
+            if not fits(name, model):
+                raise InputError(
+                    f"grid: episode {name!r} ({s:%Y-%m-%d} .. {e:%Y-%m-%d}) has fewer than "
+                    f"the {_required_rows(model)} business days of {market.name} history "
+                    f"before it that model {model.label!r} needs (data from "
+                    f"{market.start:%Y-%m-%d})")
+            expanded.append(point)
+        else:
+            names = [n for n in known if fits(n, model)]
+            if not names:
+                raise InputError(f"grid: no episode of {market.name} has enough history for "
+                                 f"model {model.label!r}")
+            portfolio_first = {k: point[k] for k in ("portfolio",)}
+            rest = {k: v for k, v in point.items() if k != "portfolio"}
+            expanded += [{**portfolio_first, "episode": n, **rest} for n in names]
+    portfolios = {}
+    for name in dict.fromkeys(p["portfolio"] for p in expanded):
+        portfolios[name] = bind(load_portfolio(name), market, market.end)
+    episodes = {n: known[n] for n in dict.fromkeys(p["episode"] for p in expanded)}
+    shared = {"market": market, "portfolios": portfolios, "episodes": episodes,
+              "pad_days": pad_days, "step": step}
+    return expanded, shared
+
+
 def sweep_study(
     study: Study,
     points: list[dict[str, Any]],
@@ -843,54 +913,6 @@ def sweep_study(
                          progress=progress, task_threads=task_threads)
     if kinds != {True}:
         raise InputError("a sweep grid mixes market points and model points")
-    from imresearch.portfolio import load_portfolio
-    from imresearch.portfolio.binding import bind
-
-    known = {name: (s, e) for name, s, e in _episodes_for(market)}
-    step = study.rolling.step
-
-    def fits(name: str, model: HSModel | MCStudyModel) -> bool:
-        s, e = known[name]
-        if e < market.start or s > market.end:
-            return False
-        first = _episode_dates(market, s, e, pad_days, step)[0]
-        return int(market.dates.searchsorted(first)) >= _required_rows(model)
-
-    expanded: list[dict[str, Any]] = []
-    for point in points:
-        point = dict(point)
-        if "portfolio" not in point:
-            if study.portfolio is None:
-                raise InputError("a model sweep needs a portfolio: a [grid] portfolio axis or "
-                                 "the study's [portfolio] source")
-            point = {"portfolio": study.portfolio.source, **point}
-        model = _model_of(point, source="grid")
-        if "episode" in point:
-            name = point["episode"]
-            if name not in known:
-                raise InputError(f"grid: unknown episode {name!r} for data {market.name}; "
-                                 f"known: {sorted(known)}")
-            if not fits(name, model):
-                s, e = known[name]
-                raise InputError(
-                    f"grid: episode {name!r} ({s:%Y-%m-%d} .. {e:%Y-%m-%d}) has fewer than "
-                    f"the {_required_rows(model)} business days of {market.name} history "
-                    f"before it that model {model.label!r} needs (data from "
-                    f"{market.start:%Y-%m-%d})")
-            expanded.append(point)
-        else:
-            names = [n for n in known if fits(n, model)]
-            if not names:
-                raise InputError(f"grid: no episode of {market.name} has enough history for "
-                                 f"model {model.label!r}")
-            portfolio_first = {k: point[k] for k in ("portfolio",)}
-            rest = {k: v for k, v in point.items() if k != "portfolio"}
-            expanded += [{**portfolio_first, "episode": n, **rest} for n in names]
-    portfolios = {}
-    for name in dict.fromkeys(p["portfolio"] for p in expanded):
-        portfolios[name] = bind(load_portfolio(name), market, market.end)
-    episodes = {n: known[n] for n in dict.fromkeys(p["episode"] for p in expanded)}
-    shared = {"market": market, "portfolios": portfolios, "episodes": episodes,
-              "pad_days": pad_days, "step": step}
+    expanded, shared = model_sweep_inputs(study, points, market, pad_days=pad_days)
     return run_sweep(margin_task, expanded, shared=shared, seed=seed, scheduler=scheduler,
                      n_workers=n_workers, out=out, progress=progress, task_threads=task_threads)
