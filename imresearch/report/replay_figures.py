@@ -7,11 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
+import matplotlib as mpl
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 __all__ = ["plot_replay"]
@@ -54,12 +52,13 @@ def plot_replay(result: Any, path: str | os.PathLike[str], *,
     cols = [n if tool is None else f"{n} | {tool}" for n in names]
     im = result.im[cols]
     loss = (-result.pnl).clip(lower=0)
-    fig, (ax, axc) = plt.subplots(2, 1, figsize=(11, 7.5), sharex=True,
-                                  gridspec_kw={"height_ratios": [3, 1]})
+    # a pyplot-free Figure: no global backend switch, no figure left open in notebooks
+    fig = Figure(figsize=(11, 7.5))
+    ax, axc = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ep = result.episode
     for a in (ax, axc):
         a.axvspan(ep.start, ep.end, color="#f3d9d9", alpha=0.6, lw=0, zorder=0)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     horizon = str(result.pnl.name or "").rpartition("_")[2] or "horizon"
     ax.fill_between(loss.index, 0, loss.to_numpy(), color="0.6", alpha=0.45, lw=0, zorder=1,
                     label=f"realised {horizon} loss from each date")
@@ -101,5 +100,4 @@ def plot_replay(result: Any, path: str | os.PathLike[str], *,
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=120)
-    plt.close(fig)
     return out
