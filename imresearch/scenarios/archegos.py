@@ -811,6 +811,15 @@ def _market(sc: ArchegosScenario, data_dir: str | os.PathLike[str] | None
         closes = _builtin_history(sc)
         label = (f"built-in: {sc.builtin_days} business days of synthetic pre-episode history "
                  f"(seed {sc.seed}) + the documented closes of the scenario file")
+        if sc.history == "auto":
+            from imresearch.marketdata.catalogue import DATA_DIR_ENV
+
+            looked = [str(c) for c in (data_dir, os.environ.get(DATA_DIR_ENV) or None,
+                                       sc.data_dir) if c is not None]
+            label += (f" (data set {sc.dataset!r} not found in "
+                      f"{', '.join(looked) if looked else 'any data directory'})")
+        else:
+            label += " (history = 'builtin')"
     else:
         from imresearch.marketdata.catalogue import load_dataset
 

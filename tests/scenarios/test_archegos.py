@@ -344,6 +344,7 @@ def test_shipped_scenario_runs_without_shared(tmp_path: Path,
     assert all(0.05 <= m.rate <= 0.20 for m in sc.models.values() if m.type == "static")
     r = run_archegos(sc, out=tmp_path / "out")
     assert not r.uses_real_data and r.history_source.startswith("built-in")
+    assert f"'archegos' not found in {where}" in r.history_source  # says where it looked
     # documented path: ViacomCBS 100.34 on 22 March to 48.23 on 26 March
     assert r.prices.loc[D("2021-03-22"), "VIAC"] == pytest.approx(100.34)
     assert r.prices.loc[D("2021-03-26"), "VIAC"] == pytest.approx(48.23)
