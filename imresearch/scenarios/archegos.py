@@ -1063,7 +1063,8 @@ def run_archegos(
         spec = sc.models[label]
         if spec.type == "hs":
             first = market.dates.get_loc(dates[0])
-            need = int(spec.hs.lookback_days or 0) + spec.hs.horizon + 1
+            span = 1 if spec.hs.scaling == "sqrt_time" else spec.hs.horizon
+            need = max(int(spec.hs.lookback_days or 0), span + 1)  # as rolling_im
             if first < need:
                 raise InputError(
                     f"{sc.source}: key 'models.{label}.lookback_days': "

@@ -271,8 +271,12 @@ def test_bad_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DataNotFoundError, match=r"'market\.history' is 'data'"):
         run_archegos(parse_archegos_scenario(doc, source="tiny.toml"))
     doc = tiny(**{"models.HS": {"type": "hs", "lookback_days": 250}, "brokers.X.model": "HS"})
-    with pytest.raises(InputError, match=r"key 'models\.HS\.lookback_days': 250 needs 261"):
+    with pytest.raises(InputError, match=r"key 'models\.HS\.lookback_days': 250 needs 250 "
+                       r"business days before 2021-03-01; the history \(built-in\) has 40"):
         run_archegos(parse_archegos_scenario(doc, source="tiny.toml"))
+    doc = tiny(**{"models.HS": {"type": "hs", "lookback_days": 40}, "brokers.X.model": "HS"})
+    ok = run_archegos(parse_archegos_scenario(doc, source="tiny.toml"))  # exactly enough
+    assert (ok.daily.xs("X", level="broker")["im_model"] > 0).all()
 
 
 # ---------------------------------------------------------------------- the command line
