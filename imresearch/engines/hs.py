@@ -289,6 +289,16 @@ def historical_im(
     )
 
 
+def _day(value: object) -> str:
+    """A date bound for messages: ``2008-06-09`` rather than ``2008-06-09 00:00:00``."""
+    if value is None:
+        return "(open)"
+    try:
+        return f"{pd.Timestamp(value):%Y-%m-%d}"
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def rolling_im(
     portfolio: Any,
     market: RiskFactorHistory,
@@ -344,7 +354,8 @@ def rolling_im(
     hi_row = setup.n - 1 if end is None else int(dates.searchsorted(pd.Timestamp(end), "right")) - 1
     if hi_row < lo_row:
         raise InputError(
-            f"no date in {start}..{end} has a full lookback of {model.lookback_days} days "
+            f"no date in {_day(start)}..{_day(end)} has a full lookback of "
+            f"{model.lookback_days} days "
             f"(first possible date {dates[min(first, setup.n - 1)]:%Y-%m-%d})"
         )
     step = check_positive_int("step", step)
