@@ -277,8 +277,9 @@ def reval_levels_kernel(base: np.ndarray, levels: np.ndarray, scale: np.ndarray,
 # The same pricers, SIMD over a block of market states. The state block ``E`` has one row per
 # factor and one column per state; rows ``n_f + f`` hold ``1 / x[f]`` and row ``2 n_f`` ones,
 # so an inverted quote, an FX conversion or "no factor" is just a row index. ``LS`` holds the
-# logs of those rows (option forwards), ``LZ`` the grid exponents ``-z t`` and ``DF`` their
-# exponentials; row ``n_grid`` of both is "no discount" (0 and 1). Every inner loop runs over
+# logs of the option spot rows (options are sorted by spot row: one log per underlying),
+# ``LZ`` the grid exponents ``-z t`` and ``DF`` their exponentials; row ``n_grid`` of both is
+# "no discount" (0 and 1). Every inner loop runs over
 # the states of the block, contiguous and without calls, so LLVM vectorises it (``vexp`` is a
 # polynomial exponential written for that purpose: Numba has no vector math library here;
 # the kernels use ``error_model='numpy'``: a division check would stop vectorisation).
@@ -398,14 +399,9 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
     n_g = g_t.shape[0]
     for f in range(n_f):
         for b in range(nb):
-            v = E[f, b]
-            E[n_f + f, b] = 1.0 / v
-            lv = math.log(v) if v > 0.0 else math.nan
-            LS[f, b] = lv
-            LS[n_f + f, b] = -lv
+            E[n_f + f, b] = 1.0 / E[f, b]
     for b in range(nb):
         E[2 * n_f, b] = 1.0
-        LS[2 * n_f, b] = 0.0
         LZ[n_g, b] = 0.0
         DF[n_g, b] = 1.0
     for k in range(n_g):
@@ -423,10 +419,16 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
         c = tc[i]
         for b in range(nb):
             acc[row, b] += c * E[sp, b] * DF[g, b] * E[fx, b]
-    # options: Black on the forward, one exp per state
+    # options (sorted by spot row): Black on the forward, one exp per state
+    last = -1
     for i in range(oi.shape[0]):
         sp, vr, gn, gd, gp, fx, row = (oi[i, 0], oi[i, 1], oi[i, 2], oi[i, 3], oi[i, 4],
                                        oi[i, 5], oi[i, 6])
+        if sp != last:  # log of the spot row, once per underlying
+            last = sp
+            for b in range(nb):
+                v = E[sp, b]
+                LS[sp, b] = math.log(v) if v > 0.0 else math.nan
         fc, lc, strike, call, fvol, sqt, amt = (of[i, 0], of[i, 1], of[i, 2], of[i, 3],
                                                 of[i, 4], of[i, 5], of[i, 6])
         for b in range(nb):

@@ -800,6 +800,9 @@ def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None) -> tuple[np.nda
             opts_i.append([sp, vr, gn, gd, g[0], fx, row])
             opts_f.append([fc, lc, strike, fp[j, K.F_CALL], fp[j, K.F_VOL], fp[j, K.F_SQRT_T],
                            amt])
+    order = sorted(range(len(opts_i)), key=lambda i: opts_i[i][0])  # by spot row
+    opts_i = [opts_i[i] for i in order]
+    opts_f = [opts_f[i] for i in order]
     keys = sorted(terms)
     ti = np.array(keys, dtype=np.int64).reshape(-1, 4)
     tc = np.array([terms[k] for k in keys], dtype=np.float64)
