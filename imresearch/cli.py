@@ -22,6 +22,8 @@ __all__ = ["main"]
 EPILOG = """examples:
   imresearch run --out results                 run the built-in default study
   imresearch run study.toml --out results      run a study file
+  imresearch run scenarios/archegos_2021.toml --out archegos
+                                               the Archegos-style prime-broker replay
   imresearch data list                         built-in and catalogue data sets
   imresearch data show synthetic               summary of a data set (factors, dates, gaps)
   imresearch data show prices.csv              summary of a CSV file
