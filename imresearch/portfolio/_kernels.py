@@ -295,9 +295,9 @@ def reval_levels_kernel(base: np.ndarray, levels: np.ndarray, scale: np.ndarray,
 #   tc (n_terms,) float64 : coefficient of the term ``c S DF FX`` (linear trades, swap flows)
 #   ci (n_cds, 5) int64   : spread row, FX row, first dated row, end row, accumulator row
 #   cf (n_cds, 4) float64 : scale / (1 - R) / 365, 1 - R, coupon, signed amount
-#   rc, rd (n_rows,) float64, rg, ru (n_rows,) int64: accrual, days since the previous row,
-#                           grid row of each CDS row, and the first row of that CDS with the
-#                           same gap
+#   rc (n_rows, 2) float64: (1 - R) -+ coupon x accrual / 2 of each CDS row
+#   rd (n_rows,) float64, rg, ru (n_rows,) int64: days since the previous row, grid row, and
+#                           the first row of that CDS with the same gap
 BLOCK = 64  # states per block (kernels in other modules read it from the work arrays)
 
 _LOG2E = 1.4426950408889634
@@ -431,14 +431,18 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
                 LS[sp, b] = math.log(v) if v > 0.0 else math.nan
         fc, lc, strike, call, fvol, sqt, amt = (of[i, 0], of[i, 1], of[i, 2], of[i, 3],
                                                 of[i, 4], of[i, 5], of[i, 6])
+        # 1 / stdev from the inverse vol row (ones for a fixed vol): no division per state
+        vri = vr if vr == 2 * n_f else vr + n_f
+        inv_vs = 1.0 / (fvol * sqt)
+        inv_k = 1.0 / strike
         for b in range(nb):
             fwd = E[sp, b] * fc * DF[gn, b] / DF[gd, b]
             sd = fvol * E[vr, b] * sqt
-            d1 = (LS[sp, b] + lc + LZ[gn, b] - LZ[gd, b]) / sd + 0.5 * sd
+            d1 = (LS[sp, b] + lc + LZ[gn, b] - LZ[gd, b]) * (inv_vs * E[vri, b]) + 0.5 * sd
             d2 = d1 - sd
             e1 = vexp(-0.5 * d1 * d1)
             t1 = _tail_v(abs(d1), e1)
-            t2 = _tail_v(abs(d2), e1 * (fwd / strike))
+            t2 = _tail_v(abs(d2), e1 * (fwd * inv_k))
             n1 = 1.0 - t1 if call * d1 > 0.0 else t1
             n2 = 1.0 - t2 if call * d2 > 0.0 else t2
             df = DF[gp, b]
@@ -450,11 +454,9 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
     # CDS: flat hazard, one exp per dated row and state
     for i in range(ci.shape[0]):
         sp, fx, k0, k1, row = ci[i, 0], ci[i, 1], ci[i, 2], ci[i, 3], ci[i, 4]
-        rs, lgd, coupon, amt = cf[i, 0], cf[i, 1], cf[i, 2], cf[i, 3]
+        rs, amt = cf[i, 0], cf[i, 3]
         for b in range(nb):
             W[0, b] = rs * E[sp, b]  # hazard / 365
-            W[1, b] = 0.0  # protection leg
-            W[2, b] = 0.0  # premium leg
             W[3, b] = 1.0  # survival at t = 0; then rows 4.. at each date
         # survival q_k = q_(k-1) exp(-hazard (d_k - d_(k-1))): one exp per distinct gap
         # (quarters of 89..92 days), computed at the gap's first row ru[k] == k
@@ -471,24 +473,21 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
             x = W[4 + n_k + ru[k] - k0]
             for b in range(nb):
                 q[b] = q0[b] * x[b]
-        for k in range(k0, k1):  # separate loops: few arrays each, so LLVM vectorises them
-            g = rg[k]
-            q0 = W[3 + k - k0]
-            q = W[4 + k - k0]
-            prot = W[1]
-            for b in range(nb):
-                prot[b] += DF[g, b] * (q0[b] - q[b])
+        # PV / amount = sum_k DF_k (lgd (q_(k-1) - q_k) - coupon tau_k (q_(k-1) + q_k) / 2)
+        #             = sum_k DF_k (a_k q_(k-1) - b_k q_k), a_k, b_k = lgd -+ coupon tau_k / 2
+        pv = W[1]
+        for b in range(nb):
+            pv[b] = 0.0
         for k in range(k0, k1):
             g = rg[k]
-            c = rc[k]
+            ak = rc[k, 0]
+            bk = rc[k, 1]
             q0 = W[3 + k - k0]
             q = W[4 + k - k0]
-            prem = W[2]
             for b in range(nb):
-                dq = q0[b] - q[b]
-                prem[b] += c * DF[g, b] * (q[b] + 0.5 * dq)
+                pv[b] += DF[g, b] * (ak * q0[b] - bk * q[b])
         for b in range(nb):
-            acc[row, b] += amt * (lgd * W[1, b] - coupon * W[2, b]) * E[fx, b]
+            acc[row, b] += amt * pv[b] * E[fx, b]
 
 
 @jit(error_model="numpy")

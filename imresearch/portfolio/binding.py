@@ -736,7 +736,7 @@ def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None) -> tuple[np.nda
     terms: dict[tuple[int, int, int, int], float] = {}
     opts_i, opts_f, cds_i, cds_f = [], [], [], []
     rg: list[int] = []
-    rc: list[float] = []
+    rc: list[tuple[float, float]] = []
     rd: list[float] = []
     ru: list[int] = []
     for j in range(ip.shape[0]):
@@ -786,7 +786,9 @@ def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None) -> tuple[np.nda
                 ru.append(first.setdefault(gap, len(rd)))
                 rd.append(float(gap))
             rg.extend(g)
-            rc.extend(float(c) for c in bp.cf_c[k0:k0 + n_cf])
+            half = 0.5 * fp[j, K.F_COUPON]
+            rc.extend((1.0 - rec - half * float(c), 1.0 - rec + half * float(c))
+                      for c in bp.cf_c[k0:k0 + n_cf])
         else:  # options
             if kind == K.EQ_OPTION:
                 gn, gd, fc = nodf, g[0], fp[j, K.F_FWD]
@@ -815,7 +817,7 @@ def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None) -> tuple[np.nda
         np.ascontiguousarray(ti), np.ascontiguousarray(tc),
         np.array(cds_i, dtype=np.int64).reshape(-1, 5),
         np.array(cds_f, dtype=np.float64).reshape(-1, 4),
-        np.array(rg, dtype=np.int64), np.array(rc, dtype=np.float64),
+        np.array(rg, dtype=np.int64), np.array(rc, dtype=np.float64).reshape(-1, 2),
         np.array(rd, dtype=np.float64), np.array(ru, dtype=np.int64),
         bp.g_t, bp.g_lo, bp.g_hi, bp.g_w,
     )
