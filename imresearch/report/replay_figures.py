@@ -12,6 +12,8 @@ import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from imresearch.errors import InputError
+
 __all__ = ["plot_replay"]
 
 
@@ -50,6 +52,10 @@ def plot_replay(result: Any, path: str | os.PathLike[str], *,
     """
     names = list(models) if models is not None else result.models
     cols = [n if tool is None else f"{n} | {tool}" for n in names]
+    missing = [c for c in cols if c not in result.im.columns]
+    if missing:
+        raise InputError(f"plot_replay: no IM column {missing[0]!r}; the replay has "
+                         f"{list(result.im.columns)}")
     im = result.im[cols]
     loss = (-result.pnl).clip(lower=0)
     # a pyplot-free Figure: no global backend switch, no figure left open in notebooks
@@ -68,7 +74,7 @@ def plot_replay(result: Any, path: str | os.PathLike[str], *,
     for k, (name, col) in enumerate(zip(names, cols, strict=True)):
         c = colors[k % len(colors)]
         ax.plot(im.index, im[col].to_numpy(), color=c, lw=1.8, label=name, zorder=3)
-        exc = result.exceptions[col]
+        exc = result.exceptions[col].fillna(False).astype(bool)
         if exc.any():
             ax.scatter(exc.index[exc], loss[exc], marker="x", s=36, color=c, zorder=4,
                        linewidths=1.5)

@@ -1,27 +1,38 @@
 """Day-by-day replay of a stress episode: IM paths per model, margin calls, losses against IM.
 
-For a portfolio held at constant maturity (bound once, as in
-:func:`imresearch.engines.hs.rolling_im`) and an episode of the catalogue
+For a portfolio held at constant maturity (terms fixed once, by default on the market's last
+date as in :func:`imresearch.engines.hs.rolling_im`: today's book replayed through history;
+strikes and prices are not rescaled to the episode's levels) and an episode of the catalogue
 (:mod:`imresearch.scenarios.episodes`), :func:`replay` computes on every business day of the
 episode, preceded by ``lookback_days`` business days of calm (the "before" of the PTR):
 
 * the IM of each model: HS and filtered HS (:class:`~imresearch.config.HSModel`, rolling
   full revaluation), Monte Carlo (:func:`imresearch.engines.mc.monte_carlo_im`, common random
-  numbers: the same seed on every date, so day-to-day changes are not simulation noise), ISDA
+  numbers: the same seed on every date, which reduces, but does not remove, simulation noise in
+  day-to-day changes), ISDA
   SIMM (the version in force on each date, :mod:`imresearch.procyclicality.simm_history`) and the
   BCBS-IOSCO standardised schedule (:func:`imresearch.schedule.schedule_im`). The per-date
-  models (MC, SIMM, schedule) can be recomputed every ``slow_step`` days and held in between;
+  models (MC, SIMM, schedule) can be recomputed every ``slow_step`` days from the first replay
+  date and held in between (never filled backwards: a held value is always from the past);
+  their 1-day metrics are then jumps over ``slow_step`` days;
 * the same IM charged with each APC tool (any ``IM series -> IM series`` transform, e.g. from
   :mod:`imresearch.procyclicality.apc`);
 * margin calls: the daily IM change (positive = a call the client pays, negative = IM returned);
 * realised ``horizon``-day P&L of the portfolio from each date (the loss IM should cover) and
-  the exceptions (loss above the IM set at the start of the horizon);
+  the exceptions (loss above the IM set at the start of the horizon; NA where the horizon runs
+  past the data). Windows overlap, so exceptions cluster: the table gives both the count and
+  the number of clusters (runs of consecutive exception dates);
 * the metrics of :mod:`imresearch.procyclicality.metrics` over the replay window, per model
   and tool: average IM, PTR (both variants), the largest 1/5/20-day increases, total calls and
   the largest 5-day call in currency, coverage (breaches, worst shortfall, loss-to-margin).
 
-An episode that the market does not cover fails with an :class:`~imresearch.errors.InputError`
-naming the episode, its dates and the data range (from :meth:`Episode.window`).
+An episode that the market does not cover (or whose models' lookbacks reach before the data)
+fails with :class:`EpisodeNotCovered`, an :class:`~imresearch.errors.InputError` naming the
+episode, its dates and the data range; :func:`replay_episodes` turns it into a row.
+
+SIMM caveat: the oldest shipped version (2.5) is used for dates before 2022-12-03; its
+calibration includes the 2008-09 .. 2009-06 stress period, so SIMM in replays of the GFC and
+earlier episodes knows the future.
 """
 
 from __future__ import annotations
@@ -52,9 +63,14 @@ from imresearch.scenarios.episodes import Episode, load_episode, load_episodes
 from imresearch.schedule import schedule_im
 from imresearch.simm import simm
 
-__all__ = ["DEFAULT_MODELS", "ReplayResult", "replay", "replay_episodes", "replay_metrics"]
+__all__ = ["DEFAULT_MODELS", "EpisodeNotCovered", "ReplayResult", "replay", "replay_episodes",
+           "replay_metrics"]
 
 Transform = Callable[[pd.Series], pd.Series]
+
+
+class EpisodeNotCovered(InputError):
+    """The market (or a model's lookback) does not cover the episode."""
 
 #: Models of a replay when none are given: HS 1y, HS 3y + stress, FHS-EWMA 1y, SIMM, schedule.
 DEFAULT_MODELS: dict[str, Any] = {
@@ -111,7 +127,7 @@ def _per_date(kind: str, bp: BoundPortfolio, hist: RiskFactorHistory, market: Ri
               dates: pd.DatetimeIndex, step: int, options: Mapping[str, Any],
               notes: list[str]) -> pd.Series:
     rows = hist.dates.get_indexer(dates)
-    pick = np.arange(len(dates))[::-1][::step][::-1]
+    pick = np.arange(0, len(dates), step)
     values = np.full(len(dates), np.nan)
     versions = set()
     for i in pick:
@@ -128,17 +144,23 @@ def _per_date(kind: str, bp: BoundPortfolio, hist: RiskFactorHistory, market: Ri
 
             model = options.get("mc_model") or MCModel(lookback_days=250)
             res = monte_carlo_im(b_t, market, t, n_paths=int(options.get("mc_paths", 5000)),
-                                 seed=options.get("seed", 0), model=model)
+                                 horizon=int(options["horizon"]), seed=options.get("seed", 0),
+                                 model=model)
             values[i] = res.im
     if kind == "simm":
         early = version_in_force(dates[0])[1]
         notes.append(f"SIMM version(s) {sorted(versions)}"
                      + (" (dates before 2022-12-03 use 2.5, the first shipped version)"
                         if early and not options.get("simm_version") else ""))
+    if kind == "mc":
+        model = options.get("mc_model")
+        described = repr(model) if model is not None else "MCModel(lookback_days=250)"
+        notes.append(f"mc: {int(options.get('mc_paths', 5000))} paths, seed "
+                     f"{options.get('seed', 0)} on every date, {described}")
     if step > 1:
-        notes.append(f"{kind}: recomputed every {step} business days and held in between")
-    out = pd.Series(values, index=dates).ffill().bfill()
-    return out
+        notes.append(f"{kind}: recomputed every {step} business days from the first date and "
+                     f"held in between (its 1-day metrics are {step}-day jumps)")
+    return pd.Series(values, index=dates).ffill()
 
 
 def replay(
@@ -162,7 +184,7 @@ def replay(
     Parameters
     ----------
     portfolio : Portfolio, sequence of Trade or BoundPortfolio
-        The trades, bound once on ``bind_date`` (default the episode's last date).
+        The trades, bound once on ``bind_date`` (default the market's last date).
     market : RiskFactorHistory
         History covering the models' lookbacks, the ``lookback_days`` before the episode and
         the episode.
@@ -173,9 +195,10 @@ def replay(
     tools : mapping of label to transform, optional
         APC tools applied to every model's IM (e.g. ``{"buffer": apc.buffer}``).
     lookback_days : int
-        Business days replayed before the episode starts. Default 60.
+        Business days replayed before the episode starts (the calm reference). Default 60.
     horizon : int
-        Margin period of risk of the realised P&L, business days. Default 10.
+        Margin period of risk of the realised P&L, business days; every HS model must have this
+        horizon, and MC runs with it. Default 10.
     slow_step : int
         Recompute SIMM, schedule and MC every ``slow_step`` days (held in between). Default 1.
     mc_paths, mc_model, seed
@@ -190,41 +213,42 @@ def replay(
 
     Raises
     ------
-    InputError
+    EpisodeNotCovered
         The episode outside the market (naming both ranges), a model lookback longer than the
-        history before the replay, an unknown model kind.
+        history before the replay.
+    InputError
+        An unknown model kind, a model horizon other than ``horizon``, bad arguments.
     """
     ep = episode if isinstance(episode, Episode) else load_episode(episode)
-    lookback_days = check_positive_int("lookback_days", lookback_days, minimum=0)
-    slow_step = check_positive_int("slow_step", slow_step)
-    window = ep.window(market, lookback_days=lookback_days)
+    models = _check_arguments(models, lookback_days, horizon, slow_step, mc_paths)
+    try:
+        window = ep.window(market, lookback_days=lookback_days)
+    except InputError as exc:
+        raise EpisodeNotCovered(str(exc)) from None
     dates = pd.DatetimeIndex(window.dates, name="date")
-    models = dict(DEFAULT_MODELS if models is None else models)
-    if not models:
-        raise InputError("models is empty")
-    bp = portfolio if isinstance(portfolio, BoundPortfolio) else bind(
-        portfolio, market, bind_date if bind_date is not None else dates[-1])
+    bp = portfolio if isinstance(portfolio, BoundPortfolio) else bind(portfolio, market,
+                                                                      bind_date)
     hist = market.select(bp.factor_names)
     notes: list[str] = []
     options = {"simm_version": simm_version, "mc_paths": mc_paths, "mc_model": mc_model,
-               "seed": seed}
+               "seed": seed, "horizon": horizon}
     im = {}
     for label, model in models.items():
         if isinstance(model, HSModel):
             try:
                 im[label] = rolling_im(bp, market, dates[0], dates[-1], model=model)["im"]
             except InputError as exc:
+                if "full lookback" in str(exc):
+                    raise EpisodeNotCovered(f"episode {ep.name}, model {label!r}: {exc}"
+                                            ) from None
                 raise InputError(f"episode {ep.name}, model {label!r}: {exc}") from None
             if len(im[label]) != len(dates):
-                raise InputError(
+                raise EpisodeNotCovered(
                     f"episode {ep.name}, model {label!r}: lookback of {model.lookback_days} days "
                     f"is longer than the data before {dates[0]:%Y-%m-%d} (data {market.name} "
                     f"from {market.start:%Y-%m-%d})")
-        elif model in ("simm", "schedule", "mc"):
-            im[label] = _per_date(str(model), bp, hist, market, dates, slow_step, options, notes)
         else:
-            raise InputError(f"model {label!r}: expected an HSModel or one of 'simm', "
-                             f"'schedule', 'mc'; got {model!r}")
+            im[label] = _per_date(str(model), bp, hist, market, dates, slow_step, options, notes)
         if not (im[label] > 0).all():
             bad = im[label][~(im[label] > 0)]
             raise InputError(f"episode {ep.name}, model {label!r}: IM is not positive on "
@@ -233,11 +257,16 @@ def replay(
     frame = pd.DataFrame(im, index=dates)
     for tname, tool in (tools or {}).items():
         for label in list(im):
-            frame[f"{label} | {tname}"] = tool(frame[label]).reindex(dates)
+            charged = tool(frame[label])
+            if not isinstance(charged, pd.Series) or not charged.index.equals(dates):
+                raise InputError(f"tool {tname!r} on model {label!r}: must return a Series on "
+                                 f"the same dates as its input")
+            frame[f"{label} | {tname}"] = charged
     pnl_all = realised_pnl(bp, market, horizon)
     pnl = pnl_all.reindex(dates).rename(f"pnl_{horizon}d")
     calls = frame.diff()
-    exc = frame.lt(-pnl, axis=0) & pnl.notna().to_numpy()[:, None]
+    exc = frame.lt(-pnl, axis=0).astype("boolean")
+    exc[pnl.isna()] = pd.NA
     table = replay_metrics(frame, pnl, episode_start=ep.start)
     return ReplayResult(ep, frame, calls, pnl, exc, table, tuple(notes),
                         lookback_start=dates[0])
@@ -269,6 +298,7 @@ def replay_metrics(im: pd.DataFrame, pnl: pd.Series, *, episode_start: object = 
             "total_calls": float(calls["total_calls"]),
             "largest_5d_call": float(calls["largest_call"]),
             "breaches": int(cov["breaches"]),
+            "breach_clusters": _clusters(x.loc[p.index] < -p),
             "worst_shortfall": float(cov["worst_shortfall"]),
             "max_loss_to_margin": float(cov["max_loss_to_margin"]),
         }
@@ -298,8 +328,7 @@ def replay_episodes(
     Parameters
     ----------
     portfolio, market
-        As in :func:`replay`. A portfolio that is not yet bound is bound on each episode's
-        last date.
+        As in :func:`replay` (the same terms in every episode).
     episodes : sequence of Episode or str, optional
         Default: the whole catalogue (:func:`~imresearch.scenarios.episodes.load_episodes`).
     **options
@@ -313,13 +342,14 @@ def replay_episodes(
     """
     eps = load_episodes() if episodes is None else [
         e if isinstance(e, Episode) else load_episode(e) for e in episodes]
+    _check_arguments(options.get("models"), options.get("lookback_days", 60),
+                     options.get("horizon", 10), options.get("slow_step", 1),
+                     options.get("mc_paths", 5000))
     parts = []
     for ep in eps:
         try:
             table = replay(portfolio, market, ep, **options).table
-        except InputError as exc:
-            if ep.covered_by(market) and "lookback" not in str(exc):
-                raise
+        except EpisodeNotCovered as exc:
             idx = pd.MultiIndex.from_tuples([(ep.name, "", "")],
                                             names=["episode", "model", "tool"])
             parts.append(pd.DataFrame({"status": [str(exc)]}, index=idx))
@@ -332,3 +362,30 @@ def replay_episodes(
     if not parts:
         raise InputError("episodes is empty")
     return pd.concat(parts)
+
+
+def _clusters(flags: pd.Series) -> int:
+    """Number of runs of consecutive True values (overlapping-window exceptions cluster)."""
+    f = flags.to_numpy(dtype=bool)
+    return int(f[0]) + int((f[1:] & ~f[:-1]).sum()) if f.size else 0
+
+
+def _check_arguments(models: Mapping[str, Any] | None, lookback_days: int, horizon: int,
+                     slow_step: int, mc_paths: int) -> dict[str, Any]:
+    check_positive_int("lookback_days", lookback_days, minimum=0)
+    horizon = check_positive_int("horizon", horizon)
+    check_positive_int("slow_step", slow_step)
+    check_positive_int("mc_paths", mc_paths)
+    out = dict(DEFAULT_MODELS if models is None else models)
+    if not out:
+        raise InputError("models is empty")
+    for label, model in out.items():
+        if isinstance(model, HSModel):
+            if model.horizon != horizon:
+                raise InputError(f"model {label!r}: horizon {model.horizon} differs from the "
+                                 f"replay's horizon={horizon} (exceptions would compare "
+                                 f"{horizon}-day losses with {model.horizon}-day IM)")
+        elif model not in ("simm", "schedule", "mc"):
+            raise InputError(f"model {label!r}: expected an HSModel or one of 'simm', "
+                             f"'schedule', 'mc'; got {model!r}")
+    return out

@@ -65,7 +65,7 @@ def test_dates_and_columns(gfc, market) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_each_model_matches_its_engine(gfc, market, book) -> None:  # type: ignore[no-untyped-def]
-    bound = bind(book, market, gfc.im.index[-1])
+    bound = bind(book, market)  # terms fixed on the market's last date, as rolling_im does
     levels = market.select(bound.factor_names)
     for date in gfc.im.index[[0, 37, -1]]:
         # HS: the rolling kernel against the one-date engine
@@ -81,17 +81,27 @@ def test_each_model_matches_its_engine(gfc, market, book) -> None:  # type: igno
 
 def test_calls_pnl_exceptions_and_tools(gfc, market, book) -> None:  # type: ignore[no-untyped-def]
     pd.testing.assert_frame_equal(gfc.calls, gfc.im.diff())
-    expected_pnl = realised_pnl(bind(book, market, gfc.im.index[-1]), market, 10)
+    expected_pnl = realised_pnl(bind(book, market), market, 10)
     pd.testing.assert_series_equal(gfc.pnl, expected_pnl.reindex(gfc.im.index),
                                    check_names=False)
     assert gfc.pnl.name == "pnl_10d"
     loss = -gfc.pnl
+    known = loss.notna()
+    assert known.all()  # the data run past the episode
     for col in gfc.im:
-        want = (loss > gfc.im[col]) & loss.notna()
-        assert (gfc.exceptions[col] == want).all()
+        assert gfc.exceptions.loc[~known, col].isna().all()
+        assert (gfc.exceptions.loc[known, col] == (loss[known] > gfc.im.loc[known, col])).all()
     pd.testing.assert_series_equal(gfc.im["HS 1y | buffer"], apc.buffer(gfc.im["HS 1y"]),
                                    check_names=False)
-    assert gfc.exceptions["HS 1y"].sum() >= gfc.exceptions["HS 1y | buffer"].sum()
+    assert (gfc.im["HS 1y | buffer"] >= gfc.im["HS 1y"]).all()
+
+
+def test_exceptions_unknown_at_the_end_of_the_data(market, book) -> None:  # type: ignore[no-untyped-def]
+    short = market.window(market.start, "2009-03-31")  # the data end with the episode
+    out = replay(book, short, "gfc_2008", models={"HS 1y": HS}, lookback_days=0)
+    assert out.pnl.isna().sum() == 10 and out.pnl.iloc[-10:].isna().all()
+    assert out.exceptions["HS 1y"].iloc[-10:].isna().all()
+    assert out.exceptions["HS 1y"].iloc[:-10].notna().all()
 
 
 def test_metrics_table_by_hand(gfc) -> None:  # type: ignore[no-untyped-def]
@@ -110,7 +120,10 @@ def test_metrics_table_by_hand(gfc) -> None:  # type: ignore[no-untyped-def]
     assert row["total_calls"] == pytest.approx(x.diff().clip(lower=0).sum())
     assert row["total_calls"] == pytest.approx(float(margin_calls(x, days=5)["total_calls"]))
     p = gfc.pnl.dropna()
-    assert row["breaches"] == int((-p > x.loc[p.index]).sum())
+    flags = (-p > x.loc[p.index]).to_numpy()
+    assert row["breaches"] == flags.sum()
+    runs = sum(1 for i in range(len(flags)) if flags[i] and (i == 0 or not flags[i - 1]))
+    assert row["breach_clusters"] == runs and 0 < runs <= row["breaches"]
     assert row["worst_shortfall"] == pytest.approx(float(coverage(x.loc[p.index], p)
                                                          ["worst_shortfall"]))
     ep = load_episode("gfc_2008")
@@ -123,13 +136,17 @@ def test_slow_models_are_held_between_recomputations(market, book) -> None:  # t
     slow = replay(book, market, "gfc_2008", models={"SIMM": "simm"}, lookback_days=0,
                   slow_step=5)
     n = len(full.im)
-    picked = np.arange(n)[::-1][::5][::-1]
-    assert picked[-1] == n - 1
+    picked = np.arange(0, n, 5)
     np.testing.assert_allclose(slow.im["SIMM"].to_numpy()[picked],
                                full.im["SIMM"].to_numpy()[picked], rtol=1e-12)
     held = slow.im["SIMM"].to_numpy()
-    for a, b in itertools.pairwise(picked):
-        assert (held[a:b] == held[a]).all()
+    for a, b in itertools.pairwise([*picked, n]):
+        assert (held[a:b] == held[a]).all()  # held forward, never filled from the future
+    assert held[0] == full.im["SIMM"].iloc[0]
+    # a step longer than the replay: the first date's value, held
+    once = replay(book, market, "gfc_2008", models={"SIMM": "simm"}, lookback_days=0,
+                  slow_step=10_000)
+    assert (once.im["SIMM"] == full.im["SIMM"].iloc[0]).all()
     assert any("every 5 business days" in n for n in slow.notes)
 
 
@@ -137,10 +154,16 @@ def test_monte_carlo_column_uses_common_random_numbers(market, book) -> None:  #
     model = MCModel(lookback_days=250)
     out = replay(book, market, "gfc_2008", models={"MC": "mc"}, lookback_days=0,
                  slow_step=40, mc_paths=2000, mc_model=model, seed=7)
-    date = out.im.index[-1]
-    bound = bind(book, market, date)
-    want = monte_carlo_im(bound, market, date, n_paths=2000, seed=7, model=model).im
-    assert out.im.loc[date, "MC"] == pytest.approx(want, rel=1e-12)
+    bound = bind(book, market)
+    levels = market.select(bound.factor_names)
+    for i in (0, 40, 80):
+        date = out.im.index[i]
+        at = dataclasses.replace(bound, base_levels=levels.values[levels.dates.get_loc(date)],
+                                 date=date)
+        want = monte_carlo_im(at, market, date, n_paths=2000, seed=7, model=model).im
+        assert out.im.loc[date, "MC"] == pytest.approx(want, rel=1e-12)
+        assert (out.im["MC"].iloc[i:i + 40] == out.im["MC"].iloc[i]).all()
+    assert any("2000 paths, seed 7 on every date" in n for n in out.notes)
 
 
 def test_bad_input(market, book) -> None:  # type: ignore[no-untyped-def]
@@ -155,9 +178,19 @@ def test_bad_input(market, book) -> None:  # type: ignore[no-untyped-def]
         replay(book, market, "gfc_2008", models={})
     with pytest.raises(InputError, match="slow_step"):
         replay(book, market, "gfc_2008", models={"HS 1y": HS}, slow_step=0)
+    for bad in (0, -3, 2.5):
+        with pytest.raises(InputError, match="horizon"):
+            replay(book, market, "gfc_2008", models={"HS 1y": HS}, horizon=bad)
+    with pytest.raises(InputError, match=r"model 'HS 5d': horizon 5 differs from the replay's "
+                                         r"horizon=10"):
+        replay(book, market, "gfc_2008", models={"HS 5d": HSModel(lookback_days=250, horizon=5)})
+    with pytest.raises(InputError, match=r"tool 'bad' on model 'HS 1y': must return a Series"):
+        replay(book, market, "gfc_2008", models={"HS 1y": HS}, tools={"bad": lambda s: s.iloc[1:]})
 
 
 def test_replay_episodes_keeps_uncovered_episodes_as_rows(market, book) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="lookback_days"):  # bad arguments are not "skipped"
+        replay_episodes(book, market, ["gfc_2008"], models={"HS 1y": HS}, lookback_days=-1)
     table = replay_episodes(book, market, ["gfc_2008", "covid_2020", "crash_1987"],
                             models={"HS 1y": HS}, lookback_days=10)
     assert table.index.names == ["episode", "model", "tool"]
@@ -175,5 +208,5 @@ def test_replay_figure(gfc, tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert out.stat().st_size > 20_000
     out = plot_replay(gfc, tmp_path / "gfc_buffer.png", models=["HS 1y"], tool="buffer")
     assert out.exists()
-    with pytest.raises(KeyError):
+    with pytest.raises(InputError, match="no IM column 'nope'"):
         plot_replay(gfc, tmp_path / "x.png", models=["nope"])
