@@ -4,10 +4,11 @@
 fixed once, as if the book were rolled every day). A static book ages instead: options come
 closer to expiry, swaps lose cash flows, and trades that mature leave the book. On each IM date
 :func:`ageing_rolling_im` uses the trades still alive, with their terms fixed on a recent
-*rebinding date*: every ``rebind_days`` business days (on the IM grid) the live trades are
-bound again, and the rolling engine runs over the dates until the next rebinding. With
-``rebind_days=1`` every IM date uses terms fixed that very day (exact, slower); a month
-(``rebind_days=21``) keeps the times to maturity within a month of the truth at a small cost.
+*rebinding date*. The live trades are bound again on the first IM date at least
+``rebind_days`` business days after the previous rebinding, and on the first IM date after any
+trade has matured (so a matured trade never counts); the rolling engine runs over the dates in
+between. With ``rebind_days=1`` every IM date uses terms fixed that very day (exact, slower);
+with ``rebind_days=21`` times to maturity are at most ``21 + step - 1`` business days stale.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from imresearch.config import HSModel
-from imresearch.engines.hs import rolling_im
+from imresearch.engines.hs import _day, rolling_im
 from imresearch.errors import InputError, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.portfolio.binding import BoundPortfolio
@@ -68,7 +69,8 @@ def ageing_rolling_im(
         Range of IM dates, as in :func:`~imresearch.engines.hs.rolling_im`.
     model : HSModel, optional
     rebind_days : int
-        Business days between rebindings (counted on the range's business days). Default 21.
+        Business days of the market between rebindings; a trade maturing also forces one.
+        Default 21.
     step : int
         Compute every ``step``-th business day, ending on the last date of the range.
 
@@ -99,13 +101,19 @@ def ageing_rolling_im(
     lo = first_ok if start is None else max(first_ok, int(dates.searchsorted(pd.Timestamp(start))))
     hi = len(dates) - 1 if end is None else int(dates.searchsorted(pd.Timestamp(end), "right")) - 1
     if hi < lo:
-        raise InputError(f"no date in {start}..{end} has a full lookback of "
+        raise InputError(f"no date in {_day(start)}..{_day(end)} has a full lookback of "
                          f"{model.lookback_days} days")
-    grid = dates[np.arange(hi, lo - 1, -step)[::-1]]
-    per_run = max(1, -(-rebind_days // step))  # IM dates per rebinding
+    rows = np.arange(hi, lo - 1, -step)[::-1]
+    grid = dates[rows]
+    ends = [trade_end(t) for t in trades]
+    n_live = np.array([sum(e is None or e > d for e in ends) for d in grid])
+    starts = [0]
+    for i in range(1, len(grid)):
+        if rows[i] - rows[starts[-1]] >= rebind_days or n_live[i] != n_live[starts[-1]]:
+            starts.append(i)
     parts = []
-    for k in range(0, len(grid), per_run):
-        run = grid[k:k + per_run]
+    for k, first in enumerate(starts):
+        run = grid[first:starts[k + 1] if k + 1 < len(starts) else len(grid)]
         bind_date = run[0]
         live = live_trades(trades, bind_date)
         if live:

@@ -42,25 +42,34 @@ def test_trade_end_and_live_trades(book) -> None:  # type: ignore[no-untyped-def
     assert [t.trade_id for t in live_trades(book.trades, "2011-01-01")] == ["EQ"]
 
 
-@pytest.mark.parametrize(("rebind_days", "step"), [(1, 10), (21, 5)])
+@pytest.mark.parametrize(("rebind_days", "step"), [(1, 10), (21, 5), (21, 10)])
 def test_each_date_matches_the_one_date_engine(market, book, rebind_days: int, step: int
                                                 ) -> None:
     out = ageing_rolling_im(book, market, "2008-09-01", "2009-06-30", MODEL,
                             rebind_days=rebind_days, step=step)
+    rows = market.dates.get_indexer(out.index)
     assert out.index[-1] == market.dates[market.dates <= "2009-06-30"][-1]
-    assert (np.diff(market.dates.get_indexer(out.index)) == step).all()
-    runs = out["bind_date"].drop_duplicates()
-    assert len(runs) == -(-len(out) // max(1, -(-rebind_days // step)))
-    for date, row in out.iloc[::3].iterrows():
-        live = live_trades(book, row["bind_date"])
+    assert (np.diff(rows) == step).all()
+    bind_rows = market.dates.get_indexer(pd.DatetimeIndex(out["bind_date"]))
+    stale = rows - bind_rows
+    assert (stale >= 0).all() and (stale < rebind_days).all()
+    if rebind_days == 1:
+        assert (out["bind_date"] == out.index).all()
+    else:  # rebinds exactly when rebind_days have passed (or a trade matured)
+        new = np.flatnonzero(np.diff(bind_rows) > 0) + 1
+        gaps = np.diff(rows[np.r_[0, new]])
+        assert (gaps >= rebind_days).sum() >= len(gaps) - 1
+    for date, row in out.iterrows():
+        live = live_trades(book, date)  # the trades alive on the IM date itself
         assert row["n_live_trades"] == len(live)
-        want = historical_im(bind(live, market, row["bind_date"]), market, date, MODEL).im
-        assert row["im"] == pytest.approx(want, rel=1e-10)
-    # the put expired on 2009-03-20: from the first rebinding after it, two trades are left
-    after = out[out["bind_date"] >= "2009-03-20"]
-    assert (after["n_live_trades"] == 2).all() and len(after) > 0
-    before = out[out["bind_date"] < "2009-03-20"]
-    assert (before["n_live_trades"] == 3).all()
+        if date.month % 2 == 0:  # a sample of dates, against the one-date engine
+            want = historical_im(bind(live, market, row["bind_date"]), market, date, MODEL).im
+            assert row["im"] == pytest.approx(want, rel=1e-10)
+    # the put expired on 2009-03-20: the first IM date after it rebinds without it
+    first_after = out.index[out.index > "2009-03-20"][0]
+    assert out.loc[first_after, "bind_date"] == first_after
+    assert out.loc[first_after, "n_live_trades"] == 2
+    assert (out.loc[:"2009-03-19", "n_live_trades"] == 3).all()
 
 
 def test_differs_from_constant_maturity(market, book) -> None:  # type: ignore[no-untyped-def]
