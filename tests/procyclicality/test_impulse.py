@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 from imresearch.config import HSModel
 from imresearch.errors import InputError
@@ -55,6 +56,34 @@ def test_simulated_market_has_the_requested_volatility() -> None:
     np.testing.assert_allclose(out.response[["mean", "p05", "p95"]], 1.0, rtol=1e-12)
 
 
+def _oracle(vol_before: float, vol_after: float, step_row: int):  # type: ignore[no-untyped-def]
+    """A model that knows the volatility regime: the exact 99% 10-day normal quantile."""
+    z = norm.ppf(0.99)
+
+    def model(market):  # type: ignore[no-untyped-def]
+        vol = np.where(np.arange(market.n_dates) >= step_row, vol_after, vol_before)
+        return pd.Series(market.values[:, 0] * -np.expm1(-z * vol * np.sqrt(10)),
+                         index=market.dates)
+
+    return model
+
+
+@pytest.mark.parametrize(("before", "after"), [(0.01, 0.02), (0.01, 0.04), (0.02, 0.01)])
+def test_perfect_model_reaches_the_target_at_once(before: float, after: float) -> None:
+    out = impulse_response(_oracle(before, after, 300), vol_before=before, vol_after=after,
+                           burn_in_days=280, days_before=20, days_after=40, n_paths=3)
+    z = norm.ppf(0.99)
+    target = (1 - np.exp(-z * after * np.sqrt(10))) / (1 - np.exp(-z * before * np.sqrt(10)))
+    assert out.summary["target_ratio"] == pytest.approx(target, rel=1e-12)
+    if (before, after) == (0.01, 0.02):
+        assert target == pytest.approx(1.929, abs=1e-3)  # concave price losses: not 2
+    np.testing.assert_allclose(out.response["mean"].loc[0:], target, rtol=1e-12)
+    np.testing.assert_allclose(out.response["se"], 0.0, atol=1e-12)
+    assert out.summary["days_to_half"] == 0 and out.summary["days_to_90pct"] == 0
+    assert out.summary["peak_ratio"] == pytest.approx(target)
+    assert out.summary["days_elevated"] == 41
+
+
 def test_hs_cliff_and_ewma_speed() -> None:
     lookback = 250
     hs = impulse_response(hs_response_model(HSModel(lookback_days=lookback)), shape="pulse",
@@ -77,6 +106,11 @@ def test_hs_cliff_and_ewma_speed() -> None:
     assert s_hs["peak_ratio"] == pytest.approx(2.0, rel=0.15)
 
 
+def test_unlimited_lookback_is_refused() -> None:
+    with pytest.raises(InputError, match="needs a finite lookback_days"):
+        hs_response_model(HSModel(lookback_days=None))
+
+
 def test_reproducible() -> None:
     model = hs_response_model(HSModel(lookback_days=100))
     a = impulse_response(model, burn_in_days=110, days_after=50, n_paths=3, seed=5)
@@ -95,6 +129,10 @@ def test_reproducible() -> None:
         ({"n_paths": 0}, r"n_paths"),
         ({"norm_days": 30, "days_before": 20}, r"norm_days=30 must not exceed days_before=20"),
         ({"burn_in_days": 10}, r"im_model on simulated path 0: .*burn_in_days=10 may be "),
+        ({"vol_after": 0.01}, r"vol_after must differ from vol_before; both are 0.01"),
+        ({"shape": "pulse", "pulse_days": 30}, r"pulse_days=30 must be shorter than "
+                                               r"days_after=30"),
+        ({"confidence": 1.5}, r"confidence"),
         ({"burn_in_days": 50}, r"im_model gave no IM on 2000-03-13 \(day -20 from the step\)"),
     ],
 )
