@@ -6,13 +6,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
+import matplotlib as mpl
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 __all__ = ["plot_archegos_default_loss", "plot_archegos_timeline"]
 
@@ -20,7 +18,7 @@ _BN = 1e9
 
 
 def _colors(n: int) -> list[Any]:
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
+    cmap = mpl.colormaps["tab10" if n <= 10 else "tab20"]
     return [cmap(i % cmap.N) for i in range(n)]
 
 
@@ -77,7 +75,8 @@ def plot_archegos_timeline(result: Any, path: str | os.PathLike[str]) -> Path:
     ep = prices.index[1:]
     daily = result.daily.reset_index()
     colors = _colors(len(brokers))
-    fig, axes = plt.subplots(2, 2, figsize=(15, 9.5))
+    fig = Figure(figsize=(15, 9.5))  # pyplot-free: no backend switch, nothing left open
+    axes = fig.subplots(2, 2)
     (a, b), (c, d) = axes
 
     xe = np.arange(len(ep))
@@ -150,7 +149,6 @@ def plot_archegos_timeline(result: Any, path: str | os.PathLike[str]) -> Path:
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=110)
-    plt.close(fig)
     return out
 
 
@@ -174,7 +172,8 @@ def plot_archegos_default_loss(result: Any, path: str | os.PathLike[str]) -> Pat
     sc = result.scenario
     brokers = list(sc.brokers)
     dl = result.default_loss.loc[brokers]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(15, 5.2), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig = Figure(figsize=(15, 5.2))
+    a, b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
     x = np.arange(len(brokers))
     w = 0.28
     a.bar(x - w, dl["im_held"].astype(float) / _BN, w, color="tab:green", label="IM held")
@@ -210,5 +209,4 @@ def plot_archegos_default_loss(result: Any, path: str | os.PathLike[str]) -> Pat
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=110)
-    plt.close(fig)
     return out
