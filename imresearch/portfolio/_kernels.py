@@ -336,8 +336,7 @@ def vexp(x: float) -> float:
     bits = (np.float64(t).view(np.int64) - _SHIFT_BITS + 1023) << 52
     v = p * np.int64(bits).view(np.float64)
     v = 0.0 if x < -708.0 else v
-    v = np.inf if x > 709.0 else v
-    return x if x != x else v
+    return np.inf if x > 709.0 else v  # NaN passes the clamps and stays NaN
 
 
 @jit(inline="always")
