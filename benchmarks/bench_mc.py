@@ -2,8 +2,9 @@
 
 Engine: :func:`imresearch.engines.mc.monte_carlo_im` (Gaussian copula, normal marginals,
 sample covariance of the last 3 years): per-block random streams, paths streamed in blocks of
-4,096 through one Numba kernel (correlate, accumulate, revalue with the inlined pricers, keep
-the portfolio P&L per path), then VaR / ES, intervals and the convergence table.
+4,096 through one Numba kernel (correlate, accumulate, then revalue the paths 64 at a time
+with the block pricer, linear trades merged; keep the portfolio P&L per path), then VaR / ES,
+intervals and the convergence table.
 Baseline: the same random numbers (the engine's per-block streams) materialised as a
 (paths, steps, factors) NumPy array, correlated with one matrix product, summed over steps,
 turned into levels and revalued with :func:`imresearch.portfolio.vectorised.pv_states_numpy`

@@ -1,7 +1,8 @@
 """Full revaluation of a 1,000-trade mixed portfolio (half options) under 2,520 scenarios.
 
-Engine: :meth:`imresearch.portfolio.BoundPortfolio.revalue` (Numba kernel, parallel over
-scenarios: shocks -> levels -> PV of every trade -> P&L).
+Engine: :meth:`imresearch.portfolio.BoundPortfolio.revalue` (Numba block pricer, parallel over
+blocks of 64 scenarios: shocks -> levels -> PV of every trade -> P&L, every inner loop
+vectorised over the scenarios of a block, with a polynomial ``exp`` written for that).
 Baseline: :func:`imresearch.portfolio.vectorised.revalue_numpy`, the same pricers vectorised with
 NumPy over blocks of scenarios x trades of each product.
 

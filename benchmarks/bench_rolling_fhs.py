@@ -1,7 +1,8 @@
 """Rolling 99% / 10-day filtered-HS IM of a 500-trade multi-asset portfolio, full revaluation.
 
-Engine: :func:`imresearch.engines.rolling_im` with EWMA filtering (Numba, parallel over dates,
-pricer inlined, discount grid once per scenario).
+Engine: :func:`imresearch.engines.rolling_im` with EWMA filtering (Numba, parallel over dates;
+each date's scenarios priced 64 at a time by the block pricer, linear trades and swap flows
+merged into one term per (factor, grid point, FX)).
 Baseline: the same scenarios revalued with :func:`imresearch.portfolio.vectorised.pv_states_numpy`
 (NumPy vectorised over scenarios and trades), one date at a time, quantile by ``np.partition``.
 
