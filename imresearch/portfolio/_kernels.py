@@ -522,7 +522,8 @@ def reval_block_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray,
                        tc: np.ndarray, ci: np.ndarray, cf: np.ndarray, rg: np.ndarray,
                        rc: np.ndarray, rd: np.ndarray, ru: np.ndarray, g_t: np.ndarray,
                        g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray) -> np.ndarray:
-    """P&L (n_scenarios, n_acc) of every accumulator (trade) under each scenario.
+    """P&L (n_acc, n_scenarios) of every accumulator (trade) under each scenario: trade-major,
+    so the block's results are copied out in contiguous runs (callers return ``out.T``).
 
     ``shocks`` are shocks under each factor's convention, or raw shocked levels when
     ``levels_given``. Blocks of :data:`BLOCK` scenarios run in parallel, in ``n_chunk`` runs
@@ -535,7 +536,7 @@ def reval_block_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray,
         x0[0, f] = base[f] * scale[f]
     pv0 = pv_block_states(x0, n_acc, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t, g_lo, g_hi,
                           g_w)[0]
-    out = np.empty((n_s, n_acc))
+    out = np.empty((n_acc, n_s))
     n_blk = (n_s + BLOCK - 1) // BLOCK
     n_chunk = max(1, min(n_chunk, n_blk))
     for c in prange(n_chunk):  # contiguous runs of blocks, work arrays allocated once
@@ -544,17 +545,37 @@ def reval_block_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray,
         for i_blk in range(c * n_blk // n_chunk, (c + 1) * n_blk // n_chunk):
             s0 = i_blk * BLOCK
             nb = min(BLOCK, n_s - s0)
-            for b in range(nb):
-                for f in range(n_f):
-                    if levels_given:
-                        E[f, b] = shocks[s0 + b, f] * scale[f]
-                    else:
-                        E[f, b] = level_from_shock(base[f], shocks[s0 + b, f], codes[f],
-                                                   params[f]) * scale[f]
-            acc[:, :] = 0.0
+            # levels: conventions.level_from_shock, one loop per factor over the block
+            for f in range(n_f):
+                a = base[f]
+                u = scale[f]
+                p = params[f]
+                code = codes[f]
+                if levels_given:
+                    for b in range(nb):
+                        E[f, b] = shocks[s0 + b, f] * u
+                elif code == 0:
+                    for b in range(nb):
+                        E[f, b] = a * vexp(shocks[s0 + b, f]) * u
+                elif code == 1:
+                    for b in range(nb):
+                        E[f, b] = a * (1.0 + shocks[s0 + b, f]) * u
+                elif code == 2:
+                    for b in range(nb):
+                        E[f, b] = (a + shocks[s0 + b, f]) * u
+                elif code == 3:
+                    for b in range(nb):
+                        E[f, b] = (a + shocks[s0 + b, f] / p) * u
+                else:
+                    for b in range(nb):
+                        E[f, b] = ((a + p) * (1.0 + shocks[s0 + b, f]) - p) * u
+            for j in range(n_acc):
+                for b in range(nb):
+                    acc[j, b] = 0.0
             price_block(nb, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t,
                         g_lo, g_hi, g_w)
-            for b in range(nb):
-                for j in range(n_acc):
-                    out[s0 + b, j] = acc[j, b] - pv0[j]
+            for j in range(n_acc):
+                p0 = pv0[j]
+                for b in range(nb):
+                    out[j, s0 + b] = acc[j, b] - p0
     return out

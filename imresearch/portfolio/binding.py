@@ -355,7 +355,7 @@ class BoundPortfolio:
         codes, params = self.conventions()
         out = K.reval_block_kernel(np.ascontiguousarray(self.base_levels), arr, codes, params,
                                    np.ascontiguousarray(self.scale), False, self.n_trades,
-                                   _chunks(), *self.block_args())
+                                   _chunks(), *self.block_args()).T
         if isinstance(shocks, pd.DataFrame):
             return pd.DataFrame(out, index=shocks.index, columns=pd.Index(self.trade_ids,
                                 name="trade_id"), copy=False)
@@ -377,7 +377,7 @@ class BoundPortfolio:
         codes, params = self.conventions()
         out = K.reval_block_kernel(np.ascontiguousarray(self.base_levels), arr, codes, params,
                                    np.ascontiguousarray(self.scale), True, self.n_trades,
-                                   _chunks(), *self.block_args())
+                                   _chunks(), *self.block_args()).T
         if isinstance(levels, pd.DataFrame):
             return pd.DataFrame(out, index=levels.index, columns=pd.Index(self.trade_ids,
                                 name="trade_id"), copy=False)
