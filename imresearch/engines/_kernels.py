@@ -180,6 +180,11 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
     return var, es, arg
 
 
+#: scenarios per block of the rolling block kernel (a constant of this module, so Numba's cache
+#: of the kernel never pairs with work arrays of another width)
+WIDTH = 64
+
+
 @jit(error_model="numpy")
 def _shocked_block(base: np.ndarray, shocks: np.ndarray, k0: int, nb: int, vol: np.ndarray,
                    mult: np.ndarray, disp: np.ndarray, unit: np.ndarray, E: np.ndarray) -> None:
@@ -225,7 +230,7 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     for o in prange(n_out):
         base = levels[rows[o]]
         vol = vols[o]
-        E, LS, LZ, DF, W = block_work(n_f, n_g, ci)
+        E, LS, LZ, DF, W = block_work(n_f, n_g, ci, WIDTH)
         blk = E.shape[1]  # states per block
         acc = np.zeros((1, blk))
         _shocked_block(base, zero, 0, 1, vol, mult, disp, unit, E)

@@ -132,6 +132,11 @@ def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.n
                 h += 1
 
 
+#: paths per block of the block kernel (a constant of this module, so Numba's cache of the
+#: kernel never pairs with work arrays of another width)
+WIDTH = 64
+
+
 @jit(parallel=True, error_model="numpy")
 def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
                         garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
@@ -151,11 +156,11 @@ def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0
     n_p, n_f = innov.shape[0], innov.shape[2]
     n_h = hsteps.shape[0]
     n_g = g_t.shape[0]
-    blk = block_work(n_f, 0, ci[:0])[0].shape[1]  # paths per block
+    blk = WIDTH  # paths per block
     n_blk = (n_p + blk - 1) // blk
     n_chunk = max(1, min(n_chunk, n_blk))
     for c in prange(n_chunk):  # runs of consecutive blocks, work arrays allocated once
-        E, LS, LZ, DF, W = block_work(n_f, n_g, ci)
+        E, LS, LZ, DF, W = block_work(n_f, n_g, ci, blk)
         acc = np.empty((1, blk))
         X = np.empty((n_h, n_f, blk))
         a = np.empty(n_f)

@@ -298,7 +298,7 @@ def reval_levels_kernel(base: np.ndarray, levels: np.ndarray, scale: np.ndarray,
 #   rc (n_rows, 2) float64: (1 - R) -+ coupon x accrual / 2 of each CDS row
 #   rd (n_rows,) float64, rg, ru (n_rows,) int64: days since the previous row, grid row, and
 #                           the first row of that CDS with the same gap
-BLOCK = 64  # states per block (kernels in other modules read it from the work arrays)
+BLOCK = 64  # states per block of this module's kernels (the engines' kernels have their own)
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
@@ -368,17 +368,18 @@ def _tail_v(a: float, e: float) -> float:
 
 
 @jit
-def block_work(n_f: int, n_g: int, ci: np.ndarray) -> tuple:
-    """Work arrays of one thread: ``E, LS`` (2 n_f + 1, BLOCK), ``LZ, DF`` (n_g + 1, BLOCK),
-    ``W`` (4 + twice the most dated rows of a CDS ``ci``, BLOCK)."""
-    E = np.empty((2 * n_f + 1, BLOCK))
-    LS = np.empty((2 * n_f + 1, BLOCK))
-    LZ = np.empty((n_g + 1, BLOCK))
-    DF = np.empty((n_g + 1, BLOCK))
+def block_work(n_f: int, n_g: int, ci: np.ndarray, width: int) -> tuple:
+    """Work arrays of one thread for blocks of ``width`` states: ``E, LS`` (2 n_f + 1, width),
+    ``LZ, DF`` (n_g + 1, width), ``W`` (4 + twice the most dated rows of a CDS ``ci``,
+    width)."""
+    E = np.empty((2 * n_f + 1, width))
+    LS = np.empty((2 * n_f + 1, width))
+    LZ = np.empty((n_g + 1, width))
+    DF = np.empty((n_g + 1, width))
     n_w = 0
     for i in range(ci.shape[0]):
         n_w = max(n_w, ci[i, 3] - ci[i, 2])
-    W = np.empty((4 + 2 * n_w, BLOCK))
+    W = np.empty((4 + 2 * n_w, width))
     return E, LS, LZ, DF, W
 
 
@@ -498,7 +499,7 @@ def pv_block_states(states: np.ndarray, n_acc: int, oi: np.ndarray, of: np.ndarr
     """Accumulated PVs (n_states, n_acc) of states (n_states, n_factors), serially."""
     n_s, n_f = states.shape
     out = np.empty((n_s, n_acc))
-    E, LS, LZ, DF, W = block_work(n_f, g_t.shape[0], ci)
+    E, LS, LZ, DF, W = block_work(n_f, g_t.shape[0], ci, BLOCK)
     blk = E.shape[1]
     acc = np.empty((n_acc, blk))
     for s0 in range(0, n_s, blk):
@@ -540,7 +541,7 @@ def reval_block_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray,
     n_blk = (n_s + BLOCK - 1) // BLOCK
     n_chunk = max(1, min(n_chunk, n_blk))
     for c in prange(n_chunk):  # contiguous runs of blocks, work arrays allocated once
-        E, LS, LZ, DF, W = block_work(n_f, n_g, ci)
+        E, LS, LZ, DF, W = block_work(n_f, n_g, ci, BLOCK)
         acc = np.empty((n_acc, BLOCK))
         for i_blk in range(c * n_blk // n_chunk, (c + 1) * n_blk // n_chunk):
             s0 = i_blk * BLOCK
