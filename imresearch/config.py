@@ -95,8 +95,12 @@ class HSModel:
     stress_length : int
         Length of the stress window in business days. Default 250.
     stress_weight : float or None
-        Total weight of the stress scenarios (e.g. 0.25 for the APC stressed-observation
-        weight); None weights every scenario equally. Default None.
+        Least total weight of the stress scenarios (0.25 for the APC tool of EMIR RTS 153/2013
+        art. 28(1)(b): "at least 25% weight to stressed observations"), wherever they lie: the
+        observations of the stress window inside the lookback count as well as those before
+        it; when their share of the scenarios is already higher, every scenario weighs the
+        same. None weights every scenario equally and adds only the stress scenarios the
+        lookback does not already hold. Default None.
     filtering : {"none", "ewma", "garch"}
         Filtered HS: rescale shocks by current over historical volatility, from EWMA or
         GARCH(1,1) (fitted with ``arch``). Default ``"none"``.

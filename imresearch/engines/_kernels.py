@@ -118,7 +118,8 @@ def tail_stats(losses: np.ndarray, weights: np.ndarray, alpha: float,
 @jit(parallel=True)
 def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
                         vols: np.ndarray, mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
-                        lo1: np.ndarray, hi1: np.ndarray, lo2: np.ndarray, hi2: np.ndarray,
+                        lo1: np.ndarray, hi1: np.ndarray, lo1b: np.ndarray, hi1b: np.ndarray,
+                        lo2: np.ndarray, hi2: np.ndarray,
                         stress_weight: float, alpha: float, exact_es: bool,
                         trade_weights: np.ndarray, ip: np.ndarray, fp: np.ndarray,
                         g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray,
@@ -126,9 +127,12 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
     """Rolling full-revaluation VaR and ES of a portfolio.
 
     For output ``o`` (parallel): base levels ``levels[rows[o]]``; scenarios are the additive
-    shocks ``shocks[lo1[o]:hi1[o]]`` (recent) and ``shocks[lo2[o]:hi2[o]]`` (stress, may be
-    empty), each scaled per factor by ``vols[o]``; stress scenarios carry total weight
-    ``stress_weight`` when it is in (0, 1), else every scenario weighs the same.
+    shocks ``shocks[lo1[o]:hi1[o]]`` and ``shocks[lo1b[o]:hi1b[o]]`` (recent, outside the
+    stress window; the second range is empty unless the stress window lies inside the
+    lookback) and ``shocks[lo2[o]:hi2[o]]`` (stress, may be empty), each scaled per factor by
+    ``vols[o]``; stress scenarios carry total weight ``stress_weight`` when it is in (0, 1)
+    and above their share of the scenarios ("at least" that weight), else every scenario
+    weighs the same.
     Returns (var, es, scenario index of the VaR scenario) arrays of shape (n_out,).
     """
     n_out = rows.shape[0]
@@ -152,12 +156,18 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
             j = order[jj]
             if trade_weights[j] != 0.0:
                 pv0 += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
-        n1 = hi1[o] - lo1[o]
+        na = hi1[o] - lo1[o]
+        n1 = na + hi1b[o] - lo1b[o]
         n2 = hi2[o] - lo2[o]
         losses = np.empty(n1 + n2)
         index = np.empty(n1 + n2, dtype=np.int64)
         for s in range(n1 + n2):
-            k = lo1[o] + s if s < n1 else lo2[o] + s - n1
+            if s < na:
+                k = lo1[o] + s
+            elif s < n1:
+                k = lo1b[o] + s - na
+            else:
+                k = lo2[o] + s - n1
             index[s] = k
             shocked_state(base, shocks[k], vol, mult, disp, unit, x)
             grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
@@ -167,7 +177,7 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
                 if trade_weights[j] != 0.0:
                     pv += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
             losses[s] = pv0 - pv
-        if n2 > 0 and 0.0 < stress_weight < 1.0:
+        if n1 > 0 and n2 > 0 and 0.0 < stress_weight < 1.0 and n2 < stress_weight * (n1 + n2):
             w = np.empty(n1 + n2)
             w[:n1] = (1.0 - stress_weight) / n1
             w[n1:] = stress_weight / n2
@@ -207,6 +217,7 @@ def _shocked_block(base: np.ndarray, shocks: np.ndarray, k0: int, nb: int, vol: 
 def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
                               vols: np.ndarray, mult: np.ndarray, disp: np.ndarray,
                               unit: np.ndarray, lo1: np.ndarray, hi1: np.ndarray,
+                              lo1b: np.ndarray, hi1b: np.ndarray,
                               lo2: np.ndarray, hi2: np.ndarray, stress_weight: float,
                               alpha: float, exact_es: bool, oi: np.ndarray, of: np.ndarray,
                               ti: np.ndarray, tc: np.ndarray, ci: np.ndarray, cf: np.ndarray,
@@ -237,14 +248,18 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
         price_block(1, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t,
                     g_lo, g_hi, g_w)
         pv0 = acc[0, 0]
-        n1 = hi1[o] - lo1[o]
+        na = hi1[o] - lo1[o]
+        n1 = na + hi1b[o] - lo1b[o]
         n2 = hi2[o] - lo2[o]
         losses = np.empty(n1 + n2)
         index = np.empty(n1 + n2, dtype=np.int64)
-        for seg in range(2):
-            lo = lo1[o] if seg == 0 else lo2[o]
-            n = n1 if seg == 0 else n2
-            off = 0 if seg == 0 else n1
+        for seg in range(3):
+            if seg == 0:
+                lo, n, off = lo1[o], na, 0
+            elif seg == 1:
+                lo, n, off = lo1b[o], n1 - na, na
+            else:
+                lo, n, off = lo2[o], n2, n1
             for s0 in range(0, n, blk):
                 nb = min(blk, n - s0)
                 _shocked_block(base, shocks, lo + s0, nb, vol, mult, disp, unit, E)
@@ -255,7 +270,7 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
                 for b in range(nb):
                     losses[off + s0 + b] = pv0 - acc[0, b]
                     index[off + s0 + b] = lo + s0 + b
-        if n2 > 0 and 0.0 < stress_weight < 1.0:
+        if n1 > 0 and n2 > 0 and 0.0 < stress_weight < 1.0 and n2 < stress_weight * (n1 + n2):
             w = np.empty(n1 + n2)
             w[:n1] = (1.0 - stress_weight) / n1
             w[n1:] = stress_weight / n2

@@ -160,7 +160,26 @@ class _Setup:
         hi = rows - self.span + 1 if self.span > 1 else rows
         return lo.astype(np.int64), hi.astype(np.int64)
 
-    def stress(self, rows: np.ndarray, lo1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def ranges(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Scenario ranges per date: ``lo1, hi1, lo1b, hi1b`` (recent) and ``lo2, hi2`` (stress).
+
+        Equal weights (``stress_weight`` None, the "recent + stress" calibration): the stress
+        scenarios not already in the lookback are added; ``[lo1b, hi1b)`` is empty. With a
+        ``stress_weight`` the whole stress window is the stressed set, wherever it lies, and
+        the recent scenarios are the lookback without it (up to two ranges), so that stressed
+        observations inside the lookback are weighted too.
+        """
+        lo1, hi1 = self.recent(rows)
+        ls, hs = self.stress(rows, None)
+        empty = np.zeros_like(lo1)
+        if not self.model.stress or self.model.stress_weight is None:
+            hs = np.minimum(hs, lo1)
+            return lo1, hi1, empty, empty, np.minimum(ls, hs), hs
+        return lo1, np.clip(ls, lo1, hi1), np.clip(hs, lo1, hi1), hi1, ls, hs
+
+    def stress(self, rows: np.ndarray, lo1: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Scenario range of the stress window known on each date; clipped to end before
+        ``lo1`` when given."""
         if not self.model.stress:
             z = np.zeros_like(rows, dtype=np.int64)
             return z, z
@@ -182,7 +201,8 @@ class _Setup:
         starts = ends - length + 1
         lo2 = np.where(ends >= 0, starts, 0)
         hi2 = np.where(ends >= 0, ends - self.span + 1 if self.span > 1 else ends, 0)
-        hi2 = np.minimum(hi2, lo1)
+        if lo1 is not None:
+            hi2 = np.minimum(hi2, lo1)
         lo2 = np.minimum(lo2, hi2)
         return lo2.astype(np.int64), hi2.astype(np.int64)
 
@@ -240,9 +260,9 @@ def historical_im(
             f"{setup.history.name} before {setup.dates[T]:%Y-%m-%d}"
         )
     rows = np.array([T], dtype=np.int64)
-    lo1, hi1 = setup.recent(rows)
-    lo2, hi2 = setup.stress(rows, lo1)
-    idx = np.concatenate([np.arange(lo1[0], hi1[0]), np.arange(lo2[0], hi2[0])])
+    lo1, hi1, lo1b, hi1b, lo2, hi2 = setup.ranges(rows)
+    idx = np.concatenate([np.arange(lo1[0], hi1[0]), np.arange(lo1b[0], hi1b[0]),
+                          np.arange(lo2[0], hi2[0])])
     n_stress = int(hi2[0] - lo2[0])
     vol = setup.vols(rows)[0]
     by_trade = K.scenario_pnl_by_trade(setup.levels[T], setup.shocks[idx], vol, setup.mult,
@@ -250,7 +270,7 @@ def historical_im(
                                        setup.pargs)
     pnl = by_trade.sum(axis=1)
     alpha = 1.0 - model.confidence
-    if model.stress_weight is not None and n_stress > 0:
+    if model.stress_weight is not None and 0 < n_stress < model.stress_weight * len(idx):
         weights = np.full(len(idx), (1.0 - model.stress_weight) / (len(idx) - n_stress))
         weights[len(idx) - n_stress:] = model.stress_weight / n_stress
         var, es = weighted_var_es(pnl, weights, model.confidence)
@@ -360,8 +380,7 @@ def rolling_im(
         )
     step = check_positive_int("step", step)
     rows = np.arange(hi_row, lo_row - 1, -step, dtype=np.int64)[::-1].copy()
-    lo1, hi1 = setup.recent(rows)
-    lo2, hi2 = setup.stress(rows, lo1)
+    lo1, hi1, lo1b, hi1b, lo2, hi2 = setup.ranges(rows)
     weights = (np.ones(setup.bound.n_trades) if trade_weights is None
                else np.ascontiguousarray(trade_weights, dtype=np.float64))
     if weights.shape != (setup.bound.n_trades,):
@@ -370,14 +389,15 @@ def rolling_im(
     sw = -1.0 if model.stress_weight is None else float(model.stress_weight)
     var, es, arg = K.rolling_tail_block_kernel(
         setup.levels, rows, setup.shocks, setup.vols(rows), setup.mult, setup.disp, setup.unit,
-        lo1, hi1, lo2, hi2, sw, 1.0 - model.confidence, model.quantile_method == "exact",
+        lo1, hi1, lo1b, hi1b, lo2, hi2, sw, 1.0 - model.confidence,
+        model.quantile_method == "exact",
         *setup.bound.block_args(weights),
     )
     out = pd.DataFrame({
         "im": np.maximum(var if model.measure == "var" else es, 0.0),
         "var": var,
         "es": es,
-        "n_scenarios": (hi1 - lo1) + (hi2 - lo2),
+        "n_scenarios": (hi1 - lo1) + (hi1b - lo1b) + (hi2 - lo2),
         "n_stress_scenarios": hi2 - lo2,
         "var_scenario_end": dates[arg + setup.span],
     }, index=pd.DatetimeIndex(dates[rows], name="date"))

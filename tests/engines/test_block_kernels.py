@@ -51,13 +51,12 @@ def test_rolling_block_kernel_matches_scalar_twin(market, bound, model, wsample,
     s = _Setup(bound, market, model, None)
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(np.arange(s.first_row(), s.n), 5, replace=False)).astype(np.int64)
-    lo1, hi1 = s.recent(rows)
-    lo2, hi2 = s.stress(rows, lo1)
+    ranges = s.ranges(rows)
     w = rng.choice([0.0, 1.0, wsample[0]], size=bound.n_trades)
     w[0] = 1.0
     sw = -1.0 if model.stress_weight is None else model.stress_weight
-    args = (s.levels, rows, s.shocks, s.vols(rows), s.mult, s.disp, s.unit, lo1, hi1, lo2, hi2,
-            sw, 1.0 - model.confidence, model.quantile_method == "exact")
+    args = (s.levels, rows, s.shocks, s.vols(rows), s.mult, s.disp, s.unit, *ranges, sw,
+            1.0 - model.confidence, model.quantile_method == "exact")
     var0, es0, _ = HK.rolling_tail_kernel(*args, w, *s.pargs)
     var1, es1, _ = HK.rolling_tail_block_kernel(*args, *bound.block_args(w))
     scale = np.abs(var0).max() + 1.0

@@ -202,3 +202,51 @@ def test_same_numbers_with_one_or_two_threads(market, trades) -> None:
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     pd.testing.assert_frame_equal(results[0], results[1], check_exact=True)
+
+
+def test_stress_weight_applies_to_stressed_observations_inside_the_lookback() -> None:
+    from imresearch.measures import weighted_var_es
+
+    m = synthetic_market(seed=1, years=6)
+    book = load_portfolio("dealer_book").trades[:20]
+    plain = HSModel(lookback_days=1000)
+    weighted = HSModel(lookback_days=1000, stress=True, stress_length=250, stress_weight=0.25)
+    for date in m.dates[1100::50]:  # a date whose most stressed year is inside the lookback
+        a = historical_im(book, m, date, plain)
+        w = historical_im(book, m, date, weighted)
+        start, end = w.stress_window
+        if start >= a.pnl.index.get_level_values("start").min():
+            break
+    else:
+        pytest.fail("no date with the stress window inside the lookback")
+    # the same scenarios (no duplicates) ...
+    assert sorted(w.pnl.index) == sorted(a.pnl.index)
+    # ... with the stressed ones (wholly inside the stress window) carrying 25% of the weight
+    starts = a.pnl.index.get_level_values("start")
+    ends = a.pnl.index.get_level_values("end")
+    stressed = (starts >= start) & (ends <= end)
+    assert 0 < stressed.sum() < len(stressed)
+    weights = np.where(stressed, 0.25 / stressed.sum(), 0.75 / (~stressed).sum())
+    want_var, want_es = weighted_var_es(a.pnl.to_numpy(), weights, 0.99)
+    assert w.var == pytest.approx(want_var, rel=1e-12)
+    assert w.es == pytest.approx(want_es, rel=1e-12)
+    share = stressed.sum() / len(stressed)
+    assert share < 0.25 and w.im != pytest.approx(a.im, rel=1e-6)
+    # the rolling kernel agrees on the same date
+    r = rolling_im(book, m, date, date, weighted, bind_date=date)
+    assert r["im"].iloc[0] == pytest.approx(w.im, rel=1e-9)
+    assert r["n_scenarios"].iloc[0] == len(a.pnl) and r["n_stress_scenarios"].iloc[0] == (
+        stressed.sum())
+
+
+def test_stress_weight_is_a_floor_on_the_stressed_share(market, trades) -> None:
+    # a 1-year lookback plus a 1-year stress window before it: about half the scenarios are
+    # stressed, more than 25%, so "at least 25%" leaves every scenario with the same weight
+    date = market.dates[-1]
+    equal = historical_im(trades, market, date, HSModel(lookback_days=250, stress=True))
+    floor = historical_im(trades, market, date, HSModel(lookback_days=250, stress=True,
+                                                        stress_weight=0.25))
+    assert floor.im == equal.im and floor.es == equal.es
+    high = historical_im(trades, market, date, HSModel(lookback_days=250, stress=True,
+                                                       stress_weight=0.9))
+    assert high.im != equal.im

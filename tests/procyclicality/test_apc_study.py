@@ -117,3 +117,13 @@ def test_stressed_im_is_point_in_time(market, series) -> None:  # type: ignore[n
 def test_bad_market() -> None:
     with pytest.raises(InputError, match="one-factor equity history"):
         apc_study_series(load_builtin("synthetic_small"))
+
+
+def test_stress_weight_on_hs_10y_weights_2008_inside_the_lookback(table) -> None:  # type: ignore[no-untyped-def]
+    # 2008 lies inside the 10-year lookback with a ~10% share: "at least 25%" raises the IM
+    # and flattens it (the old engine weighted only stress scenarios outside the lookback, and
+    # IM jumped when 2008 began to leave the window)
+    none, row = table.loc[("HS 10y", "none")], table.loc[("HS 10y", "stress weight 25%")]
+    assert row["average_im"] > 1.15 * none["average_im"]
+    assert row["peak_to_trough"] < none["peak_to_trough"]
+    assert row["max_20d_increase"] < 0.5
