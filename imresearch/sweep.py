@@ -37,7 +37,7 @@ import pandas as pd
 from imresearch.errors import InputError
 from imresearch.provenance import atomic_write_text, write_manifest
 
-__all__ = ["grid", "run_sweep"]
+__all__ = ["grid", "local_cluster", "run_sweep"]
 
 TaskFunc = Callable[[Mapping[str, Any], Mapping[str, Any], np.random.Generator], Mapping[str, Any]]
 
@@ -234,18 +234,37 @@ def run_sweep(
     return table
 
 
+#: Environment of Dask's worker processes: BLAS/OpenMP on one thread (one task per core), as
+#: Dask's default, but *without* its ``MALLOC_TRIM_THRESHOLD_=65536``: that glibc setting, meant
+#: to hand memory back to the OS, also turns every large allocation into a fresh ``mmap`` with
+#: page faults, and sweep tasks allocate scenario and path blocks all the time (measured: the
+#: 24-task model sweep of ``benchmarks/bench_sweep.py`` runs 40% slower per task with it).
+WORKER_ENV = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+
+
+def local_cluster(n_workers: int | None = None) -> Any:
+    """A ``dask.distributed.LocalCluster`` for sweeps: ``n_workers`` processes (default: the
+    number of CPUs) with one thread each, on loopback, no dashboard, environment
+    :data:`WORKER_ENV`."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}):
+        return LocalCluster(n_workers=n_workers or os.cpu_count(), threads_per_worker=1,
+                            processes=True, host="127.0.0.1", dashboard_address=None)
+
+
 def _run_dask(func: TaskFunc, points: list[dict[str, Any]], seeds: list[np.random.SeedSequence],
               shared: dict[str, Any], todo: list[int], scheduler: str, n_workers: int | None,
               done: Callable[[dict[str, Any]], None], task_threads: int | None = 1) -> None:
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
         raise InputError("scheduler 'dask' needs the distributed extra: "
                          "pip install 'imresearch[distributed]'") from None
     cluster = None
     if scheduler == "dask":
-        cluster = LocalCluster(n_workers=n_workers or os.cpu_count(), threads_per_worker=1,
-                               processes=True, host="127.0.0.1", dashboard_address=None)
+        cluster = local_cluster(n_workers)
         client = Client(cluster)
     else:
         try:
