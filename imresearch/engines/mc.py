@@ -346,6 +346,17 @@ def _root_seed(seed: Any) -> np.random.SeedSequence:
                      f"got {seed!r}")
 
 
+def _draw_threads() -> int:
+    """Threads drawing random-number blocks: Numba's current thread count (so a sweep task
+    pinned to one thread, or ``numba.set_num_threads``, also pins the draws), at most 8."""
+    try:
+        import numba
+
+        return max(1, min(int(numba.get_num_threads()), 8))
+    except (ImportError, AttributeError):  # pragma: no cover - numba is a core dependency
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
 class PathSimulator:
     """Draws the innovations of any range of paths, reproducibly (see the module docstring).
 
@@ -366,7 +377,7 @@ class PathSimulator:
         self.root = _root_seed(seed)
         self.lt = np.ascontiguousarray(calibration.cholesky.T)
         self._cache: dict[int, dict[str, np.ndarray]] = {}
-        self.workers = max(1, min(os.cpu_count() or 1, 8))
+        self.workers = _draw_threads()
 
     @property
     def fused(self) -> bool:
