@@ -1,17 +1,16 @@
-"""Matplotlib figures of the reports (Agg backend; each function writes one PNG)."""
+"""Matplotlib figures of the reports (pyplot-free Figures; each function writes one PNG)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
 
@@ -32,6 +31,12 @@ __all__ = [
 
 _CLASS_ORDER = ("equity", "FX", "IR", "credit", "commodity", "volatility", "inflation", "other")
 
+
+
+def _subplots(*args: Any, figsize: tuple[float, float], **kwargs: Any) -> tuple[Figure, Any]:
+    """``pyplot.subplots`` without pyplot: a Figure that no backend or notebook keeps open."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
 
 def _representatives(meta, cls: str, count: int = 3) -> list[str]:
     """Up to ``count`` factors of a class, spread over the tenors for curves."""
@@ -56,7 +61,7 @@ def plot_market_overview(
     n = len(classes)
     ncols = 2 if n > 1 else 1
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(11, 2.8 * nrows), squeeze=False,
+    fig, axes = _subplots(nrows, ncols, figsize=(11, 2.8 * nrows), squeeze=False,
                              sharex=True)
     levels = market.levels
     for ax, cls in zip(axes.flat, classes, strict=False):
@@ -93,13 +98,12 @@ def plot_market_overview(
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def plot_stress_profile(stress: StressWindow, path: str | os.PathLike[str]) -> Path:
     """The stress statistic of every candidate window, with the maximum marked."""
-    fig, ax = plt.subplots(figsize=(11, 3.2))
+    fig, ax = _subplots(figsize=(11, 3.2))
     prof = stress.profile
     ax.plot(prof.index, prof.to_numpy(), lw=0.9, color="tab:blue")
     ax.axvline(stress.end, color="tab:red", lw=1, ls="--",
@@ -118,11 +122,10 @@ def plot_stress_profile(stress: StressWindow, path: str | os.PathLike[str]) -> P
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
-def _money_axis(ax: plt.Axes, scale: float = 1e6, unit: str = "USD mn") -> None:
+def _money_axis(ax: Axes, scale: float = 1e6, unit: str = "USD mn") -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / scale:,.0f}"))
     ax.set_ylabel(unit)
 
@@ -141,7 +144,7 @@ def plot_im_through_time(
     ``im``: DataFrame (dates x models); ``realised``: Series of realised horizon P&L by start
     date; ``episodes``: iterable of (name, start, end).
     """
-    fig, ax = plt.subplots(figsize=(12, 5))
+    fig, ax = _subplots(figsize=(12, 5))
     lo, hi = im.index[0], im.index[-1]
     for name, start, end in episodes:
         if end < lo or start > hi:
@@ -165,14 +168,13 @@ def plot_im_through_time(
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def plot_apc_frontier(frontier: pd.DataFrame, path: str | os.PathLike[str], *,
                       target: str = "") -> Path:
     """Cost (average IM) against procyclicality (PTR; largest 20-day increase) per tool."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, axes = _subplots(1, 2, figsize=(12, 4.6))
     inc = next((c for c in frontier.columns if c.startswith("max_")), None)
     for ax, col, label in ((axes[0], "peak_to_trough", "peak-to-trough ratio"),
                            (axes[1], inc, "largest 20-business-day increase")):
@@ -194,14 +196,13 @@ def plot_apc_frontier(frontier: pd.DataFrame, path: str | os.PathLike[str], *,
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def plot_pnl_distribution(pnl: pd.Series | np.ndarray, var: float, es: float,
                           path: str | os.PathLike[str], *, title: str = "") -> Path:
     """Histogram of scenario P&L with the VaR and ES lines."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = _subplots(figsize=(9, 4))
     values = np.asarray(pnl, dtype=float) / 1e6
     ax.hist(values, bins=80, color="tab:blue", alpha=0.75)
     ax.axvline(-var / 1e6, color="red", lw=1.2, label=f"VaR {var / 1e6:,.1f} mn")
@@ -214,7 +215,6 @@ def plot_pnl_distribution(pnl: pd.Series | np.ndarray, var: float, es: float,
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -225,7 +225,7 @@ def plot_im_comparison(on_date: pd.DataFrame, path: str | os.PathLike[str], *,
     ``on_date``: index model label, columns ``im`` and ``kind``; optional ``ci_lower`` /
     ``ci_upper`` (Monte Carlo interval) are drawn as error bars.
     """
-    fig, ax = plt.subplots(figsize=(10, 0.9 + 0.42 * max(len(on_date), 4)))
+    fig, ax = _subplots(figsize=(10, 0.9 + 0.42 * max(len(on_date), 4)))
     colors = {"internal model": "tab:blue", "Monte Carlo": "tab:green",
               "ISDA SIMM": "tab:orange", "BCBS-IOSCO schedule": "tab:gray"}
     rev = on_date.iloc[::-1]
@@ -259,7 +259,6 @@ def plot_im_comparison(on_date: pd.DataFrame, path: str | os.PathLike[str], *,
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -275,7 +274,7 @@ def plot_pnl_distributions(
     (the models with an interval are Monte Carlo: their draws are called paths).
     Densities (not counts) so that 2,500 HS scenarios and 20,000 MC paths compare.
     """
-    fig, ax = plt.subplots(figsize=(10, 4.4))
+    fig, ax = _subplots(figsize=(10, 4.4))
     colors = ["tab:blue", "tab:green", "tab:purple", "tab:brown"]
     allv = np.concatenate([np.asarray(v[0], dtype=float) for v in dists.values()]) / 1e6
     lo, hi = np.quantile(allv, [0.0005, 0.9995])
@@ -303,7 +302,6 @@ def plot_pnl_distributions(
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -317,7 +315,7 @@ def plot_mc_convergence(convergence: pd.DataFrame, path: str | os.PathLike[str],
     ``convergence`` table of :class:`~imresearch.engines.mc.MCResult`); ``references``: other
     models' IM drawn as horizontal lines.
     """
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.4),
+    fig, (ax, ax2) = _subplots(1, 2, figsize=(12, 4.4),
                                   gridspec_kw={"width_ratios": [2.2, 1]})
     n = convergence.index.to_numpy(dtype=float)
     var = convergence["var"].to_numpy(dtype=float) / 1e6
@@ -351,7 +349,6 @@ def plot_mc_convergence(convergence: pd.DataFrame, path: str | os.PathLike[str],
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -367,7 +364,7 @@ def plot_im_vs_simm(
     first shipped version (which SIMM is computed with instead) are hatched.
     """
     mc_labels = [m for m in mc_labels if m in vs_simm]
-    fig, (ax, axr) = plt.subplots(2, 1, figsize=(13.5, 7.5), sharex=True,
+    fig, (ax, axr) = _subplots(2, 1, figsize=(13.5, 7.5), sharex=True,
                                   gridspec_kw={"height_ratios": [1, 1.15]})
     lo, hi = monthly.index[0], monthly.index[-1]
     eps = [(n, max(s, lo), min(e, hi)) for n, s, e in episodes if not (e < lo or s > hi)]
@@ -427,5 +424,4 @@ def plot_im_vs_simm(
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

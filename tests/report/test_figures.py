@@ -1,7 +1,7 @@
 """Report figures: each writes a PNG with the labels, units and legends a margin researcher reads.
 
-The figure functions close their figure after saving; the ``figures`` fixture keeps them open
-instead so that the tests can inspect axes, lines and legends.
+The figure functions build pyplot-free Figures; the ``figures`` fixture keeps a reference to each
+so that the tests can inspect axes, lines and legends.
 """
 
 from __future__ import annotations
@@ -21,11 +21,15 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture
 def figures(monkeypatch: pytest.MonkeyPatch) -> list:
     kept: list = []
-    close = F.plt.close  # F.plt is matplotlib.pyplot itself: keep the real close
-    monkeypatch.setattr(F.plt, "close", lambda fig=None: kept.append(fig))
-    yield kept
-    for fig in kept:
-        close(fig)
+    make = F._subplots
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        fig, axes = make(*args, **kwargs)
+        kept.append(fig)
+        return fig, axes
+
+    monkeypatch.setattr(F, "_subplots", spy)
+    return kept
 
 
 def _legend_texts(ax) -> list[str]:
