@@ -9,12 +9,12 @@ episode, preceded by ``lookback_days`` business days of calm (the "before" of th
 * the IM of each model: HS and filtered HS (:class:`~imresearch.config.HSModel`, rolling
   full revaluation), Monte Carlo (:func:`imresearch.engines.mc.monte_carlo_im`, common random
   numbers: the same seed on every date, which reduces, but does not remove, simulation noise in
-  day-to-day changes), ISDA
-  SIMM (the version in force on each date, :mod:`imresearch.procyclicality.simm_history`) and the
-  BCBS-IOSCO standardised schedule (:func:`imresearch.schedule.schedule_im`). The per-date
-  models (MC, SIMM, schedule) can be recomputed every ``slow_step`` days from the first replay
-  date and held in between (never filled backwards: a held value is always from the past);
-  their 1-day metrics are then jumps over ``slow_step`` days;
+  day-to-day changes), ISDA SIMM (the version in force on each date,
+  :mod:`imresearch.procyclicality.simm_history`) and the BCBS-IOSCO standardised schedule
+  (:func:`imresearch.schedule.schedule_im`). The per-date models (MC, SIMM, schedule) can be
+  recomputed every ``slow_step`` days from the first replay date and held in between (never
+  filled backwards: a held value is always from the past); their 1-day metrics are then
+  jumps over ``slow_step`` days;
 * the same IM charged with each APC tool (any ``IM series -> IM series`` transform, e.g. from
   :mod:`imresearch.procyclicality.apc`);
 * margin calls: the daily IM change (positive = a call the client pays, negative = IM returned);
