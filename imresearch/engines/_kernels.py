@@ -115,6 +115,19 @@ def tail_stats(losses: np.ndarray, weights: np.ndarray, alpha: float,
     return losses[order[n - 1]], acc / max(cum, 1e-300), order[n - 1]
 
 
+@jit
+def stress_weights(n1: int, n2: int, stress_weight: float) -> np.ndarray:
+    """Scenario weights of ``n1`` recent then ``n2`` stress scenarios: the stress ones carry
+    ``stress_weight`` in total when it is in (0, 1) and above their share ("at least"), else
+    equal weights (an empty array, as :func:`tail_stats` takes it)."""
+    if n1 > 0 and n2 > 0 and 0.0 < stress_weight < 1.0 and n2 < stress_weight * (n1 + n2):
+        w = np.empty(n1 + n2)
+        w[:n1] = (1.0 - stress_weight) / n1
+        w[n1:] = stress_weight / n2
+        return w
+    return np.empty(0)
+
+
 @jit(parallel=True)
 def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
                         vols: np.ndarray, mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
@@ -177,12 +190,7 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
                 if trade_weights[j] != 0.0:
                     pv += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
             losses[s] = pv0 - pv
-        if n1 > 0 and n2 > 0 and 0.0 < stress_weight < 1.0 and n2 < stress_weight * (n1 + n2):
-            w = np.empty(n1 + n2)
-            w[:n1] = (1.0 - stress_weight) / n1
-            w[n1:] = stress_weight / n2
-        else:
-            w = np.empty(0)
+        w = stress_weights(n1, n2, stress_weight)
         v, e, j = tail_stats(losses, w, alpha, exact_es)
         var[o] = v
         es[o] = e
@@ -270,12 +278,7 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
                 for b in range(nb):
                     losses[off + s0 + b] = pv0 - acc[0, b]
                     index[off + s0 + b] = lo + s0 + b
-        if n1 > 0 and n2 > 0 and 0.0 < stress_weight < 1.0 and n2 < stress_weight * (n1 + n2):
-            w = np.empty(n1 + n2)
-            w[:n1] = (1.0 - stress_weight) / n1
-            w[n1:] = stress_weight / n2
-        else:
-            w = np.empty(0)
+        w = stress_weights(n1, n2, stress_weight)
         v, e, j = tail_stats(losses, w, alpha, exact_es)
         var[o] = v
         es[o] = e

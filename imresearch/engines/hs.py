@@ -270,9 +270,9 @@ def historical_im(
                                        setup.pargs)
     pnl = by_trade.sum(axis=1)
     alpha = 1.0 - model.confidence
-    if model.stress_weight is not None and 0 < n_stress < model.stress_weight * len(idx):
-        weights = np.full(len(idx), (1.0 - model.stress_weight) / (len(idx) - n_stress))
-        weights[len(idx) - n_stress:] = model.stress_weight / n_stress
+    weights = K.stress_weights(len(idx) - n_stress, n_stress,
+                               -1.0 if model.stress_weight is None else model.stress_weight)
+    if weights.size:
         var, es = weighted_var_es(pnl, weights, model.confidence)
         _, _, star = K.tail_stats(-pnl, weights / weights.sum(), alpha, True)
         tail_mask = -pnl >= var

@@ -45,25 +45,32 @@ N_FP = 11
 _INV_SQRT_2PI = 0.3989422804014327
 
 
+@jit(inline="always")
+def _hart_ratio(a: float) -> tuple[float, float]:
+    """Numerator and denominator of Hart's rational approximation of the near tail."""
+    num = 3.52624965998911e-02 * a + 0.700383064443688
+    num = num * a + 6.37396220353165
+    num = num * a + 33.912866078383
+    num = num * a + 112.079291497871
+    num = num * a + 221.213596169931
+    num = num * a + 220.206867912376
+    den = 8.83883476483184e-02 * a + 1.75566716318264
+    den = den * a + 16.064177579207
+    den = den * a + 86.7807322029461
+    den = den * a + 296.564248779674
+    den = den * a + 637.333633378831
+    den = den * a + 793.826512519948
+    den = den * a + 440.413735824752
+    return num, den
+
+
 @jit
 def _upper_tail(a: float, e: float) -> float:
     """``N(-a)`` for ``a >= 0`` given ``e = exp(-a^2 / 2)`` (Hart 1968, after West 2005)."""
     if a > 37.0:
         return 0.0
     if a < 7.07106781186547:
-        num = 3.52624965998911e-02 * a + 0.700383064443688
-        num = num * a + 6.37396220353165
-        num = num * a + 33.912866078383
-        num = num * a + 112.079291497871
-        num = num * a + 221.213596169931
-        num = num * a + 220.206867912376
-        den = 8.83883476483184e-02 * a + 1.75566716318264
-        den = den * a + 16.064177579207
-        den = den * a + 86.7807322029461
-        den = den * a + 296.564248779674
-        den = den * a + 637.333633378831
-        den = den * a + 793.826512519948
-        den = den * a + 440.413735824752
+        num, den = _hart_ratio(a)
         return e * num / den
     b = a + 0.65
     b = a + 4.0 / b
@@ -343,19 +350,7 @@ def vexp(x: float) -> float:
 def _tail_v(a: float, e: float) -> float:
     """:func:`_upper_tail` without branches and with one division: the continued fraction of
     the far tail is evaluated as a ratio of polynomials, then both ratios are selected."""
-    num = 3.52624965998911e-02 * a + 0.700383064443688
-    num = num * a + 6.37396220353165
-    num = num * a + 33.912866078383
-    num = num * a + 112.079291497871
-    num = num * a + 221.213596169931
-    num = num * a + 220.206867912376
-    den = 8.83883476483184e-02 * a + 1.75566716318264
-    den = den * a + 16.064177579207
-    den = den * a + 86.7807322029461
-    den = den * a + 296.564248779674
-    den = den * a + 637.333633378831
-    den = den * a + 793.826512519948
-    den = den * a + 440.413735824752
+    num, den = _hart_ratio(a)
     # b = a + 1/(a + 2/(a + 3/(a + 4/(a + 0.65)))) = n4 / n3, convergents from the inside
     n0 = a + 0.65
     n1 = a * n0 + 4.0
