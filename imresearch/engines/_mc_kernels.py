@@ -37,6 +37,60 @@ def correlate_kernel(eps: np.ndarray, lt: np.ndarray, out: np.ndarray) -> None:
                     out[p, t, g] += lt[f, g] * e
 
 
+@jit(inline="always")
+def _path_step(innov: np.ndarray, p: int, t: int, lazy: bool, correlate: bool,
+               use_garch: bool, lt: np.ndarray, garch: np.ndarray, sd: np.ndarray,
+               var: np.ndarray, z: np.ndarray, a: np.ndarray) -> None:
+    """One daily step of path ``p``: the (correlated) innovation into ``z`` (summed raw when
+    ``lazy``), the shock added to the cumulative ``a``, the GARCH variance updated."""
+    n_f = a.shape[0]
+    if lazy:
+        for f in range(n_f):
+            z[f] += innov[p, t, f]
+    elif correlate:
+        for g in range(n_f):
+            z[g] = 0.0
+        for f in range(n_f):
+            e = innov[p, t, f]
+            for g in range(f, n_f):
+                z[g] += lt[f, g] * e
+    else:
+        for f in range(n_f):
+            z[f] = innov[p, t, f]
+    if use_garch:
+        for f in range(n_f):
+            d = math.sqrt(var[f]) * z[f]
+            a[f] += d
+            var[f] = garch[f, 0] + garch[f, 1] * d * d + garch[f, 2] * var[f]
+    elif not lazy:
+        for f in range(n_f):
+            a[f] += sd[f] * z[f]
+
+
+@jit(inline="always")
+def _horizon_levels(a: np.ndarray, z: np.ndarray, lazy: bool, lt: np.ndarray, sd: np.ndarray,
+                    base: np.ndarray, mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
+                    x: np.ndarray) -> None:
+    """Levels (model units) after the steps so far into ``x``; when ``lazy`` the summed raw
+    normals are correlated and scaled once here."""
+    n_f = a.shape[0]
+    if lazy:
+        for g in range(n_f):
+            a[g] = 0.0
+        for f in range(n_f):
+            e = z[f]
+            for g in range(f, n_f):
+                a[g] += lt[f, g] * e
+        for g in range(n_f):
+            a[g] *= sd[g]
+    for f in range(n_f):
+        if mult[f] == 1:
+            lvl = (base[f] + disp[f]) * math.exp(a[f]) - disp[f]
+        else:
+            lvl = base[f] + a[f]
+        x[f] = lvl * unit[f]
+
+
 @jit(parallel=True)
 def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
                   garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
@@ -87,43 +141,9 @@ def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.n
         # correlate once per horizon (L and sigma are linear and constant along the path)
         lazy = correlate and not use_garch
         for t in range(n_t):
-            if lazy:
-                for f in range(n_f):
-                    z[f] += innov[p, t, f]
-            elif correlate:
-                for g in range(n_f):
-                    z[g] = 0.0
-                for f in range(n_f):
-                    e = innov[p, t, f]
-                    for g in range(f, n_f):
-                        z[g] += lt[f, g] * e
-            else:
-                for f in range(n_f):
-                    z[f] = innov[p, t, f]
-            if use_garch:
-                for f in range(n_f):
-                    d = math.sqrt(var[f]) * z[f]
-                    a[f] += d
-                    var[f] = garch[f, 0] + garch[f, 1] * d * d + garch[f, 2] * var[f]
-            elif not lazy:
-                for f in range(n_f):
-                    a[f] += sd[f] * z[f]
+            _path_step(innov, p, t, lazy, correlate, use_garch, lt, garch, sd, var, z, a)
             if h < n_h and t + 1 == hsteps[h]:
-                if lazy:
-                    for g in range(n_f):
-                        a[g] = 0.0
-                    for f in range(n_f):
-                        e = z[f]
-                        for g in range(f, n_f):
-                            a[g] += lt[f, g] * e
-                    for g in range(n_f):
-                        a[g] *= sd[g]
-                for f in range(n_f):
-                    if mult[f] == 1:
-                        lvl = (base[f] + disp[f]) * math.exp(a[f]) - disp[f]
-                    else:
-                        lvl = base[f] + a[f]
-                    x[f] = lvl * unit[f]
+                _horizon_levels(a, z, lazy, lt, sd, base, mult, disp, unit, x)
                 grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
                 pv = 0.0
                 for jj in range(n_tr):
@@ -199,43 +219,9 @@ def _mc_block(p0: int, nb: int, innov: np.ndarray, lt: np.ndarray, correlate: bo
             var[f] = vol0[f] * vol0[f]
         h = 0
         for t in range(n_t):
-            if lazy:
-                for f in range(n_f):
-                    z[f] += innov[p, t, f]
-            elif correlate:
-                for g in range(n_f):
-                    z[g] = 0.0
-                for f in range(n_f):
-                    e = innov[p, t, f]
-                    for g in range(f, n_f):
-                        z[g] += lt[f, g] * e
-            else:
-                for f in range(n_f):
-                    z[f] = innov[p, t, f]
-            if use_garch:
-                for f in range(n_f):
-                    d = math.sqrt(var[f]) * z[f]
-                    a[f] += d
-                    var[f] = garch[f, 0] + garch[f, 1] * d * d + garch[f, 2] * var[f]
-            elif not lazy:
-                for f in range(n_f):
-                    a[f] += sd[f] * z[f]
+            _path_step(innov, p, t, lazy, correlate, use_garch, lt, garch, sd, var, z, a)
             if h < n_h and t + 1 == hsteps[h]:
-                if lazy:
-                    for g in range(n_f):
-                        a[g] = 0.0
-                    for f in range(n_f):
-                        e = z[f]
-                        for g in range(f, n_f):
-                            a[g] += lt[f, g] * e
-                    for g in range(n_f):
-                        a[g] *= sd[g]
-                for f in range(n_f):
-                    if mult[f] == 1:
-                        lvl = (base[f] + disp[f]) * math.exp(a[f]) - disp[f]
-                    else:
-                        lvl = base[f] + a[f]
-                    X[h, f, b] = lvl * unit[f]
+                _horizon_levels(a, z, lazy, lt, sd, base, mult, disp, unit, X[h, :, b])
                 h += 1
     for h in range(n_h):
         for f in range(n_f):
