@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from imresearch.config import HSModel
-from imresearch.engines.hs import _day, rolling_im
+from imresearch.engines.hs import _day, first_full_row, rolling_im
 from imresearch.errors import InputError, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.portfolio.binding import BoundPortfolio
@@ -97,7 +97,7 @@ def ageing_rolling_im(
     step = check_positive_int("step", step)
     model = model or HSModel()
     dates = market.dates
-    first_ok = _first_full_lookback(market, model)
+    first_ok = min(first_full_row(model), market.n_dates - 1)
     lo = first_ok if start is None else max(first_ok, int(dates.searchsorted(pd.Timestamp(start))))
     hi = len(dates) - 1 if end is None else int(dates.searchsorted(pd.Timestamp(end), "right")) - 1
     if hi < lo:
@@ -106,7 +106,10 @@ def ageing_rolling_im(
     rows = np.arange(hi, lo - 1, -step)[::-1]
     grid = dates[rows]
     ends = [trade_end(t) for t in trades]
-    n_live = np.array([sum(e is None or e > d for e in ends) for d in grid])
+    dated = np.sort(np.array([e for e in ends if e is not None], dtype="datetime64[ns]"))
+    # alive on d: no end date, or an end date after d
+    n_live = len(ends) - np.searchsorted(dated, grid.to_numpy(dtype="datetime64[ns]"),
+                                         side="right")
     starts = [0]
     for i in range(1, len(grid)):
         if rows[i] - rows[starts[-1]] >= rebind_days or n_live[i] != n_live[starts[-1]]:
@@ -131,9 +134,3 @@ def ageing_rolling_im(
     out.attrs["label"] = model.label + " (ageing)"
     return out
 
-
-def _first_full_lookback(market: RiskFactorHistory, model: HSModel) -> int:
-    """Row of the first date with a full lookback, counted as the rolling engine counts it."""
-    span = 1 if model.scaling == "sqrt_time" else model.horizon
-    lookback = model.lookback_days if model.lookback_days is not None else 0
-    return min(max(lookback, span + 1), market.n_dates - 1)

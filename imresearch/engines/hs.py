@@ -94,6 +94,12 @@ class IMResult:
         return len(self.pnl)
 
 
+def first_full_row(model: HSModel) -> int:
+    """Row of a history's first date with a full lookback (and at least one scenario)."""
+    span = 1 if model.scaling == "sqrt_time" else model.horizon  # rows covered by one shock
+    return max(model.lookback_days or 0, span + 1)
+
+
 class _Setup:
     """Everything the kernels need, computed once per (portfolio, market, model)."""
 
@@ -151,8 +157,7 @@ class _Setup:
 
     def first_row(self) -> int:
         """First row with a full lookback (and at least one scenario)."""
-        L = self.model.lookback_days
-        return max(L if L is not None else 0, self.span + 1)
+        return first_full_row(self.model)
 
     def recent(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         L = self.model.lookback_days

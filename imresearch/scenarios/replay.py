@@ -47,6 +47,7 @@ import pandas as pd
 
 from imresearch.config import HSModel
 from imresearch.engines.hs import realised_pnl, rolling_im
+from imresearch.engines.mc import MCModel, monte_carlo_im
 from imresearch.errors import InputError, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.portfolio.binding import BoundPortfolio, bind
@@ -140,8 +141,6 @@ def _per_date(kind: str, bp: BoundPortfolio, hist: RiskFactorHistory, market: Ri
         elif kind == "schedule":
             values[i] = schedule_im(schedule_inputs(b_t)).total
         else:  # "mc"
-            from imresearch.engines.mc import MCModel, monte_carlo_im
-
             model = options.get("mc_model") or MCModel(lookback_days=250)
             res = monte_carlo_im(b_t, market, t, n_paths=int(options.get("mc_paths", 5000)),
                                  horizon=int(options["horizon"]), seed=options.get("seed", 0),
