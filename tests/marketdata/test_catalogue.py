@@ -60,7 +60,7 @@ def fake_dir(tmp_path: Path) -> Path:
     gspc = pd.read_csv(root / "sp500_index" / "GSPC.csv")[["Date", "Close", "Volume"]]
     gspc.to_csv(root / "sp500_index" / "GSPC.csv", index=False)
     # FRED CMT: every tenor, the 1M starting later; a holiday (NA everywhere) on day 5
-    from imresearch.marketdata.catalogue import _CMT_FILES
+    from imresearch.marketdata.datasets import _CMT_FILES
 
     for k, (stem, (series, _tenor)) in enumerate(_CMT_FILES.items()):
         values: list[float | None] = [round(0.1 + 0.1 * k + 0.01 * i, 4) for i in range(12)]
