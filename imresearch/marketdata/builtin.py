@@ -1,11 +1,18 @@
 """Built-in data sets: histories that need no data directory.
 
-Real daily histories shipped inside the ``arch`` package (``arch.data``; Yahoo Finance, FRED and
-CBOE series distributed with it) and the project's own synthetic markets:
+The built-in real market (public-domain and attribution-only series shipped with the package,
+see :mod:`imresearch.marketdata.public`), real daily histories shipped inside the ``arch``
+package (``arch.data``; Yahoo Finance, FRED and CBOE series distributed with it) and the
+project's own synthetic markets:
 
 =================  ==============================================================================
 name               content
 =================  ==============================================================================
+public_markets     39 real factors: USD zero curve (bootstrapped U.S. Treasury par yields), EUR
+                   (ECB) and GBP (Bank of England) zero curves, EURUSD GBPUSD USDJPY USDCHF (ECB
+                   reference rates), WTI and Brent (EIA, absolute shocks), S&P 500 and NASDAQ
+                   (arch); 2006-02-09 .. 2018-12-28 with every factor, longer with ``factors=``
+fed_h10_fx         Fed H.10 noon rates: EURUSD GBPUSD AUDUSD USDJPY USDCHF USDCAD, to 2017-12-01
 arch_sp500         S&P 500 adjusted close, 1999-01-04 .. 2018-12-31 (equity, log)
 arch_nasdaq        NASDAQ Composite adjusted close, 1999-01-04 .. 2018-12-31 (equity, log)
 arch_wti           WTI crude oil spot (FRED DCOILWTICO), 1986-01-02 .. 2019-01-03 (commodity, log)
@@ -30,6 +37,7 @@ the closure. Forward-filling (``gap_policy="ffill"``) would invent a zero return
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -38,6 +46,7 @@ from imresearch._typing import GapPolicy, SeedLike
 from imresearch.errors import InputError, check_choice
 from imresearch.marketdata.factors import FactorSpec
 from imresearch.marketdata.history import GAP_POLICIES, RiskFactorHistory
+from imresearch.marketdata.public import h10_market, public_market
 from imresearch.marketdata.synthetic import synthetic_market
 
 __all__ = ["SYNTHETIC_SMALL_FACTORS", "builtin_names", "load_builtin"]
@@ -85,6 +94,11 @@ _ARCH: dict[str, _ArchSeries] = {
 }
 
 _DESCRIPTIONS: dict[str, str] = {
+    "public_markets": "real market, public sources: USD/EUR/GBP zero curves, EURUSD GBPUSD "
+                      "USDJPY USDCHF, WTI and Brent, S&P 500 and NASDAQ; 2006-02-09 .. "
+                      "2018-12-28 (factors= for longer spans)",
+    "fed_h10_fx": "Fed H.10 noon FX rates (EURUSD GBPUSD AUDUSD USDJPY USDCHF USDCAD), "
+                  "1999-01-04 .. 2017-12-01 (from 1971 without EURUSD)",
     "arch_sp500": "S&P 500 adjusted close 1999-2018, daily (arch.data; equity, log shocks)",
     "arch_nasdaq": "NASDAQ Composite adjusted close 1999-2018, daily (arch.data; equity, log)",
     "arch_wti": "WTI crude oil spot 1986-2019, FRED (arch.data; commodity, log); "
@@ -141,25 +155,34 @@ def _load_synthetic(name: str, seed: SeedLike) -> RiskFactorHistory:
     )
 
 
+_PUBLIC = {"public_markets": public_market, "fed_h10_fx": h10_market}
+
+
 def load_builtin(
     name: str,
     *,
     seed: SeedLike = 0,
     gap_policy: GapPolicy | None = None,
+    factors: Iterable[str] | None = None,
 ) -> RiskFactorHistory:
     """Load a built-in data set as a :class:`RiskFactorHistory`.
 
     Parameters
     ----------
     name : str
-        One of :func:`builtin_names`: ``"arch_sp500"``, ``"arch_nasdaq"``, ``"arch_wti"``,
-        ``"arch_vix"``, ``"synthetic"`` or ``"synthetic_small"``.
+        One of :func:`builtin_names`: ``"public_markets"``, ``"fed_h10_fx"``,
+        ``"arch_sp500"``, ``"arch_nasdaq"``, ``"arch_wti"``, ``"arch_vix"``, ``"synthetic"`` or
+        ``"synthetic_small"``.
     seed : int, numpy.random.SeedSequence, numpy.random.Generator or None
         Seed of the synthetic data sets. Default 0. The real data sets take no seed: anything
         but the default 0 is an error for them.
     gap_policy : {"error", "drop", "ffill"}, optional
         Gap policy of the real data sets (see the module docstring). Default ``"drop"``.
         Synthetic data sets have no gaps and accept only None.
+    factors : list of str, optional
+        ``public_markets`` and ``fed_h10_fx`` only: the factors to load (default all); the
+        history covers the longest span on which all of them are quoted (see
+        :func:`imresearch.marketdata.public.public_factors`).
 
     Returns
     -------
@@ -170,7 +193,8 @@ def load_builtin(
     ------
     InputError
         Unknown name (the message lists the valid names), a seed for a real data set, a gap
-        policy for a synthetic one, or an unknown gap policy.
+        policy for a synthetic one, an unknown gap policy, or ``factors`` for a data set other
+        than ``public_markets`` / ``fed_h10_fx`` (or naming unknown factors).
 
     Examples
     --------
@@ -182,7 +206,12 @@ def load_builtin(
         raise InputError(
             f"unknown built-in data set {name!r}; valid names: {', '.join(_DESCRIPTIONS)}"
         )
-    if name in _ARCH:
+    if factors is not None and name not in _PUBLIC:
+        raise InputError(
+            f"factors applies only to {', '.join(_PUBLIC)}; {name!r} has fixed factors "
+            "(use history.select(...))"
+        )
+    if name in _ARCH or name in _PUBLIC:
         if not (isinstance(seed, int) and not isinstance(seed, bool) and seed == 0):
             raise InputError(
                 f"seed applies only to the synthetic data sets; {name!r} is real data "
@@ -190,6 +219,8 @@ def load_builtin(
             )
         policy = "drop" if gap_policy is None else gap_policy
         check_choice("gap_policy", policy, GAP_POLICIES)
+        if name in _PUBLIC:
+            return _PUBLIC[name](factors, gap_policy=policy)  # type: ignore[arg-type]
         return _load_arch(name, policy)  # type: ignore[arg-type]
     if gap_policy is not None:
         raise InputError(

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from imresearch._typing import GapPolicy
-from imresearch.errors import InputError, check_choice, where
+from imresearch.errors import InputError, check_choice, check_positive_int, where
+from imresearch.marketdata.conventions import encode, level_from_shock, shock_from_levels
 from imresearch.marketdata.factors import FactorSpec
 
-__all__ = ["GapReport", "RiskFactorHistory"]
+__all__ = ["BRIDGED_GAP", "DEFAULT_MAX_GAP", "GapReport", "RiskFactorHistory"]
 
 GAP_POLICIES: tuple[str, ...] = ("error", "drop", "ffill")
+#: Longest span between consecutive dates, in business days (``numpy.busday_count``: 1 between
+#: consecutive weekdays), that a history accepts by default. Longer than any regular market
+#: closure (Lunar New Year, 11 September 2001); a longer hole would turn weeks of moves into one
+#: "one-day" shock, so it is an error unless ``max_gap`` allows it.
+DEFAULT_MAX_GAP: int = 10
+#: Spans longer than this many business days are listed in ``GapReport.bridged``.
+BRIDGED_GAP: int = 5
 
 
 @dataclass(frozen=True)
@@ -30,11 +38,17 @@ class GapReport:
         Dates removed because a factor was missing (policy ``drop``).
     filled : pandas.Series
         Number of forward-filled values per factor (policy ``ffill``).
+    bridged : pandas.DataFrame
+        Every span between consecutive dates longer than :data:`BRIDGED_GAP` business days
+        (a week or more without data), columns ``from``, ``to``, ``business_days``: the next
+        shock spans the hole, which workflows report. Spans longer than the history's
+        ``max_gap`` are errors instead, unless ``max_gap`` allows them.
     """
 
     policy: str
     dropped_dates: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))
     filled: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
+    bridged: pd.DataFrame = field(default_factory=lambda: _gap_frame([], [], []))
 
     @property
     def n_dropped(self) -> int:
@@ -45,6 +59,25 @@ class GapReport:
     def n_filled(self) -> int:
         """Total number of forward-filled values."""
         return int(self.filled.sum()) if len(self.filled) else 0
+
+    @property
+    def n_bridged(self) -> int:
+        """Number of spans longer than :data:`BRIDGED_GAP` business days."""
+        return len(self.bridged)
+
+
+def _gap_frame(starts: Any, ends: Any, bdays: Any) -> pd.DataFrame:
+    return pd.DataFrame({
+        "from": pd.DatetimeIndex(starts, dtype="datetime64[ns]"),
+        "to": pd.DatetimeIndex(ends, dtype="datetime64[ns]"),
+        "business_days": np.asarray(bdays, dtype=np.int64),
+    })
+
+
+def _business_days(index: pd.DatetimeIndex) -> np.ndarray:
+    """``numpy.busday_count`` between consecutive dates (1 between consecutive weekdays)."""
+    days = index.values.astype("datetime64[D]")
+    return np.busday_count(days[:-1], days[1:])
 
 
 class RiskFactorHistory:
@@ -65,6 +98,11 @@ class RiskFactorHistory:
         rejected. Default ``"error"``.
     max_ffill : int
         Longest run of consecutive missing values ``ffill`` may fill. Default 5.
+    max_gap : int or None
+        Longest span between consecutive dates (after the gap policy), in business days.
+        Default :data:`DEFAULT_MAX_GAP` (10): a longer hole is an error naming it. ``None``
+        accepts any span; spans over :data:`BRIDGED_GAP` business days are listed in
+        ``gap_report.bridged`` either way.
     name : str, optional
         Name of the history (data set or file name), used in messages and reports.
     source : str, optional
@@ -76,9 +114,11 @@ class RiskFactorHistory:
     ------
     InputError
         Dates not strictly increasing or duplicated, non-numeric or infinite values, missing
-        values the gap policy does not handle, non-positive levels of log/relative factors, or
-        levels at or below ``-displacement`` for displaced factors. The message names the source,
-        line, date, column and value.
+        values the gap policy does not handle, a span between dates longer than ``max_gap``,
+        non-positive levels of log/relative factors, levels at or below ``-displacement`` for
+        displaced factors, or levels whose one-day shock is not a finite number (e.g. a level
+        of 1e-320 under log shocks). The message names the source, line, date, column and
+        value.
 
     Notes
     -----
@@ -93,11 +133,14 @@ class RiskFactorHistory:
         *,
         gap_policy: GapPolicy = "error",
         max_ffill: int = 5,
+        max_gap: int | None = DEFAULT_MAX_GAP,
         name: str | None = None,
         source: str | None = None,
         lines: Sequence[int] | np.ndarray | None = None,
     ) -> None:
         check_choice("gap_policy", gap_policy, GAP_POLICIES)
+        if max_gap is not None:
+            check_positive_int("max_gap", max_gap)
         if not isinstance(levels, pd.DataFrame):
             raise InputError(f"levels must be a pandas DataFrame; got {type(levels).__name__}")
         self.name = name or source or "history"
@@ -122,6 +165,8 @@ class RiskFactorHistory:
             values, index, columns, gap_policy, max_ffill, label, line_of
         )
         _check_domain(values, index, columns, specs, label, line_of)
+        _check_shocks(values, index, columns, specs, label, line_of)
+        report = _check_gaps(index, report, max_gap, label, line_of, len(values))
         values.setflags(write=False)
         self._values = values
         self._index = index
@@ -318,6 +363,7 @@ class RiskFactorHistory:
         how: str = "inner",
         gap_policy: GapPolicy = "error",
         max_ffill: int = 5,
+        max_gap: int | None = DEFAULT_MAX_GAP,
         name: str | None = None,
     ) -> RiskFactorHistory:
         """Join several histories on their dates.
@@ -328,7 +374,7 @@ class RiskFactorHistory:
             Histories with distinct factor names.
         how : {"inner", "outer"}
             Keep the common dates, or every date (then the gap policy handles what is missing).
-        gap_policy, max_ffill
+        gap_policy, max_ffill, max_gap
             As in :class:`RiskFactorHistory`.
         name : str, optional
             Name of the combined history.
@@ -348,6 +394,7 @@ class RiskFactorHistory:
             specs,
             gap_policy=gap_policy,
             max_ffill=max_ffill,
+            max_gap=max_gap,
             name=name or "+".join(h.name for h in histories),
         )
 
@@ -539,3 +586,70 @@ def _check_domain(
                 f"{float(values[pos, j])!r} not allowed for a {spec.convention} factor "
                 f"(levels must be {need}); use convention 'absolute' or 'displaced_relative'"
             )
+
+
+def _check_shocks(
+    values: np.ndarray,
+    index: pd.DatetimeIndex,
+    columns: list[str],
+    specs: Mapping[str, FactorSpec],
+    label: str | None,
+    line_of: np.ndarray | None,
+) -> None:
+    """Every shock between two levels of a factor, and the level it leads to, is finite.
+
+    The largest shocks of a factor are those between its lowest and highest levels; if they
+    and the levels they reach from the extremes are finite, every horizon shock and scenario
+    level is. A level such as 1e-320 (log shocks: ratios of 1e320) fails here.
+    """
+    if len(values) < 2:
+        return
+    codes, params = encode([specs[c] for c in columns])
+    lo = np.argmin(values, axis=0)
+    hi = np.argmax(values, axis=0)
+    for j, col in enumerate(columns):
+        a, b = float(values[lo[j], j]), float(values[hi[j], j])
+        up = shock_from_levels(a, b, codes[j], params[j])
+        down = shock_from_levels(b, a, codes[j], params[j])
+        reached = (level_from_shock(b, up, codes[j], params[j]),
+                   level_from_shock(a, down, codes[j], params[j]))
+        if np.isfinite([up, down, *reached]).all():
+            continue
+        same_rows = line_of is not None and len(values) == len(line_of)
+        lows = where(label, line=_line(line_of, int(lo[j])) if same_rows else None,
+                     date=index[lo[j]], column=col)
+        high_at = where(None, line=_line(line_of, int(hi[j])) if same_rows else None,
+                        date=index[hi[j]])
+        raise InputError(
+            f"{lows}: level {a!r} and level {b!r} ({high_at}) are too far apart for "
+            f"{specs[col].convention} shocks: the shock between them, or the level it leads "
+            "to, overflows"
+        )
+
+
+def _check_gaps(
+    index: pd.DatetimeIndex,
+    report: GapReport,
+    max_gap: int | None,
+    label: str | None,
+    line_of: np.ndarray | None,
+    n_rows: int,
+) -> GapReport:
+    """Reject spans longer than ``max_gap`` business days; list those over BRIDGED_GAP."""
+    if len(index) < 2:
+        return report
+    bdays = _business_days(index)
+    if max_gap is not None and (bdays > max_gap).any():
+        pos = int(np.flatnonzero(bdays > max_gap)[0]) + 1
+        line = _line(line_of, pos) if line_of is not None and len(line_of) == n_rows else None
+        raise InputError(
+            f"{where(label, line=line, date=index[pos])}: no data for {int(bdays[pos - 1])} "
+            f"business days since {index[pos - 1]:%Y-%m-%d} (longer than max_gap={max_gap}): "
+            "the next shock would span the hole; start after it, or pass max_gap=None (or a "
+            "larger number) to bridge it"
+        )
+    long = np.flatnonzero(bdays > BRIDGED_GAP)
+    if not len(long):
+        return report
+    bridged = _gap_frame(index[long], index[long + 1], bdays[long])
+    return replace(report, bridged=bridged)
