@@ -22,7 +22,8 @@ eia_oil_spot.parquet       EIA WTI Cushing and Brent spot prices, USD per barrel
 =========================  ===================================================================
 
 Vendor data (Yahoo Finance, investing.com, ICE, CBOE) is never read. Source, terms and
-attribution of every file: ``market_data/README.md`` and ``imresearch/marketdata/data/sources.toml``.
+attribution of every file: ``market_data/README.md`` and
+``imresearch/marketdata/data/sources.toml``.
 
 Usage (from the repository root)::
 

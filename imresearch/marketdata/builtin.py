@@ -94,9 +94,8 @@ _ARCH: dict[str, _ArchSeries] = {
 }
 
 _DESCRIPTIONS: dict[str, str] = {
-    "public_markets": "real market, public sources: USD/EUR/GBP zero curves, EURUSD GBPUSD "
-                      "USDJPY USDCHF, WTI and Brent, S&P 500 and NASDAQ; 2006-02-09 .. "
-                      "2018-12-28 (factors= for longer spans)",
+    "public_markets": "real, public sources: USD/EUR/GBP zero curves, 4 FX pairs, WTI, Brent, "
+                      "S&P 500, NASDAQ; 2006-02-09 .. 2018-12-28",
     "fed_h10_fx": "Fed H.10 noon FX rates (EURUSD GBPUSD AUDUSD USDJPY USDCHF USDCAD), "
                   "1999-01-04 .. 2017-12-01 (from 1971 without EURUSD)",
     "arch_sp500": "S&P 500 adjusted close 1999-2018, daily (arch.data; equity, log shocks)",

@@ -61,8 +61,8 @@ DATA_DIR_ENV = "IMRESEARCH_DATA"
 
 #: Options applied when the parts of a data set are put together (not passed to each file).
 _ASSEMBLY_KEYS = frozenset(
-    {"gap_policy", "max_ffill", "start", "end", "trim", "drop_empty_rows", "min_values", "name",
-     "factors"}
+    {"gap_policy", "max_ffill", "max_gap", "start", "end", "trim", "drop_empty_rows",
+     "min_values", "name", "factors"}
 )
 
 

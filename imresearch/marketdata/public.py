@@ -28,11 +28,11 @@ the stored file is currency per USD, so the pairs quoted USD per unit are ``1 / 
 
 Commodity shock convention
 --------------------------
-WTI Cushing settled at **-36.98 USD/bbl on 2020-04-20** (18.27 the day before, 8.91 the day
+WTI Cushing settled at **-36.98 USD/bbl on 2020-04-20** (18.31 the day before, 8.91 the day
 after). Log and relative shocks are undefined there; displaced relative shocks explode near the
 displacement (with a displacement of 40, the rebound of 21 April is a +1,520% shock, which
 would put oil above USD 1,000 in a scenario). Both oil factors therefore take **absolute
-shocks in USD/bbl**: the event stays in the history as a -55.25 one-day move and a +45.89
+shocks in USD/bbl**: the event stays in the history as a -55.29 one-day move and a +45.89
 rebound, every scenario is finite, and WTI and Brent shocks stay comparable. The cost: moves
 from high-price regimes (2008, USD 140) are applied at today's level unscaled; filtered HS
 rescales them by volatility.

@@ -44,7 +44,7 @@ import pandas as pd
 from imresearch._typing import DateOrder, GapPolicy
 from imresearch.errors import DataNotFoundError, InputError, check_choice, check_positive_int
 from imresearch.marketdata.factors import FactorSpec
-from imresearch.marketdata.history import RiskFactorHistory
+from imresearch.marketdata.history import DEFAULT_MAX_GAP, RiskFactorHistory
 
 __all__ = [
     "DATE_COLUMN_NAMES",
@@ -106,6 +106,7 @@ class _Options:
     factors: Factors | None = None
     gap_policy: str = "error"
     max_ffill: int = 5
+    max_gap: int | None = DEFAULT_MAX_GAP
     name: str | None = None
 
     def validate(self) -> _Options:
@@ -114,6 +115,8 @@ class _Options:
         check_choice("gap_policy", self.gap_policy, ("error", "drop", "ffill"))
         check_choice("decimal", self.decimal, (".", ","))
         check_positive_int("max_ffill", self.max_ffill, minimum=0)
+        if self.max_gap is not None:
+            check_positive_int("max_gap", self.max_gap)
         if self.min_values is not None:
             check_positive_int("min_values", self.min_values)
         if not isinstance(self.delimiter, str) or len(self.delimiter) != 1:
@@ -145,6 +148,8 @@ def _merge_options(preset: Mapping[str, Any], given: Mapping[str, Any]) -> _Opti
     if "na_values" in values and values["na_values"] is not None:
         na = values["na_values"]
         values["na_values"] = (na,) if isinstance(na, str) else tuple(str(v) for v in na)
+    if values.get("max_gap") == "none":  # None means "not given" here
+        values["max_gap"] = None
     return _Options(**values).validate()
 
 
@@ -804,6 +809,7 @@ def _finish(levels: _Levels, opts: _Options, *, name: str | None) -> RiskFactorH
         specs,
         gap_policy=opts.gap_policy,  # type: ignore[arg-type]
         max_ffill=opts.max_ffill,
+        max_gap=opts.max_gap,
         name=opts.name or name,
         source=levels.source,
         # a missing (date, factor) of a long file has no line of its own: name the date only
@@ -895,6 +901,7 @@ def load_csv(
     factors: Factors | None = None,
     gap_policy: GapPolicy | None = None,
     max_ffill: int | None = None,
+    max_gap: int | Literal["none"] | None = None,
     name: str | None = None,
 ) -> RiskFactorHistory:
     """Read a CSV file of daily levels into a :class:`RiskFactorHistory`.
@@ -997,6 +1004,12 @@ def load_csv(
         ``"ffill"`` carries the last level for at most ``max_ffill`` dates.
     max_ffill : int
         Longest run of missing values ``ffill`` may fill. Default 5.
+    max_gap : int or "none"
+        Longest span between consecutive dates, in business days (after ``gap_policy``).
+        Default 10 (:data:`~imresearch.marketdata.history.DEFAULT_MAX_GAP`): a longer hole
+        (weeks without data) is an error naming it, since the next shock would span it.
+        ``"none"`` bridges any hole; holes over a week are listed in
+        ``history.gap_report.bridged`` either way.
     name : str, optional
         Name of the history. Default: the file name.
 
@@ -1030,7 +1043,7 @@ def load_csv(
         na_values=na_values, encoding=encoding, date_order=date_order,
         drop_empty_rows=drop_empty_rows, min_values=min_values, start=start, end=end,
         trim=trim, factors=factors,
-        gap_policy=gap_policy, max_ffill=max_ffill, name=name,
+        gap_policy=gap_policy, max_ffill=max_ffill, max_gap=max_gap, name=name,
     )
     levels, opts = _read_csv_levels(path, given)
     return _finish(levels, opts, name=Path(path).name)
@@ -1059,6 +1072,7 @@ def load_parquet(
     factors: Factors | None = None,
     gap_policy: GapPolicy | None = None,
     max_ffill: int | None = None,
+    max_gap: int | Literal["none"] | None = None,
     name: str | None = None,
 ) -> RiskFactorHistory:
     """Read a Parquet table of daily levels into a :class:`RiskFactorHistory`.
@@ -1084,8 +1098,8 @@ def load_parquet(
         Metadata per factor, or one spec for all.
     gap_policy : {"error", "drop", "ffill"}
         As in :func:`load_csv`. Default ``"error"``.
-    max_ffill : int
-        As in :func:`load_csv`. Default 5.
+    max_ffill, max_gap
+        As in :func:`load_csv`.
     name : str, optional
         Name of the history. Default: the file name.
 
@@ -1106,7 +1120,7 @@ def load_parquet(
         dayfirst=dayfirst, decimal=decimal, thousands=thousands, na_values=na_values,
         date_order=date_order, drop_empty_rows=drop_empty_rows, min_values=min_values,
         start=start, end=end, trim=trim, factors=factors, gap_policy=gap_policy,
-        max_ffill=max_ffill, name=name,
+        max_ffill=max_ffill, max_gap=max_gap, name=name,
     )
     levels, opts = _read_parquet_levels(path, given)
     return _finish(levels, opts, name=Path(path).name)

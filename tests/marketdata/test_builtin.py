@@ -13,7 +13,8 @@ from imresearch.marketdata.synthetic import synthetic_market
 
 arch_data = pytest.importorskip("arch.data")
 
-NAMES = ["arch_sp500", "arch_nasdaq", "arch_wti", "arch_vix", "synthetic", "synthetic_small"]
+NAMES = ["public_markets", "fed_h10_fx", "arch_sp500", "arch_nasdaq", "arch_wti", "arch_vix",
+         "synthetic", "synthetic_small"]
 
 
 def arch_frame(module: str) -> pd.DataFrame:
@@ -99,9 +100,24 @@ def test_arch_vix() -> None:
     assert 9.0 < history.values.min() and history.values.max() < 41.0
 
 
+# levels of synthetic_market(seed=0) recorded before the model-interface redesign (issue #12):
+# the built-in must keep producing them (relative 1e-12, as tests/test_golden.py)
+SYNTHETIC_LEVELS = [
+    ("1999-01-04", "EQ_SPX", 1230.0),
+    ("2008-10-10", "EQ_SPX", 2874.09952269211),
+    ("2020-03-16", "VOL_VIX", 64.94532038511493),
+    ("2026-01-02", "IR_USD_10y", 4.622522685810271),
+    ("2015-06-30", "FX_EURUSD", 1.054831351729209),
+    ("2012-01-02", "CR_CDX_HY", 687.8469512960526),
+]
+
+
 def test_synthetic_is_the_default_synthetic_market() -> None:
     history = load_builtin("synthetic")
-    assert history == synthetic_market(0)
+    assert (history.n_dates, history.start, history.end) == (
+        7045, pd.Timestamp("1999-01-04"), pd.Timestamp("2026-01-02"))
+    for date, factor, level in SYNTHETIC_LEVELS:
+        assert history.levels.loc[date, factor] == pytest.approx(level, rel=1e-12), (date, factor)
     assert history.name == "synthetic" and history.n_factors == 38
     assert history.gap_report.n_dropped == 0
     other = load_builtin("synthetic", seed=1)
@@ -127,8 +143,9 @@ def test_synthetic_small() -> None:
 
 def test_unknown_name_lists_the_valid_ones() -> None:
     with pytest.raises(InputError, match=r"unknown built-in data set 'sp500'; valid names: "
-                                         r"arch_sp500, arch_nasdaq, arch_wti, arch_vix, "
-                                         r"synthetic, synthetic_small"):
+                                         r"public_markets, fed_h10_fx, arch_sp500, "
+                                         r"arch_nasdaq, arch_wti, arch_vix, synthetic, "
+                                         r"synthetic_small"):
         load_builtin("sp500")
     with pytest.raises(InputError, match=r"unknown built-in data set 3"):
         load_builtin(3)  # type: ignore[arg-type]

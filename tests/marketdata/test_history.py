@@ -156,9 +156,16 @@ def test_select_window_combine_and_long_layout() -> None:
 
 def test_summary_and_calendar_gaps() -> None:
     idx = pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2020-01-20", "2020-01-21"])
-    h = RiskFactorHistory(pd.DataFrame({"a": [1.0, 1.1, 1.2, 1.3]}, index=idx))
+    frame = pd.DataFrame({"a": [1.0, 1.1, 1.2, 1.3]}, index=idx)
+    with pytest.raises(InputError, match=r"date 2020-01-20: no data for 12 business days since "
+                                         r"2020-01-02 \(longer than max_gap=10\)"):
+        RiskFactorHistory(frame)
+    h = RiskFactorHistory(frame, max_gap=None)
     gaps = h.calendar_gaps()
     assert len(gaps) == 1 and gaps.loc[0, "from"] == idx[1]
+    assert h.gap_report.bridged.to_dict("list") == {
+        "from": [idx[1]], "to": [idx[2]], "business_days": [12]}
+    assert RiskFactorHistory(frame, max_gap=12).gap_report.n_bridged == 1
     s = h.summary()
     assert s.loc["a", "last_level"] == 1.3
     assert s.loc["a", "daily_shock_std"] > 0

@@ -416,12 +416,12 @@ def test_investing_preset_rebuilds_decimal_comma_numbers(tmp_path: Path) -> None
         "02/01/1986,1.006,2870,6,2870,6,2870,6,2870,0,00%\n"
     )
     path = write(tmp_path, text, "DE_10y.csv")
-    h = load_csv(path, format="investing")
-    assert h.factor_names == ["DE_10y"]
+    h = load_csv(path, format="investing", max_gap="none")  # a 40-year hole, on purpose
+    assert h.factor_names == ["DE_10y"] and h.gap_report.n_bridged == 1
     assert h.levels["DE_10y"].tolist() == [1006.287, 2.7222, 2.7464]
     assert list(h.dates.strftime("%Y-%m-%d")) == ["1986-01-02", "2025-08-29", "2025-09-01"]
-    pct = load_csv(path, format="investing", field="Change_pct", factors=FactorSpec(
-        "other", "absolute"))
+    pct = load_csv(path, format="investing", field="Change_pct", max_gap="none",
+                   factors=FactorSpec("other", "absolute"))
     assert pct.levels["DE_10y"].tolist() == [0.0, -0.91, 0.89]
     bad = write(tmp_path, "Date,Close,Open\n01/09/2025,2,7464,2\n", "bad.csv")
     with pytest.raises(InputError, match=msg(str(bad), "line 2", "4 fields", "5")):
@@ -434,7 +434,10 @@ def test_treasury_preset_newest_first_two_digit_years(tmp_path: Path) -> None:
         "1/3/90,,7.89,7.99\n1/2/90,,7.83,7.94\n"
     )
     path = write(tmp_path, text)
-    h = load_csv(path, format="treasury", columns=["3 Mo", "10 Yr"])
+    with pytest.raises(InputError, match=msg(str(path), "line 3", "date 2024-12-30",
+                                             "no data for 9128 business days")):
+        load_csv(path, format="treasury", columns=["3 Mo", "10 Yr"])
+    h = load_csv(path, format="treasury", columns=["3 Mo", "10 Yr"], max_gap="none")
     assert h.start == pd.Timestamp("1990-01-02") and h.end == pd.Timestamp("2024-12-31")
     assert h.levels["10 Yr"].tolist() == [7.94, 7.99, 4.55, 4.58]
     with pytest.raises(InputError, match=msg(str(path), "line 5", "date 1990-01-02", "'1 Mo'",
