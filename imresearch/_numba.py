@@ -1,19 +1,69 @@
 """Numba switch: every kernel is plain Python jitted from it, and can run without Numba.
 
 Set the environment variable ``IMRESEARCH_DISABLE_NUMBA=1`` (before import) to run kernels as
-plain Python, e.g. to debug them or to check a jitted kernel against its twin. Compiled kernels
-are cached on disk (``cache=True``), so a test run compiles each kernel once per machine.
+plain Python, e.g. to debug them or to check a jitted kernel against its twin.
+
+Compiled kernels are cached on disk, so each kernel compiles once per machine, in the user
+cache folder and never next to the package's code: ``$NUMBA_CACHE_DIR`` when the user set it,
+else ``numba`` inside the imresearch cache folder (:func:`imresearch.cache.numba_cache_dir`,
+``~/.cache/imresearch/numba`` by default). This module sets ``NUMBA_CACHE_DIR`` before it
+imports Numba (and Numba's configuration too, if Numba was imported first). When that folder
+cannot be written (a read-only home), kernels are compiled in memory, uncached, so the package
+also works from a read-only installation.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
+
+from imresearch.cache import numba_cache_dir
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DISABLE_NUMBA = os.environ.get("IMRESEARCH_DISABLE_NUMBA", "0").lower() in ("1", "true", "yes")
+
+#: Modules whose kernels every margin run compiles (their index files mark a warm cache).
+_CORE_KERNELS = ("engines/_kernels.py", "portfolio/_kernels.py")
+
+
+def _writable_cache_dir() -> Path | None:
+    """The Numba cache folder, created; None if it cannot be written."""
+    path = numba_cache_dir()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError:
+        return None
+    return path
+
+
+#: Folder of the compiled kernels (None: not cached, or Numba disabled).
+CACHE_DIR: Path | None = None if DISABLE_NUMBA else _writable_cache_dir()
+
+
+def kernels_cached() -> bool:
+    """Whether the core kernels have been compiled and cached before (False on a first run,
+    or when there is no cache)."""
+    if CACHE_DIR is None:
+        return False
+    import hashlib
+
+    tag = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    root = Path(os.path.abspath(__file__)).parent
+    for module in _CORE_KERNELS:
+        source = root / module
+        # the folder Numba's user-provided cache locator uses for this source file
+        folder = CACHE_DIR / "_".join([source.parent.name, hashlib.sha1(
+            str(source.parent).encode()).hexdigest()])
+        if not any(folder.glob(f"{source.stem}.*.{tag}*.nbi")):
+            return False
+    return True
+
 
 if DISABLE_NUMBA:  # pragma: no cover - exercised by the no-numba CI variant
     prange = range
@@ -29,12 +79,18 @@ if DISABLE_NUMBA:  # pragma: no cover - exercised by the no-numba CI variant
         return lambda func: func
 
 else:
+    if CACHE_DIR is not None:
+        os.environ["NUMBA_CACHE_DIR"] = str(CACHE_DIR)
     import numba
     from numba import prange
 
+    if CACHE_DIR is not None and numba.config.CACHE_DIR != str(CACHE_DIR):
+        numba.config.CACHE_DIR = str(CACHE_DIR)  # Numba was imported before imresearch
+
     def jit(*args: Any, **kwargs: Any) -> Any:
-        """``numba.njit`` with on-disk caching and fastmath off (bit-reproducible results)."""
-        kwargs.setdefault("cache", True)
+        """``numba.njit`` with on-disk caching (in :data:`CACHE_DIR`, never beside the code)
+        and fastmath off (bit-reproducible results)."""
+        kwargs.setdefault("cache", CACHE_DIR is not None)
         kwargs.setdefault("nogil", True)
         return numba.njit(*args, **kwargs)
 
@@ -43,4 +99,4 @@ else:
         return int(numba.get_num_threads())
 
 
-__all__ = ["DISABLE_NUMBA", "jit", "n_threads", "prange"]
+__all__ = ["CACHE_DIR", "DISABLE_NUMBA", "jit", "kernels_cached", "n_threads", "prange"]

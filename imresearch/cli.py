@@ -1,23 +1,31 @@
 """The ``imresearch`` command line.
 
-User errors (bad input, missing files, unknown names) print one line to stderr and exit with
-status 2; no traceback. Set ``IMRESEARCH_DEBUG=1`` to see the traceback anyway.
+User errors (bad input, missing files, unknown names, an output folder that cannot be used)
+print one line to stderr and exit with status 2; no traceback. Set ``IMRESEARCH_DEBUG=1`` to see
+the traceback anyway. ``imresearch --help`` and every command's help import no numerical
+library, so they print at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+import logging
 import os
+import re
 import sys
-from collections.abc import Sequence
-
-import pandas as pd
+import textwrap
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from imresearch import __version__
-from imresearch.errors import ImResearchError, InputError
+from imresearch.errors import ImResearchError, InputError, command_line
 
 __all__ = ["main"]
+
+#: Width of ``imresearch data list`` (and of the wrapped ``--long`` listing).
+WIDTH = 100
 
 EPILOG = """examples:
   imresearch run --out results                 run the built-in default study
@@ -29,7 +37,17 @@ EPILOG = """examples:
   imresearch data show prices.csv              summary of a CSV file
   imresearch simm crif.csv --format json       ISDA SIMM of a CRIF file
   imresearch sweep study.toml --grid grid.toml --scheduler dask --out sweep
+
+--out: a new folder is created; an existing one is replaced as a whole only if it is empty or
+an earlier imresearch output (its manifest.json lists every file in it). Anything else (a
+file, a folder with other content such as '.', a symbolic link) is refused before any
+computation, and so is a folder another imresearch process is writing to.
 """
+
+_OUT_HELP = ("output folder: created, or replaced as a whole if it is empty or an earlier "
+             "imresearch output; anything else is refused (default: %(default)s)")
+_DATA_DIR_HELP = "market-data directory (default: $IMRESEARCH_DATA)"
+_QUIET_HELP = "no progress (default: a bar on a terminal, one line per step otherwise)"
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -50,23 +68,27 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog="example: imresearch run --out results",
     )
     run.add_argument("study", nargs="?", help="study TOML file (default: built-in study)")
-    run.add_argument("--out", default="imresearch-results",
-                     help="output folder, replaced atomically (default: %(default)s)")
-    run.add_argument("--data-dir", help="market-data directory (default: $IMRESEARCH_DATA)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--out", default="imresearch-results", help=_OUT_HELP)
+    run.add_argument("--data-dir", help=_DATA_DIR_HELP)
+    run.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
 
     data = sub.add_parser("data", help="list and inspect market data sets",
                           description="List and inspect market data sets.",
                           epilog="example: imresearch data show synthetic")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
-    lst = data_sub.add_parser("list", help="list built-in and catalogue data sets",
-                              epilog="example: imresearch data list --format csv")
-    lst.add_argument("--data-dir", help="market-data directory (default: $IMRESEARCH_DATA)")
+    lst = data_sub.add_parser(
+        "list", help="list built-in and catalogue data sets",
+        description="List the built-in data sets and the catalogue of real data read from the "
+        f"data directory: name, kind, date range and factors, in {WIDTH} columns.",
+        epilog="example: imresearch data list --long")
+    lst.add_argument("--data-dir", help=_DATA_DIR_HELP)
     lst.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    lst.add_argument("--long", action="store_true",
+                     help="also the description, files and availability of each data set")
     show = data_sub.add_parser("show", help="summary of one data set or file",
                                epilog="example: imresearch data show sp500")
     show.add_argument("name", help="built-in or catalogue name, or a CSV/Parquet path")
-    show.add_argument("--data-dir", help="market-data directory (default: $IMRESEARCH_DATA)")
+    show.add_argument("--data-dir", help=_DATA_DIR_HELP)
     show.add_argument("--seed", type=int, default=0, help="seed of synthetic markets")
     simm = sub.add_parser(
         "simm", help="ISDA SIMM initial margin of a CRIF file",
@@ -89,7 +111,8 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run a study's market analysis for every point of a grid of market "
         "settings, or every (portfolio, stress episode, model) of a grid of model settings "
         "([grid.hs] / [grid.mc] tables; see imresearch.study.load_grid). Results stream to "
-        "OUT/results.parquet with a manifest; an interrupted sweep resumes.",
+        "OUT/results.parquet with a manifest; an interrupted sweep resumes, reusing only the "
+        "tasks whose inputs (study, grid point, data, code, seed) are unchanged.",
         epilog="example: imresearch sweep study.toml --grid grid.toml --scheduler dask "
         "--workers 2 --out sweep",
     )
@@ -103,116 +126,194 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--task-threads", type=int, default=1,
                        help="Numba threads per task (default: %(default)s; parallel across "
                        "tasks)")
-    sweep.add_argument("--out", default="imresearch-sweep", help="output folder")
-    sweep.add_argument("--data-dir", help="market-data directory (default: $IMRESEARCH_DATA)")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--out", default="imresearch-sweep", help=_OUT_HELP)
+    sweep.add_argument("--data-dir", help=_DATA_DIR_HELP)
+    sweep.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
     return parser
 
 
+# ---------------------------------------------------------------------------- commands
+def _progress(title: str, quiet: bool) -> Any:
+    """A :class:`~imresearch.progress.Progress` on stderr (off with ``--quiet``), which first
+    says that Numba compiles the kernels when their cache is empty (a first run)."""
+    from imresearch._numba import CACHE_DIR, DISABLE_NUMBA, kernels_cached
+    from imresearch.progress import Progress
+
+    bar = Progress(title, mode="off" if quiet else "auto")
+    if not DISABLE_NUMBA and not kernels_cached():
+        where = (f"cached in {CACHE_DIR} for later runs" if CACHE_DIR is not None else
+                 "not cached: no writable cache folder; set NUMBA_CACHE_DIR")
+        bar.note(f"compiling the Numba kernels on first use (a minute or two; {where})")
+    return bar
+
+
 def _cmd_simm(args: argparse.Namespace) -> int:
+    import math
+
+    import pandas as pd
+
+    from imresearch.provenance import strict_json
     from imresearch.simm import DEFAULT_VERSION, simm
 
     version = args.version or DEFAULT_VERSION
     result = simm(args.crif, version=version, mpor_days=args.mpor_days, side=args.side,
                   calculation_currency=args.calculation_currency, group_by=args.group_by)
+    totals = {"total": float(result.total)}
+    if args.group_by:
+        totals.update({f"{args.group_by} {k}": float(v) for k, v in result.totals.items()})
+    bad = {k: v for k, v in totals.items() if not math.isfinite(v)}
+    if bad:
+        name, value = next(iter(bad.items()))
+        raise InputError(f"{args.crif}: SIMM {name} is {value} (not a finite number): an amount "
+                         "in the CRIF is too large or not finite")
     if args.format == "json":
-        payload = {
-            "total": float(result.total),
+        payload: dict[str, Any] = {
+            "total": totals["total"],
             "version": version,
             "mpor_days": args.mpor_days,
             "side": args.side,
             "calculation_currency": args.calculation_currency,
-            "breakdown": json.loads(result.breakdown.to_json(orient="records")),
+            "breakdown": result.breakdown.to_dict(orient="records"),
         }
         if args.group_by:
             payload["totals"] = {str(k): float(v) for k, v in result.totals.items()}
-        print(json.dumps(payload, indent=2))
+        print(strict_json(payload, indent=2))
     elif args.format == "csv":
         print(result.breakdown.to_csv(index=False), end="")
     else:
         print(f"SIMM {version}, {args.mpor_days}-day, {args.side} side: total "
               f"{result.total:,.2f} {args.calculation_currency}")
-        with pd.option_context("display.width", 200, "display.max_rows", 1000,
+        with pd.option_context("display.width", WIDTH, "display.max_rows", 1000,
                                "display.float_format", "{:,.2f}".format):
             print(result.breakdown.to_string(index=False))
     return 0
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from imresearch.provenance import claim_output_dir
     from imresearch.study import load_grid, load_study, sweep_study
 
-    study = load_study(args.study)
-    points = load_grid(args.grid)
-    table = sweep_study(study, points, scheduler=args.scheduler, n_workers=args.workers,
-                        seed=args.seed, out=args.out, data_dir=args.data_dir,
-                        progress=not args.quiet and sys.stderr.isatty(),
-                        task_threads=args.task_threads)
+    with claim_output_dir(args.out):
+        study = load_study(args.study)
+        points = load_grid(args.grid)
+        bar = _progress(f"sweep {study.name}", args.quiet)
+        table = sweep_study(study, points, scheduler=args.scheduler, n_workers=args.workers,
+                            seed=args.seed, out=args.out, data_dir=args.data_dir,
+                            progress=bar, task_threads=args.task_threads)
+        bar.close(f"{len(table)} tasks done")
     print(f"{len(table)} tasks; results written to {args.out}/results.parquet")
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from imresearch.provenance import claim_output_dir
     from imresearch.scenarios.archegos import is_archegos_file
 
-    if is_archegos_file(args.study):  # a scenario file with kind = "archegos"
-        from imresearch.scenarios.archegos import run_archegos
+    with claim_output_dir(args.out):
+        if is_archegos_file(args.study):  # a scenario file with kind = "archegos"
+            from imresearch.scenarios.archegos import run_archegos
 
-        def say(text: str) -> None:
-            print(f"archegos replay: {text}", file=sys.stderr)
+            bar = _progress("archegos replay", args.quiet)
+            result = run_archegos(args.study, out=args.out, data_dir=args.data_dir,
+                                  progress=bar.say)
+            bar.close("done")
+            print(f"Archegos replay ({result.history_source.split(':')[0]} history); results "
+                  f"written to {args.out}/ (report.html, manifest.json, figures/)")
+            return 0
+        from imresearch.study import load_study, run_study
 
-        show = not args.quiet and sys.stderr.isatty()
-        result = run_archegos(args.study, out=args.out, data_dir=args.data_dir,
-                              progress=say if show else None)
-        print(f"Archegos replay ({result.history_source.split(':')[0]} history); results "
-              f"written to {args.out}/ (report.html, manifest.json, figures/)")
-        return 0
-    from imresearch.study import load_study, run_study
-
-    study = load_study(args.study)
-    progress = not args.quiet and sys.stderr.isatty()
-    out = run_study(study, args.out, data_dir=args.data_dir, progress=progress)
+        study = load_study(args.study)
+        bar = _progress(f"study {study.name}", args.quiet)
+        out = run_study(study, args.out, data_dir=args.data_dir, progress=bar)
+        bar.close("done")
     print(f"results written to {out}/ (report.html, manifest.json, figures/)")
     return 0
 
 
-def _cmd_data_list(args: argparse.Namespace) -> int:
+_RANGE = re.compile(r"\b(\d{4}-\d{2}(?:-\d{2})?) \.\. (\d{4}-\d{2}(?:-\d{2})?)\b"
+                    r"|\b(1[89]\d\d|20\d\d)-(1[89]\d\d|20\d\d)\b")
+_N_FACTORS = re.compile(r"\b(\d+) factors\b")
+
+
+def _date_range(description: str) -> str:
+    """The date range a description states (``1927-12-30 .. 2026-08`` or ``1999-2018``)."""
+    m = _RANGE.search(description)
+    if m is None:
+        return ""
+    first, last = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return f"{first} .. {last}"
+
+
+def _dataset_rows(data_dir: str | None) -> list[dict[str, Any]]:
     from imresearch.marketdata.builtin import builtin_names
+    from imresearch.marketdata.catalogue import list_datasets
 
-    rows = [
-        {"name": name, "kind": "built-in", "description": desc, "available": True}
-        for name, desc in builtin_names().items()
-    ]
-    try:
-        from imresearch.marketdata.catalogue import list_datasets
+    rows = []
+    for name, desc in builtin_names().items():
+        m = _N_FACTORS.search(desc)
+        rows.append({"name": name, "kind": "built-in", "range": _date_range(desc),
+                     "n_factors": int(m.group(1)) if m else 1, "risk_classes": "",
+                     "available": True, "description": desc, "files": ""})
+    for rec in list_datasets(data_dir=data_dir).to_dict("records"):
+        rows.append({"name": rec["name"], "kind": "catalogue",
+                     "range": _date_range(rec.get("description", "")),
+                     "n_factors": int(rec["n_factors"]), "risk_classes": rec["risk_classes"],
+                     "available": bool(rec.get("available", False)),
+                     "description": rec.get("description", ""), "files": rec["files"]})
+    return rows
 
-        cat = list_datasets(data_dir=args.data_dir)
-        for rec in cat.to_dict("records"):
-            rows.append(
-                {
-                    "name": rec["name"],
-                    "kind": "catalogue",
-                    "description": rec.get("description", ""),
-                    "available": bool(rec.get("available", False)),
-                }
-            )
-    except ImportError:  # pragma: no cover - catalogue is part of the package
-        pass
-    table = pd.DataFrame(rows)
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _cmd_data_list(args: argparse.Namespace) -> int:
+    rows = _dataset_rows(args.data_dir)
     if args.format == "csv":
-        print(table.to_csv(index=False), end="")
-    elif args.format == "json":
-        print(json.dumps(rows, indent=2))
-    else:
-        with pd.option_context("display.max_colwidth", 70, "display.width", 200,
-                               "display.max_rows", 500):
-            print(table.to_string(index=False))
-        if not table.query("kind == 'catalogue'")["available"].any():
-            print("\ncatalogue data sets need a data directory: set IMRESEARCH_DATA or pass "
-                  "--data-dir")
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return 0
+    if args.format == "json":
+        from imresearch.provenance import strict_json
+
+        print(strict_json(rows, indent=2))
+        return 0
+    if args.long:
+        for row in rows:
+            state = "available" if row["available"] else "not in the data directory"
+            print(f"{row['name']}  ({row['kind']}, {state})")
+            for key in ("range", "description", "files"):
+                if row[key]:
+                    print(textwrap.fill(str(row[key]), WIDTH, initial_indent=f"  {key}: ",
+                                        subsequent_indent="    "))
+            factors = f"{row['n_factors']}" + (f" ({row['risk_classes']})"
+                                               if row["risk_classes"] else "")
+            print(f"  factors: {factors}")
+        return 0
+    heads = ("name", "kind", "range", "factors")
+    cells = []
+    for row in rows:
+        kind = row["kind"] if row["available"] else f"{row['kind']}*"
+        factors = f"{row['n_factors']}" + (f" {row['risk_classes']}" if row["risk_classes"]
+                                           else "")
+        cells.append((row["name"], kind, row["range"], factors))
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads[:3])]
+    room = WIDTH - sum(widths) - 2 * 3
+    for line in (heads, *cells):
+        fixed = "  ".join(str(v).ljust(w) for v, w in zip(line[:3], widths))
+        print(f"{fixed}  {_fit(line[3], room)}".rstrip())
+    if any(not r["available"] for r in rows):
+        print(_fit("\n* not in the data directory: set IMRESEARCH_DATA or pass --data-dir "
+                   "(see market_data/README.md)", WIDTH))
     return 0
 
 
 def _cmd_data_show(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from imresearch.study import load_market
 
     market = load_market(args.name, seed=args.seed, data_dir=args.data_dir)
@@ -224,7 +325,7 @@ def _cmd_data_show(args: argparse.Namespace) -> int:
     gaps = market.calendar_gaps()
     print(f"calendar gaps longer than 3 business days: {len(gaps)}")
     if len(gaps):
-        with pd.option_context("display.width", 200):
+        with pd.option_context("display.width", WIDTH):
             print(gaps.head(10).to_string(index=False))
     cols = ["risk_class", "convention", "units", "currency", "tenor", "first_level",
             "last_level", "min_level", "max_level", "daily_shock_std"]
@@ -235,6 +336,28 @@ def _cmd_data_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------- main
+@contextlib.contextmanager
+def _one_line_messages() -> Iterator[None]:
+    """Warnings and log messages as single ``imresearch: ...`` lines on stderr."""
+    def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        text = " ".join(str(message).split())
+        print(f"imresearch: warning: {text} ({category.__name__})", file=sys.stderr)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("imresearch: %(message)s"))
+    log = logging.getLogger("imresearch")
+    saved = warnings.showwarning, log.propagate
+    warnings.showwarning = show
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        warnings.showwarning, log.propagate = saved
+        log.removeHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``imresearch`` command; returns the exit status."""
     parser = _build_parser()
@@ -243,28 +366,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        if args.command == "run":
-            return _cmd_run(args)
-        if args.command == "simm":
-            return _cmd_simm(args)
-        if args.command == "sweep":
-            return _cmd_sweep(args)
-        if args.command == "data":
-            if args.data_command == "list":
-                return _cmd_data_list(args)
-            if args.data_command == "show":
-                return _cmd_data_show(args)
-            parser.parse_args(["data", "--help"])
-        return 0
+        with command_line(), _one_line_messages():
+            if args.command == "run":
+                return _cmd_run(args)
+            if args.command == "simm":
+                return _cmd_simm(args)
+            if args.command == "sweep":
+                return _cmd_sweep(args)
+            if args.command == "data":
+                if args.data_command == "list":
+                    return _cmd_data_list(args)
+                if args.data_command == "show":
+                    return _cmd_data_show(args)
+                parser.parse_args(["data", "--help"])
+            return 0
     except InputError as exc:
         if os.environ.get("IMRESEARCH_DEBUG"):
             raise
-        print(f"imresearch: error: {exc}", file=sys.stderr)
+        print(f"imresearch: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except ImResearchError as exc:
         if os.environ.get("IMRESEARCH_DEBUG"):
             raise
-        print(f"imresearch: error: {exc}", file=sys.stderr)
+        print(f"imresearch: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("imresearch: interrupted", file=sys.stderr)
@@ -273,6 +397,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (line breaks of embedded text collapsed)."""
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

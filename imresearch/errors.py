@@ -7,7 +7,9 @@ a traceback (the CLI prints the message alone and exits with status 2).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 __all__ = [
@@ -15,9 +17,12 @@ __all__ = [
     "DataNotFoundError",
     "ImResearchError",
     "InputError",
+    "OutputError",
     "check_choice",
     "check_in_open_interval",
     "check_positive_int",
+    "command_line",
+    "option",
     "where",
 ]
 
@@ -34,8 +39,37 @@ class DataNotFoundError(InputError, FileNotFoundError):
     """A named data set or file is not available (e.g. no data directory configured)."""
 
 
+class OutputError(InputError):
+    """An output folder that cannot be written safely: it holds other files, is a file or a
+    symbolic link, cannot be created, or another process is writing to it."""
+
+
 class CalibrationError(ImResearchError, RuntimeError):
     """A model could not be calibrated on otherwise valid input (e.g. a singular covariance)."""
+
+
+_INTERFACE: ContextVar[str] = ContextVar("imresearch_interface", default="python")
+
+
+@contextlib.contextmanager
+def command_line() -> Iterator[None]:
+    """Within the block, :func:`option` names command-line options (the CLI runs in it)."""
+    token = _INTERFACE.set("cli")
+    try:
+        yield
+    finally:
+        _INTERFACE.reset(token)
+
+
+def option(name: str) -> str:
+    """How a user passes the setting ``name`` where the error is shown.
+
+    ``option("data_dir")`` is ``"--data-dir"`` on the command line (inside
+    :func:`command_line`) and ``"data_dir="`` in Python, so a hint names what the user types.
+    """
+    if _INTERFACE.get() == "cli":
+        return "--" + name.replace("_", "-")
+    return f"{name}="
 
 
 def where(

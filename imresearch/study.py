@@ -72,9 +72,11 @@ from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.shocks import horizon_shocks
 from imresearch.marketdata.stress import find_stress_window
 from imresearch.measures import tail_count
+from imresearch.progress import Progress
 from imresearch.provenance import (
     atomic_output_dir,
     atomic_write_text,
+    check_output_dir,
     file_sha256,
     frame_sha256,
     write_manifest,
@@ -245,32 +247,25 @@ def run_study(
     out: str | os.PathLike[str],
     *,
     data_dir: str | None = None,
-    progress: bool = True,
+    progress: bool | Progress = True,
 ) -> Path:
     """Run a study and write its results atomically into ``out``.
 
-    Returns the output folder. See the module docstring for what is written.
+    ``out`` must be new, empty or an earlier imresearch output (checked before any
+    computation). ``progress``: report the steps on stderr, or on the given
+    :class:`~imresearch.progress.Progress`. Returns the output folder. See the module
+    docstring for what is written.
     """
-    from tqdm.auto import tqdm
-
     from imresearch.report import figures as F
     from imresearch.report import html_report
 
+    check_output_dir(out)
     started = _dt.datetime.now(_dt.timezone.utc)
     cfg = study.market
-    steps = ["load market", "shocks", "stress window", "tail shocks"]
-    if study.portfolio is not None:
-        steps += ["rolling IM", "Monte Carlo", "SIMM through time", "backtests",
-                  "SIMM and schedule", "APC tools"]
-    steps += ["figures", "report"]
-    bar = tqdm(total=len(steps), desc=f"study {study.name}", disable=not progress,
-               unit="step", file=sys.stderr)
-
-    def step(label: str) -> None:
-        bar.set_postfix_str(label)
-        if label in steps and steps.index(label) > 0:
-            bar.n = steps.index(label)
-            bar.refresh()
+    bar = progress if isinstance(progress, Progress) else Progress(
+        f"study {study.name}", mode="auto" if progress else "off")
+    bar.steps.update(_progress_steps(study))
+    step = bar.step
 
     step("load market")
     market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir)
@@ -302,19 +297,10 @@ def run_study(
         from imresearch.portfolio import load_portfolio
 
         portfolio = load_portfolio(study.portfolio.source)
-        labels = {"rolling": "rolling IM", "Monte Carlo:": "Monte Carlo",
-                  "SIMM through": "SIMM through time", "realised": "backtests",
-                  "IM on": "SIMM and schedule", "APC": "APC tools"}
-
-        def say(text: str) -> None:
-            bar.set_postfix_str(text)
-            for key, label in labels.items():
-                if text.startswith(key):
-                    step(label)
-
         margin = margin_analysis(market, portfolio, study.models, rolling=study.rolling,
                                  apc=study.apc, simm_version=study.portfolio.simm_version,
-                                 seed=cfg.seed, progress=say)
+                                 seed=cfg.seed,
+                                 progress=lambda text: bar.say(text, _PROGRESS_ALIASES))
 
     with atomic_output_dir(out) as tmp:
         summary.to_csv(tmp / "market_summary.csv")
@@ -422,10 +408,35 @@ def run_study(
         # again, so that the manifest also lists the report itself
         write_manifest(tmp, command="imresearch run", inputs=inputs, settings=settings,
                        seed=cfg.seed, started=started, extra=extra)
-        bar.n = len(steps)
-        bar.refresh()
-    bar.close()
+    if bar is not progress:
+        bar.close(f"results written to {out}")
     return Path(out)
+
+
+#: Messages of :func:`margin_analysis` -> steps of :func:`run_study`.
+_PROGRESS_ALIASES = {"rolling IM": "rolling IM", "Monte Carlo:": "Monte Carlo",
+                     "SIMM through": "SIMM through time",
+                     "Monte Carlo through": "SIMM through time", "realised": "backtests",
+                     "IM on": "SIMM and schedule", "APC": "APC tools"}
+
+
+def _progress_steps(study: Study) -> dict[str, int | None]:
+    """The steps of :func:`run_study`, with the units of the long ones (models)."""
+    from imresearch.margin_analysis import DEFAULT_MODELS
+
+    steps: dict[str, int | None] = dict.fromkeys(
+        ["load market", "shocks", "stress window", "tail shocks"])
+    if study.portfolio is not None:
+        models = study.models if study.models is not None else DEFAULT_MODELS
+        n_hs = sum(isinstance(m, HSModel) for m in models.values())
+        mc = [m for m in models.values() if isinstance(m, MCStudyModel)]
+        steps["rolling IM"] = n_hs
+        if mc:
+            steps["Monte Carlo"] = len(mc)
+        steps.update({"SIMM through time": 1 + sum(m.monthly_paths > 0 for m in mc),
+                      "backtests": None, "SIMM and schedule": None, "APC tools": None})
+    steps.update(dict.fromkeys(["figures", "report"]))
+    return steps
 
 
 def _report_sections(study: Study, market: RiskFactorHistory, summary: pd.DataFrame,
@@ -910,9 +921,11 @@ def sweep_study(
             from_mapping(MarketStudyConfig, {**study.market.to_dict(), **point}, source="grid")
         return run_sweep(market_task, points, shared={"market": market, "config": study.market},
                          seed=seed, scheduler=scheduler, n_workers=n_workers, out=out,
-                         progress=progress, task_threads=task_threads)
+                         progress=progress, task_threads=task_threads,
+                         context={"study": study.settings()})
     if kinds != {True}:
         raise InputError("a sweep grid mixes market points and model points")
     expanded, shared = model_sweep_inputs(study, points, market, pad_days=pad_days)
     return run_sweep(margin_task, expanded, shared=shared, seed=seed, scheduler=scheduler,
-                     n_workers=n_workers, out=out, progress=progress, task_threads=task_threads)
+                     n_workers=n_workers, out=out, progress=progress, task_threads=task_threads,
+                     context={"study": study.settings()})

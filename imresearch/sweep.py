@@ -7,10 +7,17 @@ A sweep runs ``func(params, shared, rng)`` once per point of a grid. Guarantees:
   workers or the order in which tasks finish.
 * **Large inputs sent once.** ``shared`` is scattered to Dask workers once (broadcast) or handed
   to each worker process once through the pool initializer; tasks carry only their parameters.
-* **Streaming and resumable.** With ``out=``, each finished task is written at once as
-  ``out/parts/task-<i>.parquet``; a re-run with the same grid and seed skips tasks already done
-  (an interrupted sweep resumes). At the end the parts are combined, in task order, into
-  ``out/results.parquet``, written atomically, with a ``manifest.json``.
+* **Streaming and resumable, never stale.** With ``out=``, each finished task is written at
+  once as ``out/parts/task-<i>-<key>.parquet``. The key hashes everything that determines the
+  task's numbers: the code fingerprint, the task function, the content of ``shared`` (market
+  data, portfolios...), the ``context`` (e.g. the study's settings), the seed, the task's index
+  and parameters. A re-run reuses exactly the parts whose key matches (an interrupted sweep
+  resumes) and deletes the others, saying why when the inputs changed. At the end the parts
+  are combined, in task order, into ``out/results.parquet`` (written atomically) with a
+  ``manifest.json`` recording the keys.
+* **Safe output folder.** ``out`` is checked and locked as by
+  :func:`imresearch.provenance.claim_output_dir`: it must be new, empty or an earlier imresearch
+  output, and a second process writing to it at the same time is refused.
 * **Parallel across tasks, not within.** Each task runs its Numba kernels on ``task_threads``
   threads (default 1), on every executor: a sweep's parallelism comes from running tasks side
   by side, and one worker per core does not oversubscribe the machine. Kernel results do not
@@ -24,8 +31,11 @@ import datetime as _dt
 import hashlib
 import itertools
 import json
+import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -34,14 +44,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from imresearch.cache import TMP_SUFFIX
 from imresearch.errors import InputError
-from imresearch.provenance import atomic_write_text, write_manifest
+from imresearch.progress import Progress
+from imresearch.provenance import (
+    atomic_write_text,
+    claim_output_dir,
+    code_fingerprint,
+    content_sha256,
+    read_manifest,
+    strict_json,
+    write_manifest,
+)
 
 __all__ = ["grid", "local_cluster", "run_sweep"]
 
 TaskFunc = Callable[[Mapping[str, Any], Mapping[str, Any], np.random.Generator], Mapping[str, Any]]
 
 _SHARED: Mapping[str, Any] = {}
+
+log = logging.getLogger("imresearch")
 
 
 def grid(**axes: Iterable[Any]) -> list[dict[str, Any]]:
@@ -60,9 +82,10 @@ def grid(**axes: Iterable[Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
 
 
-def _task_key(index: int, params: Mapping[str, Any], seed: int) -> str:
-    text = json.dumps({"i": index, "p": params, "s": seed}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def _task_key(inputs_key: str, index: int, params: Mapping[str, Any], seed: int) -> str:
+    text = json.dumps({"inputs": inputs_key, "i": index, "p": params, "s": seed},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 @contextlib.contextmanager
@@ -118,8 +141,9 @@ def run_sweep(
     scheduler: str = "serial",
     n_workers: int | None = None,
     out: str | os.PathLike[str] | None = None,
-    progress: bool = False,
+    progress: bool | Progress = False,
     task_threads: int | None = 1,
+    context: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Run ``func`` on every grid point and return one row per task, in task order.
 
@@ -140,20 +164,23 @@ def run_sweep(
     n_workers : int, optional
         Workers for ``processes`` and ``dask``. Default: the number of CPUs.
     out : path-like, optional
-        Folder for streamed part files, ``results.parquet`` and ``manifest.json``.
-    progress : bool
-        Show a progress bar. Default False.
+        Folder for streamed part files, ``results.parquet`` and ``manifest.json``: new, empty,
+        or an earlier imresearch output (see :func:`imresearch.provenance.check_output_dir`).
+    progress : bool or Progress
+        Report finished tasks on stderr (a bar on a terminal, lines otherwise), or on the
+        given :class:`~imresearch.progress.Progress`. Default False.
     task_threads : int or None
         Numba threads of each task's parallel kernels. Default 1 (parallel across tasks);
         None leaves Numba's setting unchanged (e.g. a serial sweep of a few large tasks).
+    context : mapping, optional
+        What else determines the numbers and is not in ``shared`` (e.g. the study's settings
+        and file hash): recorded in the manifest and part of every task key.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``task``, ``param_<name>`` for each parameter, then the task's results.
     """
-    from tqdm.auto import tqdm
-
     if not callable(func):
         raise InputError(f"func must be callable; got {type(func).__name__}")
     points = [dict(p) for p in points]
@@ -170,32 +197,133 @@ def run_sweep(
     if task_threads is not None and (isinstance(task_threads, bool) or not isinstance(
             task_threads, int) or task_threads < 1):
         raise InputError(f"task_threads must be an integer >= 1 or None; got {task_threads!r}")
-    started = _dt.datetime.now(_dt.timezone.utc)
     shared = dict(shared or {})
-    seeds = np.random.SeedSequence(int(seed)).spawn(len(points))
-    keys = [_task_key(i, p, int(seed)) for i, p in enumerate(points)]
+    keys = _sweep_keys(func, shared, context, int(seed))
+    if out is None:
+        return _run(func, points, shared, int(seed), scheduler, n_workers, None, progress,
+                    task_threads, keys)
+    with claim_output_dir(out) as folder:
+        return _run(func, points, shared, int(seed), scheduler, n_workers, folder, progress,
+                    task_threads, keys)
 
-    parts: Path | None = None
+
+def _sweep_keys(func: TaskFunc, shared: Mapping[str, Any], context: Mapping[str, Any] | None,
+                seed: int) -> dict[str, Any]:
+    """The hashes a sweep's results depend on, and the key combining them."""
+    parts = {
+        "code_fingerprint": code_fingerprint(),
+        "func": f"{func.__module__}.{func.__qualname__}",
+        "shared_sha256": content_sha256(shared),
+        "context_sha256": content_sha256(dict(context or {})),
+        "seed": seed,
+    }
+    text = json.dumps(parts, sort_keys=True)
+    return {**parts, "inputs_key": hashlib.sha256(text.encode()).hexdigest(),
+            "context": dict(context or {})}
+
+
+#: What a change of each key means, for the message when a sweep starts afresh.
+_KEY_MEANING = {
+    "code_fingerprint": "the code or a numerical library changed",
+    "func": "the task function differs",
+    "shared_sha256": "the shared inputs (market data, portfolios...) differ",
+    "context_sha256": "the study differs",
+    "seed": "the seed differs",
+}
+
+
+def _prepare(folder: Path, keys: dict[str, Any], task_keys: list[str]) -> dict[int, Path]:
+    """Reuse the parts in ``folder`` whose key matches, delete everything else, write the
+    manifest of a running sweep. Returns the reusable parts by task index."""
+    previous = read_manifest(folder) if folder.is_dir() else None
+    parts = folder / "parts"
+    wanted = {f"task-{i:06d}-{k}.parquet": i for i, k in enumerate(task_keys)}
+    reuse: dict[int, Path] = {}
+    if folder.is_dir():
+        for entry in list(folder.iterdir()):
+            if entry.name == "parts" and entry.is_dir() and not entry.is_symlink():
+                for part in list(entry.iterdir()):
+                    if part.name in wanted and part.is_file():
+                        reuse[wanted[part.name]] = part
+                    elif part.is_dir() and not part.is_symlink():
+                        shutil.rmtree(part)
+                    else:
+                        part.unlink()
+            elif entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    if previous is not None:
+        old = previous.get("sweep") or {}
+        changed = [text for key, text in _KEY_MEANING.items()
+                   if key in old and old[key] != keys[key]]
+        if previous.get("command") != "imresearch sweep":
+            log.warning("%s: replacing the earlier output (%s)", folder,
+                        previous.get("command", "unknown command"))
+        elif changed:
+            log.warning("%s: the earlier sweep there had other inputs (%s): %s", folder,
+                        "; ".join(changed), f"{len(reuse)} of {len(task_keys)} tasks reused"
+                        if reuse else "starting afresh")
+    parts.mkdir(parents=True, exist_ok=True)
+    now = _dt.datetime.now(_dt.timezone.utc)
+    write_manifest(folder, command="imresearch sweep", inputs={}, settings={}, seed=keys["seed"],
+                   started=now, extra={"status": "running", "work_dirs": ["parts"],
+                                       "sweep": _public(keys)})
+    return reuse
+
+
+def _public(keys: dict[str, Any]) -> dict[str, Any]:
+    return {k: keys[k] for k in ("inputs_key", *_KEY_MEANING)}
+
+
+def _read_part(path: Path) -> dict[str, Any] | None:
+    try:
+        return pd.read_parquet(path).iloc[0].to_dict()
+    except (OSError, ValueError, IndexError):  # damaged: recomputed
+        path.unlink(missing_ok=True)
+        return None
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, **kwargs: Any) -> None:
+    """Write ``frame`` to ``path`` through a temporary file unique to this process."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, **kwargs)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _run(func: TaskFunc, points: list[dict[str, Any]], shared: dict[str, Any], seed: int,
+         scheduler: str, n_workers: int | None, folder: Path | None,
+         progress: bool | Progress, task_threads: int | None,
+         keys: dict[str, Any]) -> pd.DataFrame:
+    started = _dt.datetime.now(_dt.timezone.utc)
+    seeds = np.random.SeedSequence(seed).spawn(len(points))
+    task_keys = [_task_key(keys["inputs_key"], i, p, seed) for i, p in enumerate(points)]
     records: dict[int, dict[str, Any]] = {}
-    if out is not None:
-        parts = Path(out) / "parts"
-        parts.mkdir(parents=True, exist_ok=True)
-        for i, key in enumerate(keys):
-            path = parts / f"task-{i:06d}-{key}.parquet"
-            if path.exists():
-                records[i] = pd.read_parquet(path).iloc[0].to_dict()
+    if folder is not None:
+        for i, path in _prepare(folder, keys, task_keys).items():
+            record = _read_part(path)
+            if record is not None:
+                records[i] = record
     todo = [i for i in range(len(points)) if i not in records]
-    bar = tqdm(total=len(points), initial=len(records), disable=not progress, desc="sweep",
-               unit="task")
+    bar = progress if isinstance(progress, Progress) else Progress(
+        "sweep", mode="auto" if progress else "off")
+    bar.step("tasks", total=len(points))
+    if records:
+        bar.advance(f"{len(records)} resumed", n=len(records))
 
     def done(record: dict[str, Any]) -> None:
         i = int(record["task"])
         records[i] = record
-        if parts is not None:
-            tmp = parts / f".task-{i:06d}.tmp"
-            pd.DataFrame([record]).to_parquet(tmp)
-            os.replace(tmp, parts / f"task-{i:06d}-{keys[i]}.parquet")
-        bar.update(1)
+        if folder is not None:
+            _write_parquet(pd.DataFrame([record]),
+                           folder / "parts" / f"task-{i:06d}-{task_keys[i]}.parquet")
+        bar.advance()
 
     if scheduler == "serial":
         for i in todo:
@@ -214,23 +342,23 @@ def run_sweep(
                     done(fut.result())
     else:
         _run_dask(func, points, seeds, shared, todo, scheduler, n_workers, done, task_threads)
-    bar.close()
+    if not isinstance(progress, Progress):
+        bar.close(f"{len(points)} tasks done ({len(points) - len(todo)} resumed)")
 
     table = pd.DataFrame([records[i] for i in range(len(points))])
     table["task"] = table["task"].astype("int64")
-    if out is not None:
-        folder = Path(out)
-        tmp = folder / ".results.parquet.tmp"
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, folder / "results.parquet")
+    if folder is not None:
+        _write_parquet(table, folder / "results.parquet", index=False)
+        atomic_write_text(folder / "grid.json", strict_json(points, indent=2) + "\n")
         write_manifest(
-            folder, command="imresearch sweep", inputs={"shared": sorted(shared)},
+            folder, command="imresearch sweep",
+            inputs={"shared": sorted(shared), "context": keys["context"]},
             settings={"scheduler": str(scheduler), "n_workers": n_workers,
-                      "task_threads": task_threads, "points": points,
-                      "func": f"{func.__module__}.{func.__qualname__}"},
-            seed=int(seed), started=started,
+                      "task_threads": task_threads, "points": points, "func": keys["func"]},
+            seed=seed, started=started,
+            extra={"status": "complete", "work_dirs": ["parts"], "sweep": _public(keys),
+                   "task_keys": task_keys},
         )
-        atomic_write_text(folder / "grid.json", json.dumps(points, indent=2, default=str))
     return table
 
 

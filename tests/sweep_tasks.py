@@ -24,3 +24,12 @@ def fails_on_three(params: Mapping[str, Any], shared: Mapping[str, Any],
     if params["x"] == 3 and shared.get("fail", True):
         raise RuntimeError("task failed on purpose")
     return {"y": params["x"] * 2 + rng.integers(0, 1000)}
+
+
+def sleepy(params: Mapping[str, Any], shared: Mapping[str, Any],
+           rng: np.random.Generator) -> dict[str, Any]:
+    """Sleeps ``shared["sleep"]`` seconds, then returns a draw (to run sweeps side by side)."""
+    import time
+
+    time.sleep(shared.get("sleep", 0.0))
+    return {"y": params["x"] * shared.get("scale", 1) + rng.random()}

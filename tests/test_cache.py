@@ -38,3 +38,44 @@ def test_cache_off_and_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(calls) == 2
     assert cache_key(1, 2) == cache_key(1, 2) != cache_key(2, 1)
     assert len(code_fingerprint()) == 64
+
+
+def test_damaged_entries_are_recomputed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMRESEARCH_CACHE", str(tmp_path))
+    key = cache_key("damaged")
+    cached_frame(key, lambda: pd.DataFrame({"x": [1.0]}))
+    (entry,) = tmp_path.glob("frame-*.parquet")
+    entry.write_bytes(b"PAR1 truncated")
+    frame = cached_frame(key, lambda: pd.DataFrame({"x": [2.0]}))
+    assert frame["x"].tolist() == [2.0]
+    assert cached_frame(key, lambda: pytest.fail("recomputed"))["x"].tolist() == [2.0]
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".parquet"]  # no temps
+
+
+def test_unwritable_cache_warns_and_still_returns(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("IMRESEARCH_CACHE", str(tmp_path / "file" / "cache"))
+    with pytest.warns(UserWarning, match="result cache .* not written"):
+        frame = cached_frame("k", lambda: pd.DataFrame({"x": [1]}))
+    assert frame["x"].tolist() == [1]
+
+
+def test_cache_folders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from imresearch.cache import cache_dir, numba_cache_dir, user_cache_root
+
+    for var in ("IMRESEARCH_CACHE", "NUMBA_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_cache_root() == tmp_path / "home" / ".cache" / "imresearch"
+    assert cache_dir() == user_cache_root()
+    assert numba_cache_dir() == user_cache_root() / "numba"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert numba_cache_dir() == tmp_path / "xdg" / "imresearch" / "numba"
+    monkeypatch.setenv("IMRESEARCH_CACHE", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c" and numba_cache_dir() == tmp_path / "c" / "numba"
+    monkeypatch.setenv("IMRESEARCH_CACHE", "off")
+    assert cache_dir() is None
+    assert numba_cache_dir() == tmp_path / "xdg" / "imresearch" / "numba"
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    assert numba_cache_dir() == tmp_path / "mine"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +140,139 @@ def test_sweep_command(tmp_path: Path) -> None:
     grid.write_text("[grid]\nlookback = [1, 2]\n")
     res = run_cli("sweep", str(study), "--grid", str(grid), "--out", str(tmp_path / "sw2"))
     assert res.returncode == 2 and "['lookback'] cannot be swept" in res.stderr
+
+
+HELPS = [["--help"], ["run", "--help"], ["data", "--help"], ["data", "list", "--help"],
+         ["data", "show", "--help"], ["simm", "--help"], ["sweep", "--help"], []]
+
+
+def test_help_imports_no_numerical_library() -> None:
+    code = ("import sys, contextlib, io\n"
+            "from imresearch.cli import main\n"
+            f"for args in {HELPS!r}:\n"
+            "    with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            "        try:\n"
+            "            main(args)\n"
+            "        except SystemExit:\n"
+            "            pass\n"
+            "    assert 'usage: imresearch' in out.getvalue(), args\n"
+            "print(sorted(m for m in ('pandas', 'numpy', 'numba', 'scipy', 'matplotlib')"
+            " if m in sys.modules))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+    # and the installed command itself: -X importtime lists every module imported
+    res = subprocess.run([sys.executable, "-X", "importtime", "-m", "imresearch", "--help"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and "usage: imresearch" in res.stdout
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in res.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "imresearch" in imported
+    assert not imported & {"pandas", "numpy", "numba"}
+
+
+def test_data_list_fits_100_columns(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 100
+    assert lines[0].split() == ["name", "kind", "range", "factors"]
+    row = next(line for line in lines if line.startswith("arch_sp500 "))
+    assert row.split()[1:5] == ["built-in", "1999", "..", "2018"]
+    row = next(line for line in lines if line.startswith("ust_cmt "))
+    assert "2001-07-31 .. 2021-02-23" in row and " 11 IR" in row
+    assert main(["data", "list", "--long"]) == 0
+    long = capsys.readouterr().out
+    assert max(map(len, long.splitlines())) <= 100
+    assert "  description: S&P 500 adjusted close 1999-2018" in long
+    assert "  files: sp500_index/" in long
+
+
+def test_data_list_marks_what_the_data_directory_lacks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "list", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "catalogue*" in out and "not in the data directory" in out and "--data-dir" in out
+    assert main(["data", "list", "--format", "json", "--data-dir", str(tmp_path)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    sp500 = next(r for r in rows if r["name"] == "sp500")
+    assert sp500["available"] is False and sp500["range"].startswith("1927-12-30 ..")
+
+
+def test_hints_name_cli_options_on_the_cli_and_arguments_in_python(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from imresearch.errors import DataNotFoundError
+    from imresearch.marketdata.catalogue import load_dataset
+
+    monkeypatch.delenv("IMRESEARCH_DATA", raising=False)
+    with pytest.raises(DataNotFoundError, match=r"\(or pass data_dir=\)"):
+        load_dataset("sp500")
+    res = subprocess.run([sys.executable, "-m", "imresearch", "data", "show", "sp500"],
+                         capture_output=True, text=True, timeout=120,
+                         env={k: v for k, v in os.environ.items() if k != "IMRESEARCH_DATA"})
+    assert res.returncode == 2 and "(or pass --data-dir)" in res.stderr
+    assert "data_dir=" not in res.stderr
+
+
+def test_simm_json_with_non_finite_results_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "crif.csv"
+    path.write_text(CRIF.replace("1000000,USD,1000000", "1e160,USD,1e160"))
+    for fmt in ("json", "table"):
+        res = run_cli("simm", str(path), "--format", fmt)
+        assert res.returncode == 2, res.stdout
+        assert res.stdout == ""
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and "not a finite number" in lines[0], res.stderr
+
+
+def test_json_outputs_are_strict(tmp_path: Path) -> None:
+    path = tmp_path / "crif.csv"
+    path.write_text(CRIF)
+    res = run_cli("simm", str(path), "--format", "json")
+    assert res.returncode == 0
+    json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"invalid JSON token {c}"))
+
+
+STUDY = """
+[market]
+data = "synthetic_small"
+stress_window_days = 120
+[portfolio]
+source = "none"
+"""
+
+
+def test_progress_without_a_terminal_is_one_line_per_step(tmp_path: Path) -> None:
+    study = tmp_path / "s.toml"
+    study.write_text(STUDY)
+    res = run_cli("run", str(study), "--out", str(tmp_path / "out"))
+    assert res.returncode == 0, res.stderr
+    lines = [line for line in res.stderr.splitlines() if "compiling" not in line]
+    steps = ["load market", "shocks", "stress window", "tail shocks", "figures", "report"]
+    assert len(lines) == len(steps) + 1
+    for i, (line, step) in enumerate(zip(lines, steps), start=1):
+        assert re.fullmatch(rf"study s: \[{i}/6\] {step} \(elapsed \d+\.\d s\)", line), line
+    assert re.fullmatch(r"study s: done in \d+\.\d s", lines[-1])
+    quiet = run_cli("run", str(study), "--out", str(tmp_path / "out"), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_first_run_says_it_compiles_kernels(tmp_path: Path) -> None:
+    code = ("from imresearch.cli import _progress\n"
+            "bar = _progress('study x', False)\n"
+            "bar.close()\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR",
+                                                            "IMRESEARCH_CACHE")}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env={**env, "HOME": str(tmp_path)})
+    numba_dir = tmp_path / ".cache" / "imresearch" / "numba"
+    assert res.stderr == (f"study x: compiling the Numba kernels on first use (a minute or "
+                          f"two; cached in {numba_dir} for later runs)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env={**env, "HOME": str(tmp_path), "NUMBA_CACHE_DIR":
+                                           os.environ.get("NUMBA_CACHE_DIR", "")})
+    from imresearch._numba import kernels_cached
+
+    if kernels_cached():  # this machine's cache is warm: nothing said
+        assert res.stderr == ""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from imresearch.errors import InputError
+from imresearch.errors import InputError, OutputError
+from imresearch.provenance import code_fingerprint, content_sha256
 from imresearch.sweep import grid, run_sweep
 from tests import sweep_tasks
 
@@ -69,6 +71,116 @@ def test_interrupted_sweep_resumes(tmp_path: Path) -> None:
     fresh = run_sweep(sweep_tasks.fails_on_three, points, seed=5, shared={"fail": False})
     pd.testing.assert_frame_equal(res, fresh)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), fresh)
+
+
+def test_resume_with_other_inputs_starts_afresh(tmp_path: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    points = grid(x=[1, 2, 3, 4])
+    with pytest.raises(RuntimeError, match="on purpose"):
+        run_sweep(sweep_tasks.fails_on_three, points, seed=5, out=tmp_path,
+                  context={"study": {"seed": 0}})
+    # the study changed (e.g. its market seed): the two finished parts must not be reused
+    with caplog.at_level("WARNING", logger="imresearch"):
+        res = run_sweep(sweep_tasks.fails_on_three, points, seed=5, out=tmp_path,
+                        shared={"fail": False}, context={"study": {"seed": 1}})
+    assert "the earlier sweep there had other inputs (the shared inputs (market data, " \
+           "portfolios...) differ; the study differs): starting afresh" in caplog.text
+    fresh = run_sweep(sweep_tasks.fails_on_three, points, seed=5, shared={"fail": False})
+    pd.testing.assert_frame_equal(res, fresh)
+    assert len(list((tmp_path / "parts").iterdir())) == 4  # the stale parts are gone
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["inputs"]["context"] == {
+        "study": {"seed": 1}}
+    keys = manifest["sweep"]
+    assert keys["code_fingerprint"] == code_fingerprint()
+    assert keys["shared_sha256"] == content_sha256({"fail": False})
+    assert keys["context_sha256"] == content_sha256({"study": {"seed": 1}})
+    assert sorted(manifest["files"]) == ["grid.json", *sorted(
+        f"parts/{p.name}" for p in (tmp_path / "parts").iterdir()), "results.parquet"]
+    # a changed seed or a changed grid point reuses only what still matches
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="imresearch"):
+        res = run_sweep(sweep_tasks.fails_on_three, grid(x=[1, 2, 3, 5]), seed=5,
+                        out=tmp_path, shared={"fail": False}, context={"study": {"seed": 1}})
+    assert caplog.text == ""
+    pd.testing.assert_frame_equal(res.iloc[:3], fresh.iloc[:3])
+    with caplog.at_level("WARNING", logger="imresearch"):
+        run_sweep(sweep_tasks.fails_on_three, points, seed=6, out=tmp_path,
+                  shared={"fail": False}, context={"study": {"seed": 1}})
+    assert "(the seed differs): starting afresh" in caplog.text
+
+
+def test_damaged_part_is_recomputed(tmp_path: Path) -> None:
+    points = grid(x=[1, 2])
+    first = run_sweep(sweep_tasks.fails_on_three, points, seed=5, out=tmp_path)
+    part = sorted((tmp_path / "parts").iterdir())[0]
+    part.write_bytes(b"PAR1 half-written")
+    again = run_sweep(sweep_tasks.fails_on_three, points, seed=5, out=tmp_path)
+    pd.testing.assert_frame_equal(again, first)
+
+
+def test_bad_output_folder_is_refused_before_any_task(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    for out in (tmp_path, tmp_path / "notes.txt", tmp_path / "notes.txt" / "sub"):
+        with pytest.raises(OutputError):
+            run_sweep(sweep_tasks.fails_on_three, grid(x=[3]), out=out)  # would raise
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+SWEEP_SCRIPT = """
+import sys
+import numpy as np
+from imresearch.errors import OutputError
+from imresearch.sweep import grid, run_sweep
+from tests import sweep_tasks
+scale, sleep, out = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+try:
+    res = run_sweep(sweep_tasks.sleepy, grid(x=list(range(6))), out=out, seed=1,
+                    shared={"scale": scale, "sleep": sleep})
+except OutputError as exc:
+    print("refused:", exc)
+    sys.exit(2)
+print(res["y"].sum())
+"""
+
+
+def test_two_processes_sweeping_into_one_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sweep"
+    root = Path(__file__).resolve().parents[1]
+
+    def start(scale: int, sleep: float) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-c", SWEEP_SCRIPT, str(scale), str(sleep),
+                                 str(out)], cwd=root, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    first = start(1, 0.5)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("parts/task-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first sweep is under way
+    second = start(100, 0.0)
+    out2, err2 = second.communicate(timeout=300)
+    _, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 2, (out2, err2)
+    assert f"is being written by process {first.pid}" in out2
+    expected = run_sweep(sweep_tasks.sleepy, grid(x=list(range(6))), seed=1,
+                         shared={"scale": 1})
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), expected)
+    # the other sweep once the first is done: it starts afresh, nothing of the first is used
+    third = start(100, 0.0)
+    _, err3 = third.communicate(timeout=300)
+    assert third.returncode == 0, err3
+    assert "other inputs (the shared inputs" in err3 and "starting afresh" in err3
+    expected = run_sweep(sweep_tasks.sleepy, grid(x=list(range(6))), seed=1,
+                         shared={"scale": 100})
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), expected)
+    assert len(list((out / "parts").iterdir())) == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep"]  # no lock or temp left
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]
 
 
 @pytest.mark.parametrize(

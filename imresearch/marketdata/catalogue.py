@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imresearch.errors import DataNotFoundError, InputError
+from imresearch.errors import DataNotFoundError, InputError, option
 from imresearch.marketdata.datasets import DATASETS, Dataset, DatasetPart
 from imresearch.marketdata.factors import FactorSpec
 from imresearch.marketdata.history import RiskFactorHistory
@@ -93,18 +93,18 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
         if not env:
             raise DataNotFoundError(
                 "no market-data directory configured: set the environment variable "
-                f"{DATA_DIR_ENV} (or pass data_dir=) to a folder laid out like "
+                f"{DATA_DIR_ENV} (or pass {option('data_dir')}) to a folder laid out like "
                 "shared/market_data"
             )
         path, origin = env, f"${DATA_DIR_ENV}"
     else:
-        origin = "data_dir"
+        origin = option("data_dir")
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise DataNotFoundError(
             f"market-data directory {str(folder)!r} ({origin}) does not exist or is not a "
-            f"folder; set {DATA_DIR_ENV} (or pass data_dir=) to a folder laid out like "
-            "shared/market_data"
+            f"folder; set {DATA_DIR_ENV} (or pass {option('data_dir')}) to a folder laid out "
+            "like shared/market_data"
         )
     return folder.resolve()
 
@@ -198,8 +198,8 @@ def load_dataset(
     if missing:
         raise DataNotFoundError(
             f"data set {name!r}: file {missing[0]!r} not found in the market-data directory "
-            f"{str(root)!r}; set {DATA_DIR_ENV} (or pass data_dir=) to a folder laid out like "
-            "shared/market_data"
+            f"{str(root)!r}; set {DATA_DIR_ENV} (or pass {option('data_dir')}) to a folder "
+            "laid out like shared/market_data"
         )
     overrides = dict(overrides)
     select = overrides.pop("select", None)

@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from imresearch.config import HSModel
-from imresearch.errors import DataNotFoundError, InputError
+from imresearch.errors import DataNotFoundError, InputError, option
 from imresearch.marketdata.factors import FactorSpec
 from imresearch.marketdata.history import RiskFactorHistory
 
@@ -806,8 +806,8 @@ def _market(sc: ArchegosScenario, data_dir: str | os.PathLike[str] | None
         if sc.history == "data":
             raise DataNotFoundError(
                 f"{sc.source}: key 'market.history' is 'data' but the files of data set "
-                f"{sc.dataset!r} were not found (pass --data-dir, set IMRESEARCH_DATA or "
-                "[market] data_dir)")
+                f"{sc.dataset!r} were not found (pass {option('data_dir')}, set "
+                "IMRESEARCH_DATA or [market] data_dir)")
         closes = _builtin_history(sc)
         label = (f"built-in: {sc.builtin_days} business days of synthetic pre-episode history "
                  f"(seed {sc.seed}) + the documented closes of the scenario file")

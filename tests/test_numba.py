@@ -1,0 +1,106 @@
+"""Numba's cache lives in the user cache folder: the package runs from a read-only install."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import imresearch
+from imresearch._numba import DISABLE_NUMBA
+
+pytestmark = pytest.mark.skipif(DISABLE_NUMBA, reason="Numba disabled")
+
+PACKAGE = Path(imresearch.__file__).resolve().parent
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    if sys.argv[1] == "numba-first":
+        import numba  # imported before imresearch: its configuration is set afterwards
+    import numpy as np
+    import imresearch._numba as nb
+    nb._CORE_KERNELS = ("_measures_kernels.py",)
+    before = nb.kernels_cached()
+    from imresearch._measures_kernels import weighted_tail_kernel
+    var, es = weighted_tail_kernel(np.arange(10.0), np.full(10, 0.1), 0.2)
+    print(json.dumps({"file": nb.__file__, "cache_dir": None if nb.CACHE_DIR is None
+                      else str(nb.CACHE_DIR), "before": before, "after": nb.kernels_cached(),
+                      "var": var, "es": es}))
+""")
+
+
+def install_copy(tmp_path: Path) -> Path:
+    """A copy of the package in a read-only site folder."""
+    site = tmp_path / "site"
+    shutil.copytree(PACKAGE, site / "imresearch", symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [site, *site.rglob("*")]:
+        mode = path.stat().st_mode
+        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return site
+
+
+def snapshot(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def run_kernel(site: Path, home: Path, mode: str = "plain",
+               **env: str) -> dict[str, object]:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("NUMBA_CACHE_DIR", "IMRESEARCH_CACHE", "XDG_CACHE_HOME")}
+    res = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, timeout=300,
+        cwd=site.parent, env={**clean, "PYTHONPATH": str(site), "HOME": str(home),
+                              "PYTHONDONTWRITEBYTECODE": "1", **env})
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    path = install_copy(tmp_path)
+    yield path
+    for p in [path, *path.rglob("*")]:  # let pytest remove it
+        p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+def test_read_only_install_caches_kernels_in_the_user_cache(site: Path, tmp_path: Path) -> None:
+    before = snapshot(site)
+    home = tmp_path / "home"
+    out = run_kernel(site, home)
+    assert out["file"].startswith(str(site))  # the copy was imported, not the checkout
+    assert (out["var"], out["es"]) == (8.0, 8.5)
+    cache = home / ".cache" / "imresearch" / "numba"
+    assert out["cache_dir"] == str(cache)
+    assert (out["before"], out["after"]) == (False, True)  # an empty cache is detected
+    assert any(cache.rglob("_measures_kernels.weighted_tail_kernel-*.nbi"))
+    assert snapshot(site) == before  # nothing written next to the code
+    again = run_kernel(site, home)
+    assert (again["before"], again["after"]) == (True, True)
+
+
+def test_unwritable_cache_compiles_in_memory(site: Path, tmp_path: Path) -> None:
+    before = snapshot(site)
+    (tmp_path / "blocked").write_text("a file where the home folder should be")
+    out = run_kernel(site, tmp_path / "blocked" / "home")
+    assert out["cache_dir"] is None and (out["var"], out["es"]) == (8.0, 8.5)
+    assert out["after"] is False
+    assert snapshot(site) == before
+
+
+def test_user_numba_cache_dir_wins_and_numba_imported_first(site: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    out = run_kernel(site, tmp_path / "home", NUMBA_CACHE_DIR=str(mine))
+    assert out["cache_dir"] == str(mine) and any(mine.rglob("*.nbi"))
+    out = run_kernel(site, tmp_path / "home2", mode="numba-first",
+                     IMRESEARCH_CACHE=str(tmp_path / "results-cache"))
+    assert out["cache_dir"] == str(tmp_path / "results-cache" / "numba")
+    assert any((tmp_path / "results-cache" / "numba").rglob("*.nbi"))
+    assert not (tmp_path / "home2").exists()
