@@ -245,6 +245,8 @@ def _date_range(description: str) -> str:
 
 
 def _dataset_rows(data_dir: str | None) -> list[dict[str, Any]]:
+    """One row per data set; range and built-in factor counts as their descriptions state
+    them (blank when they do not), the catalogue's factors from its metadata."""
     from imresearch.marketdata.builtin import builtin_names
     from imresearch.marketdata.catalogue import list_datasets
 
@@ -252,7 +254,7 @@ def _dataset_rows(data_dir: str | None) -> list[dict[str, Any]]:
     for name, desc in builtin_names().items():
         m = _N_FACTORS.search(desc)
         rows.append({"name": name, "kind": "built-in", "range": _date_range(desc),
-                     "n_factors": int(m.group(1)) if m else 1, "risk_classes": "",
+                     "n_factors": int(m.group(1)) if m else None, "risk_classes": "",
                      "available": True, "description": desc, "files": ""})
     for rec in list_datasets(data_dir=data_dir).to_dict("records"):
         rows.append({"name": rec["name"], "kind": "catalogue",
@@ -289,16 +291,15 @@ def _cmd_data_list(args: argparse.Namespace) -> int:
                 if row[key]:
                     print(textwrap.fill(str(row[key]), WIDTH, initial_indent=f"  {key}: ",
                                         subsequent_indent="    "))
-            factors = f"{row['n_factors']}" + (f" ({row['risk_classes']})"
-                                               if row["risk_classes"] else "")
-            print(f"  factors: {factors}")
+            if row["n_factors"]:
+                classes = f" ({row['risk_classes']})" if row["risk_classes"] else ""
+                print(f"  factors: {row['n_factors']}{classes}")
         return 0
     heads = ("name", "kind", "range", "factors")
     cells = []
     for row in rows:
         kind = row["kind"] if row["available"] else f"{row['kind']}*"
-        factors = f"{row['n_factors']}" + (f" {row['risk_classes']}" if row["risk_classes"]
-                                           else "")
+        factors = f"{row['n_factors'] or ''} {row['risk_classes']}".strip()
         cells.append((row["name"], kind, row["range"], factors))
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads[:3])]
     room = WIDTH - sum(widths) - 2 * 3

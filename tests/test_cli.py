@@ -180,6 +180,7 @@ def test_data_list_fits_100_columns(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0].split() == ["name", "kind", "range", "factors"]
     row = next(line for line in lines if line.startswith("arch_sp500 "))
     assert row.split()[1:5] == ["built-in", "1999", "..", "2018"]
+    assert next(line for line in lines if line.startswith("synthetic ")).endswith(" 38")
     row = next(line for line in lines if line.startswith("ust_cmt "))
     assert "2001-07-31 .. 2021-02-23" in row and " 11 IR" in row
     assert main(["data", "list", "--long"]) == 0
