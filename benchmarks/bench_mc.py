@@ -7,7 +7,7 @@ with the block pricer, linear trades merged; keep the portfolio P&L per path), t
 intervals and the convergence table.
 Baseline: the same random numbers (the engine's per-block streams) materialised as a
 (paths, steps, factors) NumPy array, correlated with one matrix product, summed over steps,
-turned into levels and revalued with :func:`imresearch.portfolio.vectorised.pv_states_numpy`
+turned into levels and revalued with :func:`numpy_pricers.pv_states_numpy`
 (NumPy vectorised pricers, 10,000 states at a time), then the same order statistic.
 
 Market: ``synthetic_market(seed=0)`` (38 factors) plus 12 equity names (``EQ_X01..EQ_X12``,
@@ -23,13 +23,13 @@ import time
 
 import numpy as np
 import pandas as pd
+from numpy_pricers import pv_states_numpy
 
 from imresearch.engines.calibration import calibrate
 from imresearch.engines.mc import MCModel, PathSimulator, monte_carlo_im
 from imresearch.marketdata import FactorSpec, RiskFactorHistory, synthetic_market
 from imresearch.portfolio import EquityPosition, bind
 from imresearch.portfolio.examples import EXAMPLE_DATE, random_portfolio
-from imresearch.portfolio.vectorised import pv_states_numpy
 
 MODEL = MCModel()
 HORIZON = 10

@@ -3,7 +3,7 @@
 Engine: :meth:`imresearch.portfolio.BoundPortfolio.revalue` (Numba block pricer, parallel over
 blocks of 64 scenarios: shocks -> levels -> PV of every trade -> P&L, every inner loop
 vectorised over the scenarios of a block, with a polynomial ``exp`` written for that).
-Baseline: :func:`imresearch.portfolio.vectorised.revalue_numpy`, the same pricers vectorised with
+Baseline: :func:`numpy_pricers.revalue_numpy`, the same pricers vectorised with
 NumPy over blocks of scenarios x trades of each product.
 
 Scenarios are the 2,520 overlapping 10-day shocks ending on the valuation date of the synthetic
@@ -15,11 +15,11 @@ positions, TRS and forwards, FX forwards, swaps, CDS, commodity forwards).
 from __future__ import annotations
 
 import numpy as np
+from numpy_pricers import revalue_numpy
 
 from imresearch.marketdata import horizon_shocks
 from imresearch.marketdata.synthetic import synthetic_market
 from imresearch.portfolio.examples import EXAMPLE_DATE, random_portfolio
-from imresearch.portfolio.vectorised import revalue_numpy
 
 HORIZON = 10
 

@@ -3,7 +3,7 @@
 Engine: :func:`imresearch.engines.rolling_im` with EWMA filtering (Numba, parallel over dates;
 each date's scenarios priced 64 at a time by the block pricer, linear trades and swap flows
 merged into one term per (factor, grid point, FX)).
-Baseline: the same scenarios revalued with :func:`imresearch.portfolio.vectorised.pv_states_numpy`
+Baseline: the same scenarios revalued with :func:`numpy_pricers.pv_states_numpy`
 (NumPy vectorised over scenarios and trades), one date at a time, quantile by ``np.partition``.
 
 Both run on the same sample of dates (every 20th business day over 20 years; every 60th over
@@ -16,13 +16,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from numpy_pricers import pv_states_numpy
 
 from imresearch.config import HSModel
 from imresearch.engines import rolling_im
 from imresearch.engines.hs import _Setup
 from imresearch.marketdata import synthetic_market
 from imresearch.portfolio.examples import EXAMPLE_DATE, random_portfolio
-from imresearch.portfolio.vectorised import pv_states_numpy
 
 MODEL = HSModel(lookback_days=2520, filtering="ewma")
 STEP = {True: 60, False: 20}

@@ -1,33 +1,104 @@
-"""Numba kernels of the risk measures: weighted tail statistics on loss vectors."""
+"""Numba kernel of the risk measures: VaR, ES and the VaR scenario of a loss vector.
+
+The one implementation of the order-statistic tail used everywhere (:mod:`imresearch.measures`,
+the HS engines' rolling kernels, the Monte Carlo engine). Arrays in, numbers out; it never
+raises.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from imresearch._numba import jit
 
+#: relative slack of ``k = ceil(n alpha)``: absorbs binary rounding of ``n (1 - confidence)``
+COUNT_TOL = 1e-9
+#: slack of the weighted tail: a cumulative weight within it of ``alpha`` reaches the tail
+WEIGHT_TOL = 1e-12
+
 
 @jit
-def weighted_tail_kernel(losses: np.ndarray, weights: np.ndarray, alpha: float) -> tuple:
-    """Weighted VaR and ES of ``losses`` at tail probability ``alpha`` = 1 - confidence.
+def tail_count(n: int, alpha: float) -> int:
+    """Number of tail scenarios ``k = ceil(n alpha)``, at least 1."""
+    return max(1, math.ceil(n * alpha - COUNT_TOL))
 
-    ``weights`` are non-negative and sum to 1. VaR is the largest loss ``l`` whose upper tail
-    weight (weight of losses >= l) reaches ``alpha``; ES is the weighted mean of the worst
-    ``alpha`` of the distribution, the boundary loss taking the fractional remainder
-    (Acerbi-Tasche). Returns ``(var, es)``.
+
+@jit
+def top_losses(losses: np.ndarray, m: int) -> np.ndarray:
+    """The ``m`` largest losses, largest first (a selection, then a sort of ``m`` values)."""
+    n = losses.shape[0]
+    m = min(m, n)
+    neg = -losses
+    if m < n:
+        neg = np.partition(neg, m - 1)[:m]
+    return -np.sort(neg)
+
+
+@jit
+def equal_weight_tail(losses: np.ndarray, alpha: float, exact_es: bool) -> tuple:
+    """:func:`tail_stats` with equal weights, and the k largest losses (largest first)."""
+    n = losses.shape[0]
+    k = tail_count(n, alpha)
+    tail = n * alpha
+    m = min(math.floor(tail + COUNT_TOL), n)
+    top = top_losses(losses, max(k, m + 1) if exact_es else k)
+    var = top[k - 1]
+    acc = 0.0
+    if exact_es:
+        for i in range(m):
+            acc += top[i]
+        frac = tail - m
+        if frac > 1e-12 and m < n:
+            acc += frac * top[m]
+        es = acc / tail
+    else:
+        for i in range(k):
+            acc += top[i]
+        es = acc / k
+    above = 0  # losses above the VaR: the VaR scenario is the next tie in position order
+    while above < k and top[above] > var:
+        above += 1
+    seen = 0
+    idx = 0
+    for j in range(n):
+        if losses[j] == var:
+            if seen == k - 1 - above:
+                idx = j
+                break
+            seen += 1
+    return var, es, idx, top[:k]
+
+
+@jit
+def tail_stats(losses: np.ndarray, weights: np.ndarray, alpha: float, exact_es: bool
+               ) -> tuple:
+    """(VaR, ES, index of the VaR scenario) of ``losses`` at tail probability ``alpha``.
+
+    Equal weights (``weights`` empty): VaR is the k-th largest loss, ``k = ceil(n alpha)``;
+    ES is the mean of the k largest, or the exact tail mean when ``exact_es`` (the
+    ``floor(n alpha)`` largest plus the fractional remainder of the next, over ``n alpha``).
+    The VaR scenario is the k-th in a stable descending order (ties by position).
+
+    Weighted (``weights`` non-negative, summing to 1): VaR is the largest loss whose upper-tail
+    weight (weight of the losses at or above it, in that order) reaches ``alpha``; ES is the
+    weighted mean of the worst ``alpha`` of the distribution, the boundary loss taking the
+    fractional remainder (Acerbi-Tasche).
     """
+    n = losses.shape[0]
+    if weights.shape[0] == 0:
+        var, es, idx, _ = equal_weight_tail(losses, alpha, exact_es)
+        return var, es, idx
     order = np.argsort(-losses, kind="mergesort")
     cum = 0.0
     acc = 0.0
-    var = losses[order[-1]]
-    tol = 1e-12
-    for i in range(order.shape[0]):
+    for i in range(n):
         j = order[i]
         w = weights[j]
-        if cum + w >= alpha - tol:
-            var = losses[j]
+        if cum + w >= alpha - WEIGHT_TOL:
             acc += (alpha - cum) * losses[j]
-            return var, acc / alpha
+            return losses[j], acc / alpha, j
         cum += w
         acc += w * losses[j]
-    return var, acc / max(cum, tol)
+    return losses[order[n - 1]], acc / max(cum, WEIGHT_TOL), order[n - 1]

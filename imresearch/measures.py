@@ -2,7 +2,9 @@
 
 Conventions: ``pnl`` is profit and loss per scenario, **gains positive**; VaR and ES are returned
 as **losses** (positive when the tail is a loss). With ``n`` scenarios and confidence ``c``,
-``k = ceil(n (1 - c))`` (a relative tolerance of 1e-9 absorbs binary rounding).
+``k = ceil(n (1 - c))`` (a tolerance of 1e-9 absorbs binary rounding). The order-statistic
+tail has one implementation, the kernel :func:`imresearch._measures_kernels.tail_stats`, used
+here, by the HS engines' rolling kernels and by the Monte Carlo engine.
 
 Quantile definitions (``method``):
 
@@ -23,18 +25,21 @@ the APC stressed-observation weight) use :func:`weighted_var_es`.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from imresearch._measures_kernels import weighted_tail_kernel
+from imresearch._measures_kernels import COUNT_TOL, equal_weight_tail, tail_stats
 from imresearch.errors import InputError, check_in_open_interval
 
 __all__ = [
     "QUANTILE_METHODS",
+    "Tail",
     "age_weights",
     "es",
+    "tail",
     "tail_count",
     "var",
     "weighted_var_es",
@@ -54,7 +59,7 @@ QUANTILE_METHODS: tuple[str, ...] = (
 
 def tail_count(n: int, confidence: float) -> int:
     """Number of tail scenarios ``k = ceil(n (1 - confidence))``, at least 1."""
-    return max(1, math.ceil(n * (1.0 - confidence) - 1e-9))
+    return max(1, math.ceil(n * (1.0 - confidence) - COUNT_TOL))
 
 
 def _losses(pnl: object, name: str = "pnl") -> np.ndarray:
@@ -108,10 +113,8 @@ def var(
     confidence = check_in_open_interval("confidence", confidence)
     _check_method(method)
     losses = _losses(pnl)
-    n = losses.shape[0]
     if method in ("order_statistic", "exact"):
-        k = tail_count(n, confidence)
-        out = -np.partition(-losses, k - 1, axis=0)[k - 1]
+        out = _by_column(losses, confidence, False)[0]
     else:
         out = np.quantile(losses, confidence, axis=0, method=method)
     return float(out) if np.ndim(out) == 0 else np.asarray(out)
@@ -143,24 +146,98 @@ def es(
     confidence = check_in_open_interval("confidence", confidence)
     _check_method(method)
     losses = _losses(pnl)
-    n = losses.shape[0]
-    ordered = -np.sort(-losses, axis=0)  # largest loss first
-    if method == "order_statistic":
-        k = tail_count(n, confidence)
-        out = ordered[:k].mean(axis=0)
-    elif method == "exact":
-        tail = n * (1.0 - confidence)
-        m = min(math.floor(tail + 1e-9), n)
-        frac = tail - m
-        total = ordered[:m].sum(axis=0)
-        if frac > 1e-12 and m < n:
-            total = total + frac * ordered[m]
-        out = total / tail
+    if method in ("order_statistic", "exact"):
+        out = _by_column(losses, confidence, method == "exact")[1]
     else:
         q = np.quantile(losses, confidence, axis=0, method=method)
         mask = losses >= q - 1e-12 * np.maximum(1.0, np.abs(q))
         out = (losses * mask).sum(axis=0) / mask.sum(axis=0)
     return float(out) if np.ndim(out) == 0 else np.asarray(out)
+
+
+def _by_column(losses: np.ndarray, confidence: float, exact_es: bool
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Order-statistic VaR and ES of each column of ``losses`` (or of the vector)."""
+    cols = losses.reshape(losses.shape[0], -1)
+    out = np.array([tail_stats(np.ascontiguousarray(cols[:, j]), _EQUAL, 1.0 - confidence,
+                               exact_es)[:2] for j in range(cols.shape[1])])
+    shape = losses.shape[1:]
+    return out[:, 0].reshape(shape), out[:, 1].reshape(shape)
+
+
+_EQUAL = np.empty(0)
+
+
+@dataclass(frozen=True)
+class Tail:
+    """The tail of a P&L vector at one confidence level.
+
+    Attributes
+    ----------
+    var, es : float
+        VaR and ES as losses (order-statistic definitions, or weighted).
+    scenario : int
+        Position of the VaR scenario in the P&L vector.
+    losses : ndarray of shape (k,)
+        The ``k = ceil(n (1 - confidence))`` largest losses, largest first (equal weights;
+        empty with weights).
+    """
+
+    var: float
+    es: float
+    scenario: int
+    losses: np.ndarray
+
+
+def tail(
+    pnl: np.ndarray | pd.Series,
+    confidence: float = 0.99,
+    *,
+    weights: np.ndarray | pd.Series | None = None,
+    exact_es: bool = False,
+) -> Tail:
+    """VaR, ES, the VaR scenario and the tail losses of a P&L vector, in one pass.
+
+    Parameters
+    ----------
+    pnl : array-like of shape (n_scenarios,)
+        P&L per scenario, gains positive. No NaN.
+    confidence : float
+        Confidence level in (0, 1). Default 0.99.
+    weights : array-like of shape (n_scenarios,), optional
+        Non-negative scenario weights (normalised here); see :func:`weighted_var_es` (whose ES
+        is the exact tail mean).
+    exact_es : bool
+        Equal weights: the exact tail mean (``method="exact"``) instead of the mean of the k
+        largest losses. Default False.
+
+    Returns
+    -------
+    Tail
+    """
+    confidence = check_in_open_interval("confidence", confidence)
+    losses = np.ascontiguousarray(_losses(pnl))
+    if losses.ndim != 1:
+        raise InputError(f"pnl must be 1-d for a tail; got shape {losses.shape}")
+    if weights is None:
+        v, e, j, top = equal_weight_tail(losses, 1.0 - confidence, exact_es)
+    else:
+        v, e, j = tail_stats(losses, _weights(weights, losses.shape), 1.0 - confidence, True)
+        top = np.empty(0)
+    return Tail(float(v), float(e), int(j), top)
+
+
+def _weights(weights: np.ndarray | pd.Series, shape: tuple[int, ...]) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != shape:
+        raise InputError(f"weights must have shape {shape}; got {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        pos = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
+        raise InputError(f"weights must be finite and >= 0; got {w[pos]} at scenario {pos}")
+    total = w.sum()
+    if total <= 0:
+        raise InputError("weights sum to zero")
+    return np.ascontiguousarray(w / total)
 
 
 def weighted_var_es(
@@ -191,17 +268,8 @@ def weighted_var_es(
     losses = _losses(pnl)
     if losses.ndim != 1:
         raise InputError(f"pnl must be 1-d for weighted measures; got shape {losses.shape}")
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != losses.shape:
-        raise InputError(f"weights must have shape {losses.shape}; got {w.shape}")
-    if not np.isfinite(w).all() or (w < 0).any():
-        pos = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
-        raise InputError(f"weights must be finite and >= 0; got {w[pos]} at scenario {pos}")
-    total = w.sum()
-    if total <= 0:
-        raise InputError("weights sum to zero")
-    v, e = weighted_tail_kernel(np.ascontiguousarray(losses), np.ascontiguousarray(w / total),
-                                1.0 - confidence)
+    v, e, _ = tail_stats(np.ascontiguousarray(losses), _weights(weights, losses.shape),
+                         1.0 - confidence, True)
     return float(v), float(e)
 
 

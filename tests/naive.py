@@ -1,10 +1,20 @@
-"""Slow, obviously-correct reference versions of the kernels (test oracles)."""
+"""Slow, obviously-correct reference versions of the kernels (test oracles).
+
+The scalar twins of the engines' block kernels (:func:`rolling_tail_kernel`,
+:func:`mc_pnl_kernel`) price trade by trade with the scalar pricer and sort every scenario set
+in full; they are jitted only to keep the tests quick.
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+from imresearch._numba import jit
+from imresearch.engines._kernels import shocked_state, stress_weights
+from imresearch.engines._mc_kernels import _horizon_levels, _path_step
+from imresearch.portfolio._kernels import TradeArrays, grid_dfs, trade_pv, upper_tail
 
 
 def shock(a: float, b: float, convention: str, units: str = "", displacement: float = 0.0) -> float:
@@ -84,3 +94,120 @@ def christoffersen_lr_ind(flags: np.ndarray) -> float:
     alt = ll(n[0, 1], n[0, 0], p01) + ll(n[1, 1], n[1, 0], p11)
     null = ll(n[0, 1] + n[1, 1], n[0, 0] + n[1, 0], p)
     return 2 * (alt - null)
+
+
+def norm_cdf(v: float) -> float:
+    """Standard normal distribution function from the pricers' normal tail
+    (:func:`imresearch.portfolio._kernels.upper_tail`), one value at a time."""
+    a = abs(v)
+    c = upper_tail(a, math.exp(-0.5 * a * a))
+    return 1.0 - c if v > 0.0 else c
+
+
+@jit
+def tail_by_sorting(losses: np.ndarray, weights: np.ndarray, alpha: float,
+                    exact_es: bool) -> tuple:
+    """(VaR, ES, VaR scenario) by a full stable sort; equal weights when ``weights`` is empty
+    (the twin of :func:`imresearch._measures_kernels.tail_stats`)."""
+    n = losses.shape[0]
+    order = np.argsort(-losses, kind="mergesort")
+    if weights.shape[0] == 0:
+        k = max(1, math.ceil(n * alpha - 1e-9))
+        var = losses[order[k - 1]]
+        acc = 0.0
+        if exact_es:
+            tail = n * alpha
+            m = min(math.floor(tail + 1e-9), n)
+            for i in range(m):
+                acc += losses[order[i]]
+            frac = tail - m
+            if frac > 1e-12 and m < n:
+                acc += frac * losses[order[m]]
+            return var, acc / tail, order[k - 1]
+        for i in range(k):
+            acc += losses[order[i]]
+        return var, acc / k, order[k - 1]
+    cum = 0.0
+    acc = 0.0
+    for i in range(n):
+        j = order[i]
+        w = weights[j]
+        if cum + w >= alpha - 1e-12:
+            acc += (alpha - cum) * losses[j]
+            return losses[j], acc / alpha, j
+        cum += w
+        acc += w * losses[j]
+    return losses[order[n - 1]], acc / max(cum, 1e-300), order[n - 1]
+
+
+@jit
+def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
+                        vols: np.ndarray, mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
+                        lo1: np.ndarray, hi1: np.ndarray, lo1b: np.ndarray, hi1b: np.ndarray,
+                        lo2: np.ndarray, hi2: np.ndarray, stress_weight: float, alpha: float,
+                        exact_es: bool, trade_weights: np.ndarray, book: TradeArrays) -> tuple:
+    """Twin of :func:`imresearch.engines._kernels.rolling_tail_block_kernel`: the same inputs
+    with the trade weights and the scalar pricer's arrays instead of the block arrays."""
+    n_out = rows.shape[0]
+    n_f = levels.shape[1]
+    n_tr = book.ip.shape[0]
+    var = np.empty(n_out)
+    es = np.empty(n_out)
+    arg = np.empty(n_out, dtype=np.int64)
+    x = np.empty(n_f)
+    dfs = np.empty(book.g_t.shape[0] + 1)
+    for o in range(n_out):
+        base = levels[rows[o]]
+        vol = vols[o]
+        shocked_state(base, np.zeros(n_f), vol, mult, disp, unit, x)
+        grid_dfs(x, book, dfs)
+        pv0 = 0.0
+        for j in range(n_tr):
+            pv0 += trade_weights[j] * trade_pv(j, x, dfs, book)
+        index = np.concatenate((np.arange(lo1[o], hi1[o]), np.arange(lo1b[o], hi1b[o]),
+                                np.arange(lo2[o], hi2[o])))
+        losses = np.empty(index.shape[0])
+        for s in range(index.shape[0]):
+            shocked_state(base, shocks[index[s]], vol, mult, disp, unit, x)
+            grid_dfs(x, book, dfs)
+            pv = 0.0
+            for j in range(n_tr):
+                pv += trade_weights[j] * trade_pv(j, x, dfs, book)
+            losses[s] = pv0 - pv
+        n2 = hi2[o] - lo2[o]
+        w = stress_weights(index.shape[0] - n2, n2, stress_weight)
+        v, e, j = tail_by_sorting(losses, w, alpha, exact_es)
+        var[o] = v
+        es[o] = e
+        arg[o] = index[j]
+    return var, es, arg
+
+
+@jit
+def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
+                  garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
+                  disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray, pv0: float,
+                  out: np.ndarray, book: TradeArrays) -> None:
+    """Twin of :func:`imresearch.engines._mc_kernels.mc_pnl_block_kernel`: path by path, the
+    portfolio priced trade by trade with the scalar pricer."""
+    n_p, n_t, n_f = innov.shape
+    n_h = hsteps.shape[0]
+    lazy = correlate and not use_garch
+    x = np.empty(n_f)
+    dfs = np.empty(book.g_t.shape[0] + 1)
+    for p in range(n_p):
+        a = np.zeros(n_f)
+        z = np.zeros(n_f)
+        sd = vol0.copy()
+        var = vol0 * vol0
+        h = 0
+        for t in range(n_t):
+            _path_step(innov, p, t, lazy, correlate, use_garch, lt, garch, sd, var, z, a)
+            if h < n_h and t + 1 == hsteps[h]:
+                _horizon_levels(a, z, lazy, lt, sd, base, mult, disp, unit, x)
+                grid_dfs(x, book, dfs)
+                pv = 0.0
+                for j in range(book.ip.shape[0]):
+                    pv += trade_pv(j, x, dfs, book)
+                out[p, h] = pv - pv0
+                h += 1

@@ -1,9 +1,10 @@
-"""Numba kernels of the HS/FHS engines: scenario revaluation and tail statistics.
+"""Numba kernels of the HS/FHS engines: scenario revaluation and rolling tail statistics.
 
-Arrays in, arrays out; they never raise. ``pargs`` is the tuple of a bound portfolio's kernel
-arrays (``BoundPortfolio.kernel_args()``: ``ip, fp, g_t, g_lo, g_hi, g_w, cf_g, cf_c, cf_d``).
-The hot rolling kernel takes them one by one so the pricer is inlined into its loops and the
-discount grid is computed once per scenario.
+Arrays in, arrays out; they never raise. The portfolio comes as one NamedTuple of arrays: its
+trades for the scalar pricer (``book``, :class:`~imresearch.portfolio._kernels.TradeArrays`,
+``BoundPortfolio.arrays``) or for the block pricer (``bk``,
+:class:`~imresearch.portfolio._kernels.BlockArrays`, ``BoundPortfolio.block(weights)``). Tail
+statistics come from :func:`imresearch._measures_kernels.tail_stats`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import math
 
 import numpy as np
 
+from imresearch._measures_kernels import tail_stats
 from imresearch._numba import jit, prange
 from imresearch.portfolio._kernels import (
+    BlockArrays,
+    TradeArrays,
     block_work,
-    grid_dfs,
     price_block,
     pv_kernel,
-    trade_pv,
     vexp,
 )
 
@@ -37,165 +39,46 @@ def shocked_state(base: np.ndarray, shock: np.ndarray, vol: np.ndarray, mult: np
 
 
 @jit
-def portfolio_pv(x: np.ndarray, weights: np.ndarray, pargs: tuple) -> float:
+def portfolio_pv(x: np.ndarray, weights: np.ndarray, book: TradeArrays) -> float:
     """Weighted sum of trade PVs in state ``x`` (weights scale each trade, e.g. 1 or 0)."""
-    pvs = pv_kernel(x, *pargs)
+    pvs = pv_kernel(x, book)
     total = 0.0
     for j in range(weights.shape[0]):
         total += weights[j] * pvs[j]
     return total
 
 
-@jit
-def trade_pvs(x: np.ndarray, pargs: tuple) -> np.ndarray:
-    """PV of every trade in state ``x``: ``pv_kernel`` called outside ``prange`` bodies
-    (Numba cannot inline a ``*args`` call there)."""
-    return pv_kernel(x, *pargs)
-
-
 @jit(parallel=True)
 def scenario_pnl_by_trade(base: np.ndarray, shocks: np.ndarray, vol: np.ndarray,
                           mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
-                          n_trades: int, pargs: tuple) -> np.ndarray:
+                          n_trades: int, book: TradeArrays) -> np.ndarray:
     """P&L (n_scenarios, n_trades) of each trade under each additive shock at one base."""
     n_s, n_f = shocks.shape
     x0 = np.empty(n_f)
     shocked_state(base, np.zeros(n_f), vol, mult, disp, unit, x0)
-    pv0 = trade_pvs(x0, pargs)
+    pv0 = pv_kernel(x0, book)
     out = np.empty((n_s, n_trades))
     for s in prange(n_s):
         x = np.empty(n_f)
         shocked_state(base, shocks[s], vol, mult, disp, unit, x)
-        row = trade_pvs(x, pargs)
+        row = pv_kernel(x, book)
         for j in range(n_trades):
             out[s, j] = row[j] - pv0[j]
     return out
 
 
 @jit
-def tail_stats(losses: np.ndarray, weights: np.ndarray, alpha: float,
-               exact_es: bool) -> tuple:
-    """(VaR, ES, index of the VaR scenario) of losses; equal weights when ``weights`` is empty.
-
-    Equal weights: VaR is the k-th largest loss, k = ceil(n alpha); ES the mean of the k
-    largest (or the exact tail mean when ``exact_es``). Weighted: see
-    :func:`imresearch._measures_kernels.weighted_tail_kernel`.
-    """
-    n = losses.shape[0]
-    order = np.argsort(-losses, kind="mergesort")
-    if weights.shape[0] == 0:
-        k = max(1, math.ceil(n * alpha - 1e-9))
-        var = losses[order[k - 1]]
-        if exact_es:
-            tail = n * alpha
-            m = min(math.floor(tail + 1e-9), n)
-            acc = 0.0
-            for i in range(m):
-                acc += losses[order[i]]
-            frac = tail - m
-            if frac > 1e-12 and m < n:
-                acc += frac * losses[order[m]]
-            es = acc / tail
-        else:
-            acc = 0.0
-            for i in range(k):
-                acc += losses[order[i]]
-            es = acc / k
-        return var, es, order[k - 1]
-    cum = 0.0
-    acc = 0.0
-    for i in range(n):
-        j = order[i]
-        w = weights[j]
-        if cum + w >= alpha - 1e-12:
-            acc += (alpha - cum) * losses[j]
-            return losses[j], acc / alpha, j
-        cum += w
-        acc += w * losses[j]
-    return losses[order[n - 1]], acc / max(cum, 1e-300), order[n - 1]
-
-
-@jit
 def stress_weights(n1: int, n2: int, stress_weight: float) -> np.ndarray:
     """Scenario weights of ``n1`` recent then ``n2`` stress scenarios: the stress ones carry
     ``stress_weight`` in total when it is in (0, 1) and above their share ("at least"), else
-    equal weights (an empty array, as :func:`tail_stats` takes it)."""
+    equal weights (an empty array, as :func:`~imresearch._measures_kernels.tail_stats` takes
+    it)."""
     if n1 > 0 and n2 > 0 and 0.0 < stress_weight < 1.0 and n2 < stress_weight * (n1 + n2):
         w = np.empty(n1 + n2)
         w[:n1] = (1.0 - stress_weight) / n1
         w[n1:] = stress_weight / n2
         return w
     return np.empty(0)
-
-
-@jit(parallel=True)
-def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
-                        vols: np.ndarray, mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
-                        lo1: np.ndarray, hi1: np.ndarray, lo1b: np.ndarray, hi1b: np.ndarray,
-                        lo2: np.ndarray, hi2: np.ndarray,
-                        stress_weight: float, alpha: float, exact_es: bool,
-                        trade_weights: np.ndarray, ip: np.ndarray, fp: np.ndarray,
-                        g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray,
-                        cf_g: np.ndarray, cf_c: np.ndarray, cf_d: np.ndarray) -> tuple:
-    """Rolling full-revaluation VaR and ES of a portfolio.
-
-    For output ``o`` (parallel): base levels ``levels[rows[o]]``; scenarios are the additive
-    shocks ``shocks[lo1[o]:hi1[o]]`` and ``shocks[lo1b[o]:hi1b[o]]`` (recent, outside the
-    stress window; the second range is empty unless the stress window lies inside the
-    lookback) and ``shocks[lo2[o]:hi2[o]]`` (stress, may be empty), each scaled per factor by
-    ``vols[o]``; stress scenarios carry total weight ``stress_weight`` when it is in (0, 1)
-    and above their share of the scenarios ("at least" that weight), else every scenario
-    weighs the same.
-    Returns (var, es, scenario index of the VaR scenario) arrays of shape (n_out,).
-    """
-    n_out = rows.shape[0]
-    n_f = levels.shape[1]
-    n_tr = ip.shape[0]
-    # visit trades grouped by product kind: the pricer's dispatch then predicts well
-    order = np.argsort(ip[:, 0], kind="mergesort")
-    var = np.empty(n_out)
-    es = np.empty(n_out)
-    arg = np.empty(n_out, dtype=np.int64)
-    for o in prange(n_out):
-        base = levels[rows[o]]
-        vol = vols[o]
-        x = np.empty(n_f)
-        dfs = np.empty(g_t.shape[0])
-        zero = np.zeros(n_f)
-        shocked_state(base, zero, vol, mult, disp, unit, x)
-        grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
-        pv0 = 0.0
-        for jj in range(n_tr):
-            j = order[jj]
-            if trade_weights[j] != 0.0:
-                pv0 += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
-        na = hi1[o] - lo1[o]
-        n1 = na + hi1b[o] - lo1b[o]
-        n2 = hi2[o] - lo2[o]
-        losses = np.empty(n1 + n2)
-        index = np.empty(n1 + n2, dtype=np.int64)
-        for s in range(n1 + n2):
-            if s < na:
-                k = lo1[o] + s
-            elif s < n1:
-                k = lo1b[o] + s - na
-            else:
-                k = lo2[o] + s - n1
-            index[s] = k
-            shocked_state(base, shocks[k], vol, mult, disp, unit, x)
-            grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
-            pv = 0.0
-            for jj in range(n_tr):
-                j = order[jj]
-                if trade_weights[j] != 0.0:
-                    pv += trade_weights[j] * trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
-            losses[s] = pv0 - pv
-        w = stress_weights(n1, n2, stress_weight)
-        v, e, j = tail_stats(losses, w, alpha, exact_es)
-        var[o] = v
-        es[o] = e
-        arg[o] = index[j]
-    return var, es, arg
 
 
 #: scenarios per block of the rolling block kernel (a constant of this module, so Numba's cache
@@ -227,21 +110,22 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
                               unit: np.ndarray, lo1: np.ndarray, hi1: np.ndarray,
                               lo1b: np.ndarray, hi1b: np.ndarray,
                               lo2: np.ndarray, hi2: np.ndarray, stress_weight: float,
-                              alpha: float, exact_es: bool, oi: np.ndarray, of: np.ndarray,
-                              ti: np.ndarray, tc: np.ndarray, ci: np.ndarray, cf: np.ndarray,
-                              rg: np.ndarray, rc: np.ndarray, rd: np.ndarray, ru: np.ndarray,
-                              g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray,
-                              g_w: np.ndarray) -> tuple:
-    """:func:`rolling_tail_kernel` with the block pricer.
+                              alpha: float, exact_es: bool, bk: BlockArrays) -> tuple:
+    """Rolling full-revaluation VaR and ES of a portfolio, with the block pricer.
 
-    The portfolio arrays are ``BoundPortfolio.block_args(trade_weights)`` (one accumulator:
-    linear trades and swap flows merged into one term per (factor, grid point, FX)); the
-    scenarios of each date are priced a block at a time with vectorised inner loops.
-    Same inputs and outputs otherwise.
+    For output ``o`` (parallel): base levels ``levels[rows[o]]``; scenarios are the additive
+    shocks ``shocks[lo1[o]:hi1[o]]`` and ``shocks[lo1b[o]:hi1b[o]]`` (recent, outside the
+    stress window; the second range is empty unless the stress window lies inside the
+    lookback) and ``shocks[lo2[o]:hi2[o]]`` (stress, may be empty), each scaled per factor by
+    ``vols[o]``; stress scenarios carry total weight ``stress_weight`` when it is in (0, 1)
+    and above their share of the scenarios ("at least" that weight), else every scenario
+    weighs the same. The portfolio ``bk`` is ``BoundPortfolio.block(trade_weights)`` (one
+    accumulator: linear trades and swap flows merged into one term per (factor, grid point,
+    FX)); the scenarios of each date are priced a block at a time with vectorised inner loops.
+    Returns (var, es, scenario index of the VaR scenario) arrays of shape (n_out,).
     """
     n_out = rows.shape[0]
     n_f = levels.shape[1]
-    n_g = g_t.shape[0]
     var = np.empty(n_out)
     es = np.empty(n_out)
     arg = np.empty(n_out, dtype=np.int64)
@@ -249,12 +133,11 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     for o in prange(n_out):
         base = levels[rows[o]]
         vol = vols[o]
-        E, LS, LZ, DF, W = block_work(n_f, n_g, ci, WIDTH)
+        E, LS, LZ, DF, W = block_work(n_f, bk, WIDTH)
         blk = E.shape[1]  # states per block
         acc = np.zeros((1, blk))
         _shocked_block(base, zero, 0, 1, vol, mult, disp, unit, E)
-        price_block(1, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t,
-                    g_lo, g_hi, g_w)
+        price_block(1, acc, E, LS, LZ, DF, W, bk)
         pv0 = acc[0, 0]
         na = hi1[o] - lo1[o]
         n1 = na + hi1b[o] - lo1b[o]
@@ -273,8 +156,7 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
                 _shocked_block(base, shocks, lo + s0, nb, vol, mult, disp, unit, E)
                 for b in range(blk):
                     acc[0, b] = 0.0
-                price_block(nb, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru,
-                            g_t, g_lo, g_hi, g_w)
+                price_block(nb, acc, E, LS, LZ, DF, W, bk)
                 for b in range(nb):
                     losses[off + s0 + b] = pv0 - acc[0, b]
                     index[off + s0 + b] = lo + s0 + b
@@ -288,7 +170,7 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
 
 @jit
 def portfolio_pv_path(levels: np.ndarray, unit: np.ndarray, trade_weights: np.ndarray,
-                      pargs: tuple) -> np.ndarray:
+                      book: TradeArrays) -> np.ndarray:
     """Portfolio PV on every row of ``levels`` (constant-maturity terms), shape (n_dates,)."""
     n, n_f = levels.shape
     out = np.empty(n)
@@ -296,5 +178,5 @@ def portfolio_pv_path(levels: np.ndarray, unit: np.ndarray, trade_weights: np.nd
     for i in range(n):
         for f in range(n_f):
             x[f] = levels[i, f] * unit[f]
-        out[i] = portfolio_pv(x, trade_weights, pargs)
+        out[i] = portfolio_pv(x, trade_weights, book)
     return out

@@ -4,9 +4,8 @@ Random numbers never come from here: the engine draws them from per-block numpy 
 and passes them in. Every path is computed by one thread in a fixed order of operations, so a
 path's P&L does not depend on the number of threads or on how paths are grouped into blocks.
 
-``pargs`` of the portfolio (``BoundPortfolio.kernel_args()``) are passed one by one so the
-pricer (:func:`imresearch.portfolio._kernels.trade_pv`) is inlined into the path loop and the
-discount grid is computed once per path and horizon, as in :mod:`imresearch.engines._kernels`.
+The portfolio comes as one NamedTuple of arrays for the block pricer
+(:class:`~imresearch.portfolio._kernels.BlockArrays`, ``BoundPortfolio.block(weights)``).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import math
 import numpy as np
 
 from imresearch._numba import jit, prange
-from imresearch.portfolio._kernels import block_work, grid_dfs, price_block, trade_pv
+from imresearch.portfolio._kernels import BlockArrays, block_work, price_block
 
 
 @jit(parallel=True)
@@ -91,14 +90,17 @@ def _horizon_levels(a: np.ndarray, z: np.ndarray, lazy: bool, lt: np.ndarray, sd
         x[f] = lvl * unit[f]
 
 
-@jit(parallel=True)
-def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
-                  garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
-                  disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray, pv0: float,
-                  out: np.ndarray, ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray,
-                  g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray,
-                  cf_c: np.ndarray, cf_d: np.ndarray) -> None:
-    """Portfolio P&L of each path at each horizon, by full revaluation.
+#: paths per block of the block kernel (a constant of this module, so Numba's cache of the
+#: kernel never pairs with work arrays of another width)
+WIDTH = 64
+
+
+@jit(parallel=True, error_model="numpy")
+def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
+                        garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
+                        disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray, pv0: float,
+                        out: np.ndarray, n_chunk: int, bk: BlockArrays) -> None:
+    """Portfolio P&L of each path at each horizon, by full revaluation with the block pricer.
 
     Parameters
     ----------
@@ -118,69 +120,25 @@ def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.n
     hsteps : (n_h,) int64, increasing
         Steps (1-based) at which the portfolio is revalued; the last is ``n_steps``.
     pv0 : float
-        Portfolio PV in the base state.
+        Portfolio PV in the base state, by the same pricer.
     out : (n_paths, n_h)
         Receives ``PV(path state after hsteps[h] steps) - pv0``.
-    """
-    n_p, n_t, n_f = innov.shape
-    n_tr = ip.shape[0]
-    n_h = hsteps.shape[0]
-    order = np.argsort(ip[:, 0], kind="mergesort")  # visit trades grouped by product kind
-    for p in prange(n_p):
-        a = np.zeros(n_f)
-        var = np.empty(n_f)
-        sd = np.empty(n_f)
-        for f in range(n_f):
-            sd[f] = vol0[f]
-            var[f] = vol0[f] * vol0[f]
-        z = np.zeros(n_f)
-        x = np.empty(n_f)
-        dfs = np.empty(g_t.shape[0])
-        h = 0
-        # constant volatility and raw normals: sum the raw normals over the steps and
-        # correlate once per horizon (L and sigma are linear and constant along the path)
-        lazy = correlate and not use_garch
-        for t in range(n_t):
-            _path_step(innov, p, t, lazy, correlate, use_garch, lt, garch, sd, var, z, a)
-            if h < n_h and t + 1 == hsteps[h]:
-                _horizon_levels(a, z, lazy, lt, sd, base, mult, disp, unit, x)
-                grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
-                pv = 0.0
-                for jj in range(n_tr):
-                    pv += trade_pv(order[jj], x, dfs, ip, fp, cf_g, cf_c, cf_d)
-                out[p, h] = pv - pv0
-                h += 1
+    n_chunk : int
+        Runs of consecutive blocks of paths, in parallel.
+    bk : BlockArrays
+        The portfolio, ``BoundPortfolio.block(weights)`` (one accumulator).
 
-
-#: paths per block of the block kernel (a constant of this module, so Numba's cache of the
-#: kernel never pairs with work arrays of another width)
-WIDTH = 64
-
-
-@jit(parallel=True, error_model="numpy")
-def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
-                        garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
-                        disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray, pv0: float,
-                        out: np.ndarray, n_chunk: int, oi: np.ndarray, of: np.ndarray,
-                        ti: np.ndarray, tc: np.ndarray, ci: np.ndarray, cf: np.ndarray,
-                        rg: np.ndarray, rc: np.ndarray, rd: np.ndarray, ru: np.ndarray,
-                        g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray,
-                        g_w: np.ndarray) -> None:
-    """:func:`mc_pnl_kernel` with the block pricer.
-
-    The portfolio arrays are ``BoundPortfolio.block_args(weights)`` (one accumulator). Paths
-    run in blocks (the work arrays' width): each path's states at the horizons are built
-    exactly as in :func:`mc_pnl_kernel`, then each horizon's block of states is priced with
-    vectorised inner loops. ``pv0`` must be the same pricer's base PV.
+    Paths run in blocks (the work arrays' width); each path's states at the horizons are built
+    in a fixed order of operations, then each horizon's block of states is priced with
+    vectorised inner loops.
     """
     n_p, n_f = innov.shape[0], innov.shape[2]
     n_h = hsteps.shape[0]
-    n_g = g_t.shape[0]
     blk = WIDTH  # paths per block
     n_blk = (n_p + blk - 1) // blk
     n_chunk = max(1, min(n_chunk, n_blk))
     for c in prange(n_chunk):  # runs of consecutive blocks, work arrays allocated once
-        E, LS, LZ, DF, W = block_work(n_f, n_g, ci, blk)
+        E, LS, LZ, DF, W = block_work(n_f, bk, blk)
         acc = np.empty((1, blk))
         X = np.empty((n_h, n_f, blk))
         a = np.empty(n_f)
@@ -191,8 +149,7 @@ def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0
             p0 = i_blk * blk
             nb = min(blk, n_p - p0)
             _mc_block(p0, nb, innov, lt, correlate, vol0, garch, use_garch, base, mult, disp,
-                      unit, hsteps, pv0, out, X, a, var, sd, z, E, LS, LZ, DF, W, acc, oi, of,
-                      ti, tc, ci, cf, rg, rc, rd, ru, g_t, g_lo, g_hi, g_w)
+                      unit, hsteps, pv0, out, X, a, var, sd, z, E, LS, LZ, DF, W, acc, bk)
 
 
 @jit(error_model="numpy")
@@ -201,10 +158,7 @@ def _mc_block(p0: int, nb: int, innov: np.ndarray, lt: np.ndarray, correlate: bo
               mult: np.ndarray, disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray,
               pv0: float, out: np.ndarray, X: np.ndarray, a: np.ndarray, var: np.ndarray,
               sd: np.ndarray, z: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.ndarray,
-              DF: np.ndarray, W: np.ndarray, acc: np.ndarray, oi: np.ndarray, of: np.ndarray,
-              ti: np.ndarray, tc: np.ndarray, ci: np.ndarray, cf: np.ndarray, rg: np.ndarray,
-              rc: np.ndarray, rd: np.ndarray, ru: np.ndarray, g_t: np.ndarray,
-              g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray) -> None:
+              DF: np.ndarray, W: np.ndarray, acc: np.ndarray, bk: BlockArrays) -> None:
     """Paths ``p0 .. p0 + nb - 1`` of :func:`mc_pnl_block_kernel` (one block)."""
     n_t, n_f = innov.shape[1], innov.shape[2]
     n_h = hsteps.shape[0]
@@ -229,8 +183,7 @@ def _mc_block(p0: int, nb: int, innov: np.ndarray, lt: np.ndarray, correlate: bo
                 E[f, b] = X[h, f, b]
         for b in range(blk):
             acc[0, b] = 0.0
-        price_block(nb, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t,
-                    g_lo, g_hi, g_w)
+        price_block(nb, acc, E, LS, LZ, DF, W, bk)
         for b in range(nb):
             out[p0 + b, h] = acc[0, b] - pv0
 

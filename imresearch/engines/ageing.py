@@ -22,30 +22,17 @@ from imresearch.config import HSModel
 from imresearch.engines.hs import _day, first_full_row, rolling_im
 from imresearch.errors import InputError, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
-from imresearch.portfolio.binding import BoundPortfolio
+from imresearch.portfolio.bound import BoundPortfolio
 from imresearch.portfolio.trades import Trade
 
-__all__ = ["ageing_rolling_im", "live_trades", "trade_end"]
-
-
-def trade_end(trade: Trade) -> pd.Timestamp | None:
-    """Last date of a trade: its expiry or maturity; None for a position without one."""
-    for name in ("expiry", "maturity"):
-        when = getattr(trade, name, None)
-        if when is not None:
-            return pd.Timestamp(when)
-    return None
+__all__ = ["ageing_rolling_im", "live_trades"]
 
 
 def live_trades(trades: Any, date: object) -> list[Trade]:
-    """Trades still alive after ``date`` (expiry or maturity strictly later)."""
+    """Trades still alive after ``date`` (end date strictly later, or none)."""
     ts = pd.Timestamp(date)
-    out = []
-    for t in getattr(trades, "trades", trades):
-        end = trade_end(t)
-        if end is None or end > ts:
-            out.append(t)
-    return out
+    return [t for t in getattr(trades, "trades", trades)
+            if t.end_date is None or t.end_date > ts]
 
 
 def ageing_rolling_im(
@@ -105,7 +92,7 @@ def ageing_rolling_im(
                          f"{model.lookback_days} days")
     rows = np.arange(hi, lo - 1, -step)[::-1]
     grid = dates[rows]
-    ends = [trade_end(t) for t in trades]
+    ends = [t.end_date for t in trades]
     dated = np.sort(np.array([e for e in ends if e is not None], dtype="datetime64[ns]"))
     # alive on d: no end date, or an end date after d
     n_live = len(ends) - np.searchsorted(dated, grid.to_numpy(dtype="datetime64[ns]"),

@@ -34,19 +34,12 @@ from imresearch.errors import InputError, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.stress import find_stress_window
 from imresearch.measures import es as es_measure
+from imresearch.measures import tail
 from imresearch.measures import var as var_measure
-from imresearch.measures import weighted_var_es
-from imresearch.portfolio.binding import BoundPortfolio, bind
+from imresearch.portfolio.binding import bind
+from imresearch.portfolio.bound import BoundPortfolio
 
-__all__ = ["IMResult", "historical_im", "realised_pnl", "rolling_im", "trade_risk_class"]
-
-_CLASS_OF_TYPE = {"equity": "equity", "fx": "FX", "irs": "IR", "cds": "credit",
-                  "commodity": "commodity"}
-
-
-def trade_risk_class(trade: Any) -> str:
-    """Risk class of a trade from its type (``equity_option`` -> ``equity``, ``irs`` -> ``IR``)."""
-    return _CLASS_OF_TYPE.get(str(trade.TYPE).split("_")[0], "other")
+__all__ = ["IMResult", "historical_im", "realised_pnl", "rolling_im"]
 
 
 @dataclass(frozen=True)
@@ -120,7 +113,6 @@ class _Setup:
         self.levels = np.ascontiguousarray(self.history.values)
         self.unit = np.ascontiguousarray(self.bound.scale, dtype=np.float64)
         self.mult, self.disp = multiplicative_flags([self.bound.factor_specs[f] for f in names])
-        self.pargs = tuple(self.bound.kernel_args())
         self.n = len(self.dates)
         h = model.horizon
         self.span = 1 if model.scaling == "sqrt_time" else h  # rows covered by one shock
@@ -272,14 +264,14 @@ def historical_im(
     vol = setup.vols(rows)[0]
     by_trade = K.scenario_pnl_by_trade(setup.levels[T], setup.shocks[idx], vol, setup.mult,
                                        setup.disp, setup.unit, setup.bound.n_trades,
-                                       setup.pargs)
+                                       setup.bound.arrays)
     pnl = by_trade.sum(axis=1)
     alpha = 1.0 - model.confidence
     weights = K.stress_weights(len(idx) - n_stress, n_stress,
                                -1.0 if model.stress_weight is None else model.stress_weight)
     if weights.size:
-        var, es = weighted_var_es(pnl, weights, model.confidence)
-        _, _, star = K.tail_stats(-pnl, weights / weights.sum(), alpha, True)
+        t = tail(pnl, model.confidence, weights=weights)
+        var, es, star = t.var, t.es, t.scenario
         tail_mask = -pnl >= var
     else:
         var = var_measure(pnl, model.confidence, method=model.quantile_method)
@@ -292,7 +284,7 @@ def historical_im(
     starts, ends = setup.scenario_dates(idx)
     scen_index = pd.MultiIndex.from_arrays([starts, ends], names=["start", "end"])
     trade_ids = pd.Index(setup.bound.trade_ids, name="trade_id")
-    classes = [trade_risk_class(t) for t in setup.bound.trades]
+    classes = [t.RISK_CLASS for t in setup.bound.trades]
     tail_loss = -by_trade[tail_mask].mean(axis=0)
     es_scale = es / tail_loss.sum() if tail_loss.sum() != 0 else 0.0
     attribution = pd.DataFrame({
@@ -396,7 +388,7 @@ def rolling_im(
         setup.levels, rows, setup.shocks, setup.vols(rows), setup.mult, setup.disp, setup.unit,
         lo1, hi1, lo1b, hi1b, lo2, hi2, sw, 1.0 - model.confidence,
         model.quantile_method == "exact",
-        *setup.bound.block_args(weights),
+        setup.bound.block(weights),
     )
     out = pd.DataFrame({
         "im": np.maximum(var if model.measure == "var" else es, 0.0),
@@ -430,7 +422,7 @@ def realised_pnl(
     hist = market.select(bound.factor_names)
     pv = K.portfolio_pv_path(np.ascontiguousarray(hist.values),
                              np.ascontiguousarray(bound.scale, dtype=np.float64),
-                             np.ones(bound.n_trades), tuple(bound.kernel_args()))
+                             np.ones(bound.n_trades), bound.arrays)
     if len(pv) <= horizon:
         raise InputError(f"{market.name}: too few dates for {horizon}-day P&L")
     return pd.Series(pv[horizon:] - pv[:-horizon], index=pd.DatetimeIndex(

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from imresearch._measures_kernels import equal_weight_tail
 from imresearch._numba import n_threads
 from imresearch.engines import _mc_kernels as K
 from imresearch.engines.calibration import (
@@ -59,9 +60,10 @@ from imresearch.errors import (
     check_positive_int,
 )
 from imresearch.marketdata.history import RiskFactorHistory
-from imresearch.measures import tail_count
+from imresearch.measures import tail
 from imresearch.portfolio._kernels import pv_block_states
-from imresearch.portfolio.binding import BoundPortfolio, bind
+from imresearch.portfolio.binding import bind
+from imresearch.portfolio.bound import BoundPortfolio
 
 __all__ = [
     "STREAM_BLOCK",
@@ -302,15 +304,6 @@ def var_confidence_interval(pnl: np.ndarray, confidence: float = 0.99, level: fl
     return float(part[r - 1]), float(part[s - 1])
 
 
-def _var_es(pnl: np.ndarray, confidence: float) -> tuple[float, float, np.ndarray]:
-    """VaR (k-th largest loss), ES (mean of the k largest) and the k largest losses."""
-    losses = -pnl
-    n = losses.shape[0]
-    k = tail_count(n, confidence)
-    tail = -np.partition(-losses, k - 1)[:k]
-    return float(tail.min()), float(tail.mean()), tail
-
-
 def _es_interval(tail: np.ndarray, var: float, es: float, n: int, confidence: float,
                  level: float) -> tuple[float, float]:
     """Asymptotic normal interval of ES (tail variance plus the quantile's contribution)."""
@@ -323,12 +316,10 @@ def _es_interval(tail: np.ndarray, var: float, es: float, n: int, confidence: fl
 def _bootstrap_interval(pnl: np.ndarray, confidence: float, level: float, n_boot: int,
                         rng: np.random.Generator) -> tuple[float, float]:
     n = pnl.shape[0]
-    k = tail_count(n, confidence)
     losses = -pnl
     out = np.empty(n_boot)
     for b in range(n_boot):
-        sample = losses[rng.integers(0, n, n)]
-        out[b] = np.partition(sample, n - k)[n - k]
+        out[b] = equal_weight_tail(losses[rng.integers(0, n, n)], 1.0 - confidence, False)[0]
     a = 1.0 - level
     return float(np.quantile(out, a / 2)), float(np.quantile(out, 1 - a / 2))
 
@@ -563,8 +554,8 @@ def monte_carlo_im(
 
     unit = np.ascontiguousarray(bound.scale, dtype=np.float64)
     base = np.ascontiguousarray(cal.base_levels)
-    bargs = bound.block_args(np.ones(bound.n_trades))  # portfolio total, linear terms merged
-    pv0 = float(pv_block_states((base * unit)[None, :], 1, *bargs)[0, 0])
+    bk = bound.block(np.ones(bound.n_trades))  # portfolio total, linear terms merged
+    pv0 = float(pv_block_states((base * unit)[None, :], 1, bk)[0, 0])
     garch = (np.ascontiguousarray(cal.garch) if cal.garch is not None
              else np.zeros((cal.n_factors, 3)))
     if model.method == "bootstrap" and model.volatility == "constant":
@@ -580,34 +571,37 @@ def monte_carlo_im(
         hi = min(lo + block_size, n_paths)
         innov = sim.innovations(lo, hi)
         K.mc_pnl_block_kernel(innov, sim.lt, fused, vol0, garch, use_garch, base, cal.mult,
-                              cal.disp, unit, hsteps, pv0, pnl[lo:hi], 4 * n_threads(), *bargs)
+                              cal.disp, unit, hsteps, pv0, pnl[lo:hi], 4 * n_threads(), bk)
     elapsed = time.perf_counter() - t0
 
     level = model.ci_level
     rows = []
     for h_i, h in enumerate(hsteps):
         col = pnl[:, h_i]
-        v, e, tail = _var_es(col, confidence)
+        t = tail(col, confidence)
         lo_, hi_ = var_confidence_interval(col, confidence, level)
-        rows.append({"horizon": int(h), "var": v, "es": e, "ci_lower": lo_, "ci_upper": hi_})
+        rows.append({"horizon": int(h), "var": t.var, "es": t.es, "ci_lower": lo_,
+                     "ci_upper": hi_})
     pfe = pd.DataFrame(rows).set_index("horizon")
     main = int(np.flatnonzero(hsteps == horizon)[0])
     col = np.ascontiguousarray(pnl[:, main])
-    var, es, tail = _var_es(col, confidence)
+    main_tail = tail(col, confidence)
+    var, es = main_tail.var, main_tail.es
     if model.ci_method == "bootstrap":
         rng = np.random.default_rng(np.random.SeedSequence(
             sim.root.entropy, spawn_key=(*sim.root.spawn_key, 1)))
         var_ci = _bootstrap_interval(col, confidence, level, model.n_bootstrap, rng)
     else:
         var_ci = (float(pfe.loc[horizon, "ci_lower"]), float(pfe.loc[horizon, "ci_upper"]))
-    es_ci = _es_interval(tail, var, es, n_paths, confidence, level)
+    es_ci = _es_interval(main_tail.losses, var, es, n_paths, confidence, level)
 
     conv = []
     for k in range(convergence_points - 1, -1, -1):
         m = n_paths >> k
         if m < 1 or (conv and conv[-1]["n_paths"] == m):
             continue
-        v, e, _ = _var_es(col[:m], confidence)
+        t = tail(col[:m], confidence)
+        v, e = t.var, t.es
         c_lo, c_hi = var_confidence_interval(col[:m], confidence, level)
         conv.append({"n_paths": m, "var": v, "es": e, "ci_lower": c_lo, "ci_upper": c_hi,
                      "rel_half_width": (c_hi - c_lo) / (2 * abs(v)) if v else math.inf})

@@ -6,12 +6,16 @@
 >>> market = synthetic_market(seed=0)
 >>> pnl = book.revalue(market, shocks)               # doctest: +SKIP
 >>> crif = book.to_crif(market, "2025-12-31")        # doctest: +SKIP
+
+Trade types and their fields: :mod:`imresearch.portfolio.products`; file formats:
+:mod:`imresearch.portfolio.portfolio`.
 """
 
-from imresearch.portfolio.binding import BoundPortfolio, TradeBinding, bind
+from imresearch.portfolio.binding import bind
+from imresearch.portfolio.bound import BoundPortfolio, TradeBinding
 from imresearch.portfolio.portfolio import Portfolio, load_portfolio, save_portfolio
-from imresearch.portfolio.sensitivities import schedule_inputs, to_crif
-from imresearch.portfolio.trades import (
+from imresearch.portfolio.products import (
+    PRODUCTS,
     TRADE_TYPES,
     CommodityForward,
     CommodityOption,
@@ -22,12 +26,15 @@ from imresearch.portfolio.trades import (
     EquityTRS,
     FXForward,
     FXOption,
+    FXSwap,
     InterestRateSwap,
-    Trade,
     trade_from_record,
 )
+from imresearch.portfolio.sensitivities import schedule_inputs, to_crif
+from imresearch.portfolio.trades import Trade
 
 __all__ = [
+    "PRODUCTS",
     "TRADE_TYPES",
     "BoundPortfolio",
     "CommodityForward",
@@ -39,6 +46,7 @@ __all__ = [
     "EquityTRS",
     "FXForward",
     "FXOption",
+    "FXSwap",
     "InterestRateSwap",
     "Portfolio",
     "Trade",

@@ -1,46 +1,94 @@
 """Numba pricing kernels. Arrays in, arrays out; they never raise.
 
-A bound portfolio (:mod:`imresearch.portfolio.binding`) is a set of plain arrays:
+The kernels know no products, only three *payoff families*; each product's binding
+(:meth:`imresearch.portfolio.trades.Trade.bind`) writes its trade as one of them:
 
-``ip`` : int64 (n_trades, N_IP)
-    Product code and factor indices (columns ``I_*``; -1 = none).
-``fp`` : float64 (n_trades, N_FP)
-    Signed amounts, strikes, times in years and other numbers (columns ``F_*``).
-``g_t, g_w`` : float64 (n_grid,); ``g_lo, g_hi`` : int64 (n_grid,)
-    The discount grid: the distinct (curve, date) pairs of the whole portfolio, each a time in
-    years and the zero rate's linear interpolation ``z = (1 - w) x[lo] + w x[hi]`` between two
-    curve-pillar factors; ``DF = exp(-z t)`` is computed once per grid point and market state.
-``cf_g`` : int64 (n_cf,); ``cf_c`` : float64 (n_cf,); ``cf_d`` : int64 (n_cf,)
-    Dated rows of every trade, rows ``ip[j, I_CF0] .. ip[j, I_CF0] + ip[j, I_NCF] - 1``: grid
-    point, coefficient (swap cash-flow factor, CDS accrual) and days from the valuation date.
+``LINEAR``
+    ``PV = amount * sum_k c_k S^(e_k) DF(t_k)``: dated rows of coefficient ``c_k``, times the
+    trade's spot ``S`` when ``e_k = 1``, discounted on a grid point or not at all (positions,
+    TRS, forwards, swaps...).
+``BLACK``
+    A European option on the forward ``F = S f DF_n / DF_d`` (``f`` a fixed forward factor, two
+    grid points or none), paid with ``DF_p``: ``PV = amount * Black(F, K, sigma sqrt(T), DF_p)``.
+``CDS``
+    Flat-hazard credit default swap on quarterly dated rows (accruals and days).
 
-``x`` : float64 (n_factors,)
-    A market state in model units (decimal rates and spreads, decimal vols, prices).
+A bound portfolio (:mod:`imresearch.portfolio.bound`) hands the kernels one NamedTuple of arrays:
 
-Prices are converted to USD with the FX factor ``ip[j, I_FX]`` (multiplied, or divided when
-``ip[j, I_FX_INV]`` is 1).
+:class:`TradeArrays` (the scalar pricer, one trade at a time)
+    ``ip`` int64 (n_trades, N_IP): family and indices (columns ``I_*``; -1 = no factor);
+    ``fp`` float64 (n_trades, N_FP): signed amounts, strikes and other numbers (``F_*``);
+    ``g_t, g_w`` float64, ``g_lo, g_hi`` int64 (n_grid,): the discount grid, the distinct
+    (curve, date) pairs of the whole portfolio, each a time in years and the zero rate's
+    linear interpolation ``z = (1 - w) x[lo] + w x[hi]`` between two curve-pillar factors
+    (``DF = exp(-z t)``, computed once per grid point and market state; grid index ``n_grid``
+    means "no discounting", DF = 1);
+    ``cf_g, cf_s`` int64, ``cf_c`` float64, ``cf_d`` int64 (n_rows,): the dated rows of every
+    trade, rows ``ip[j, I_CF0] .. ip[j, I_CF0] + ip[j, I_NCF] - 1``: grid point, spot flag,
+    coefficient (or CDS accrual) and days from the valuation date.
+:class:`BlockArrays` (the block pricer :func:`price_block`, many states at once)
+    see the comment above :data:`BLOCK`.
+
+``x`` : float64 (n_factors,) is a market state in model units (decimal rates and spreads,
+decimal vols, prices). Prices are converted to USD with the FX factor ``ip[j, I_FX]``
+(multiplied, or divided when ``ip[j, I_FX_INV]`` is 1).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from imresearch._numba import jit, prange
-from imresearch.marketdata.conventions import level_from_shock
 
-# product codes
-EQ_POSITION, EQ_TRS, EQ_FORWARD, EQ_OPTION = 0, 1, 2, 3
-FX_FORWARD, FX_OPTION, IRS, CDS, CMD_FORWARD, CMD_OPTION = 4, 5, 6, 7, 8, 9
+# payoff families
+LINEAR, BLACK, CDS = 0, 1, 2
 
-# integer columns
-I_KIND, I_SPOT, I_SPOT_INV, I_VOL, I_FX, I_FX_INV, I_CF0, I_NCF = range(8)
-N_IP = 8
-# float columns. F_FWD: exp(-q T) (equity), exp(carry T) (commodity); F_SQRT_T: sqrt(T).
-(F_SIGN, F_AMOUNT, F_STRIKE, F_T, F_FWD, F_VOL, F_CALL, F_REC, F_COUPON, F_SCALE,
- F_SQRT_T) = range(11)
-N_FP = 11
+# integer columns; I_GN, I_GD, I_GP: grid points of a BLACK forward's numerator, denominator and
+# payment discount factors
+I_KIND, I_SPOT, I_SPOT_INV, I_VOL, I_FX, I_FX_INV, I_CF0, I_NCF, I_GN, I_GD, I_GP = range(11)
+N_IP = 11
+# float columns. F_FWD: the forward factor of BLACK (exp(-q T), exp(carry T), 1)
+(F_SIGN, F_AMOUNT, F_STRIKE, F_FWD, F_VOL, F_CALL, F_REC, F_COUPON, F_SCALE,
+ F_SQRT_T) = range(10)
+N_FP = 10
+
+
+class TradeArrays(NamedTuple):
+    """A bound portfolio for the scalar pricer (see the module docstring)."""
+
+    ip: np.ndarray
+    fp: np.ndarray
+    g_t: np.ndarray
+    g_lo: np.ndarray
+    g_hi: np.ndarray
+    g_w: np.ndarray
+    cf_g: np.ndarray
+    cf_s: np.ndarray
+    cf_c: np.ndarray
+    cf_d: np.ndarray
+
+
+class BlockArrays(NamedTuple):
+    """A bound portfolio for the block pricer (see the comment above :data:`BLOCK`)."""
+
+    oi: np.ndarray
+    of: np.ndarray
+    ti: np.ndarray
+    tc: np.ndarray
+    ci: np.ndarray
+    cf: np.ndarray
+    rg: np.ndarray
+    rc: np.ndarray
+    rd: np.ndarray
+    ru: np.ndarray
+    g_t: np.ndarray
+    g_lo: np.ndarray
+    g_hi: np.ndarray
+    g_w: np.ndarray
+
 
 _INV_SQRT_2PI = 0.3989422804014327
 
@@ -65,8 +113,11 @@ def _hart_ratio(a: float) -> tuple[float, float]:
 
 
 @jit
-def _upper_tail(a: float, e: float) -> float:
-    """``N(-a)`` for ``a >= 0`` given ``e = exp(-a^2 / 2)`` (Hart 1968, after West 2005)."""
+def upper_tail(a: float, e: float) -> float:
+    """``N(-a)`` for ``a >= 0`` given ``e = exp(-a^2 / 2)`` (Hart 1968, after West 2005).
+
+    One rational function; absolute error below 2e-15 (relative below 1e-7 in the far tail).
+    """
     if a > 37.0:
         return 0.0
     if a < 7.07106781186547:
@@ -78,18 +129,6 @@ def _upper_tail(a: float, e: float) -> float:
     b = a + 2.0 / b
     b = a + 1.0 / b
     return e * _INV_SQRT_2PI / b
-
-
-@jit
-def norm_cdf(v: float) -> float:
-    """Standard normal distribution function, double precision (Hart 1968, after West 2005).
-
-    One ``exp`` and a rational function; absolute error below 2e-15 (relative below 1e-7
-    in the far tail).
-    """
-    a = abs(v)
-    c = _upper_tail(a, math.exp(-0.5 * a * a))
-    return 1.0 - c if v > 0.0 else c
 
 
 @jit
@@ -105,58 +144,50 @@ def black(fwd: float, strike: float, stdev: float, df: float, call: float) -> fl
     d1 = (math.log(ratio) + 0.5 * stdev * stdev) / stdev
     d2 = d1 - stdev
     e1 = math.exp(-0.5 * d1 * d1)
-    t1 = _upper_tail(abs(d1), e1)
-    t2 = _upper_tail(abs(d2), e1 * ratio)
+    t1 = upper_tail(abs(d1), e1)
+    t2 = upper_tail(abs(d2), e1 * ratio)
     n1 = 1.0 - t1 if call * d1 > 0.0 else t1
     n2 = 1.0 - t2 if call * d2 > 0.0 else t2
     return df * call * (fwd * n1 - strike * n2)
 
 
 @jit(inline="always")
-def grid_dfs(x: np.ndarray, g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray,
-             g_w: np.ndarray, out: np.ndarray) -> None:
-    """Discount factors of every grid point in state ``x`` into ``out`` (n_grid,)."""
-    for k in range(g_t.shape[0]):
+def grid_dfs(x: np.ndarray, book: TradeArrays, out: np.ndarray) -> None:
+    """Discount factors of every grid point in state ``x`` into ``out`` (n_grid + 1,); the last
+    entry is 1 (no discounting)."""
+    g_t, g_lo, g_hi, g_w = book.g_t, book.g_lo, book.g_hi, book.g_w
+    n_g = g_t.shape[0]
+    for k in range(n_g):
         w = g_w[k]
         out[k] = math.exp(-((1.0 - w) * x[g_lo[k]] + w * x[g_hi[k]]) * g_t[k])
+    out[n_g] = 1.0
 
 
 @jit(inline="always")
-def trade_pv(j: int, x: np.ndarray, dfs: np.ndarray, ip: np.ndarray, fp: np.ndarray,
-             cf_g: np.ndarray, cf_c: np.ndarray, cf_d: np.ndarray) -> float:
+def trade_pv(j: int, x: np.ndarray, dfs: np.ndarray, book: TradeArrays) -> float:
     """Present value in USD of trade ``j`` in state ``x`` with grid discount factors ``dfs``."""
+    ip, fp, cf_g, cf_s, cf_c, cf_d = book.ip, book.fp, book.cf_g, book.cf_s, book.cf_c, book.cf_d
     kind = ip[j, I_KIND]
-    amount = fp[j, F_AMOUNT]
-    strike = fp[j, F_STRIKE]
     k0 = ip[j, I_CF0]
     spot = 0.0
     if ip[j, I_SPOT] >= 0:
         spot = x[ip[j, I_SPOT]]
         if ip[j, I_SPOT_INV] == 1:
             spot = 1.0 / spot
-    sigma = fp[j, F_VOL]
-    if ip[j, I_VOL] >= 0:
-        sigma = sigma * x[ip[j, I_VOL]]
     pv = 0.0
-    if kind == EQ_POSITION:
-        pv = amount * spot
-    elif kind == EQ_TRS:
-        pv = amount * spot - strike * dfs[cf_g[k0]]  # strike: notional (1 + (f + s) tau)
-    elif kind == EQ_FORWARD:
-        pv = amount * (spot * fp[j, F_FWD] - strike * dfs[cf_g[k0]])
-    elif kind == EQ_OPTION:
-        df = dfs[cf_g[k0]]
-        pv = amount * black(spot * fp[j, F_FWD] / df, strike, sigma * fp[j, F_SQRT_T], df,
-                            fp[j, F_CALL])
-    elif kind == FX_FORWARD:
-        pv = amount * (spot * dfs[cf_g[k0 + 1]] - strike * dfs[cf_g[k0]])
-    elif kind == FX_OPTION:
-        df_q = dfs[cf_g[k0]]
-        pv = amount * black(spot * dfs[cf_g[k0 + 1]] / df_q, strike, sigma * fp[j, F_SQRT_T],
-                            df_q, fp[j, F_CALL])
-    elif kind == IRS:
+    if kind == LINEAR:
+        acc = 0.0
         for k in range(k0, k0 + ip[j, I_NCF]):
-            pv += cf_c[k] * dfs[cf_g[k]]
+            s = spot if cf_s[k] == 1 else 1.0
+            acc += cf_c[k] * s * dfs[cf_g[k]]
+        pv = fp[j, F_AMOUNT] * acc
+    elif kind == BLACK:
+        sigma = fp[j, F_VOL]
+        if ip[j, I_VOL] >= 0:
+            sigma = sigma * x[ip[j, I_VOL]]
+        fwd = spot * fp[j, F_FWD] * dfs[ip[j, I_GN]] / dfs[ip[j, I_GD]]
+        pv = fp[j, F_AMOUNT] * black(fwd, fp[j, F_STRIKE], sigma * fp[j, F_SQRT_T],
+                                     dfs[ip[j, I_GP]], fp[j, F_CALL])
     elif kind == CDS:
         rec = fp[j, F_REC]
         lam = fp[j, F_SCALE] * spot / (1.0 - rec)
@@ -172,12 +203,7 @@ def trade_pv(j: int, x: np.ndarray, dfs: np.ndarray, ip: np.ndarray, fp: np.ndar
             prot += df * dq
             prem += cf_c[k] * df * (q + 0.5 * dq)
             q_prev = q
-        pv = amount * ((1.0 - rec) * prot - coupon * prem)
-    elif kind == CMD_FORWARD:
-        pv = amount * (spot * fp[j, F_FWD] - strike) * dfs[cf_g[k0]]
-    elif kind == CMD_OPTION:
-        pv = amount * black(spot * fp[j, F_FWD], strike, sigma * fp[j, F_SQRT_T],
-                            dfs[cf_g[k0]], fp[j, F_CALL])
+        pv = fp[j, F_AMOUNT] * ((1.0 - rec) * prot - coupon * prem)
     pv *= fp[j, F_SIGN]
     if ip[j, I_FX] >= 0:
         rate = x[ip[j, I_FX]]
@@ -186,97 +212,37 @@ def trade_pv(j: int, x: np.ndarray, dfs: np.ndarray, ip: np.ndarray, fp: np.ndar
 
 
 @jit(parallel=True)
-def pv_states_kernel(states: np.ndarray, ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray,
-                     g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray,
-                     cf_c: np.ndarray, cf_d: np.ndarray) -> np.ndarray:
+def pv_states_kernel(states: np.ndarray, book: TradeArrays) -> np.ndarray:
     """PV in USD of every trade in each of several market states (model units).
 
     states : (n_states, n_factors). Returns (n_states, n_trades) float64.
     """
     n_s = states.shape[0]
-    n = ip.shape[0]
+    n = book.ip.shape[0]
     out = np.empty((n_s, n), dtype=np.float64)
-    order = np.argsort(ip[:, I_KIND], kind="mergesort")  # grouped by kind: dispatch predicts
+    order = np.argsort(book.ip[:, I_KIND], kind="mergesort")  # grouped: dispatch predicts
     for s in prange(n_s):
         x = states[s]
-        dfs = np.empty(g_t.shape[0], dtype=np.float64)
-        grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
+        dfs = np.empty(book.g_t.shape[0] + 1, dtype=np.float64)
+        grid_dfs(x, book, dfs)
         for jj in range(n):
             j = order[jj]
-            out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
+            out[s, j] = trade_pv(j, x, dfs, book)
     return out
 
 
 @jit
-def pv_kernel(x: np.ndarray, ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray,
-              g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray,
-              cf_c: np.ndarray, cf_d: np.ndarray) -> np.ndarray:
+def pv_kernel(x: np.ndarray, book: TradeArrays) -> np.ndarray:
     """PV in USD of every trade in one market state.
 
     x : (n_factors,) model units. Returns (n_trades,) float64.
     """
-    n = ip.shape[0]
+    n = book.ip.shape[0]
     out = np.empty(n, dtype=np.float64)
-    dfs = np.empty(g_t.shape[0], dtype=np.float64)
-    grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
+    dfs = np.empty(book.g_t.shape[0] + 1, dtype=np.float64)
+    grid_dfs(x, book, dfs)
     for j in range(n):
-        out[j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d)
-    return out
-
-
-@jit(parallel=True)
-def reval_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray, params: np.ndarray,
-                 scale: np.ndarray, ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray,
-                 g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray,
-                 cf_c: np.ndarray, cf_d: np.ndarray) -> np.ndarray:
-    """P&L in USD of every trade under each shock scenario (full revaluation).
-
-    base : (n_factors,) raw levels; shocks : (n_scenarios, n_factors) under each factor's
-    convention (``codes``, ``params`` as in :mod:`imresearch.marketdata.conventions`);
-    scale : (n_factors,) raw level -> model unit multiplier.
-    Returns (n_scenarios, n_trades) float64: PV(shocked) - PV(base).
-    """
-    n_s, n_f = shocks.shape
-    n = ip.shape[0]
-    pv0 = pv_kernel(base * scale, ip, fp, g_t, g_lo, g_hi, g_w, cf_g, cf_c, cf_d)
-    out = np.empty((n_s, n), dtype=np.float64)
-    order = np.argsort(ip[:, I_KIND], kind="mergesort")  # grouped by kind: dispatch predicts
-    for s in prange(n_s):
-        x = np.empty(n_f, dtype=np.float64)
-        for f in range(n_f):
-            x[f] = level_from_shock(base[f], shocks[s, f], codes[f], params[f]) * scale[f]
-        dfs = np.empty(g_t.shape[0], dtype=np.float64)
-        grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
-        for jj in range(n):
-            j = order[jj]
-            out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d) - pv0[j]
-    return out
-
-
-@jit(parallel=True)
-def reval_levels_kernel(base: np.ndarray, levels: np.ndarray, scale: np.ndarray,
-                        ip: np.ndarray, fp: np.ndarray, g_t: np.ndarray, g_lo: np.ndarray,
-                        g_hi: np.ndarray, g_w: np.ndarray, cf_g: np.ndarray, cf_c: np.ndarray,
-                        cf_d: np.ndarray) -> np.ndarray:
-    """P&L in USD of every trade when the market moves from ``base`` to each row of ``levels``.
-
-    base : (n_factors,) raw levels; levels : (n_scenarios, n_factors) raw shocked levels.
-    Returns (n_scenarios, n_trades) float64.
-    """
-    n_s, n_f = levels.shape
-    n = ip.shape[0]
-    pv0 = pv_kernel(base * scale, ip, fp, g_t, g_lo, g_hi, g_w, cf_g, cf_c, cf_d)
-    out = np.empty((n_s, n), dtype=np.float64)
-    order = np.argsort(ip[:, I_KIND], kind="mergesort")  # grouped by kind: dispatch predicts
-    for s in prange(n_s):
-        x = np.empty(n_f, dtype=np.float64)
-        for f in range(n_f):
-            x[f] = levels[s, f] * scale[f]
-        dfs = np.empty(g_t.shape[0], dtype=np.float64)
-        grid_dfs(x, g_t, g_lo, g_hi, g_w, dfs)
-        for jj in range(n):
-            j = order[jj]
-            out[s, j] = trade_pv(j, x, dfs, ip, fp, cf_g, cf_c, cf_d) - pv0[j]
+        out[j] = trade_pv(j, x, dfs, book)
     return out
 
 
@@ -293,7 +259,7 @@ def reval_levels_kernel(base: np.ndarray, levels: np.ndarray, scale: np.ndarray,
 # Each state is priced with the same operations whatever its position in the block, so
 # results do not depend on blocking or on the number of threads.
 #
-# Bound arrays (``BoundPortfolio.block_args``):
+# Bound arrays (:class:`BlockArrays`, from ``BoundPortfolio.block``):
 #   oi (n_opt, 7) int64   : spot row, vol row, forward-DF grid row, divisor-DF grid row,
 #                           payment-DF grid row, FX row, accumulator row
 #   of (n_opt, 7) float64 : forward factor, log(forward factor / strike), strike, call (+-1),
@@ -348,7 +314,7 @@ def vexp(x: float) -> float:
 
 @jit(inline="always")
 def _tail_v(a: float, e: float) -> float:
-    """:func:`_upper_tail` without branches and with one division: the continued fraction of
+    """:func:`upper_tail` without branches and with one division: the continued fraction of
     the far tail is evaluated as a ratio of polynomials, then both ratios are selected."""
     num, den = _hart_ratio(a)
     # b = a + 1/(a + 2/(a + 3/(a + 4/(a + 0.65)))) = n4 / n3, convergents from the inside
@@ -363,10 +329,11 @@ def _tail_v(a: float, e: float) -> float:
 
 
 @jit
-def block_work(n_f: int, n_g: int, ci: np.ndarray, width: int) -> tuple:
+def block_work(n_f: int, bk: BlockArrays, width: int) -> tuple:
     """Work arrays of one thread for blocks of ``width`` states: ``E, LS`` (2 n_f + 1, width),
-    ``LZ, DF`` (n_g + 1, width), ``W`` (4 + twice the most dated rows of a CDS ``ci``,
-    width)."""
+    ``LZ, DF`` (n_grid + 1, width), ``W`` (4 + twice the most dated rows of a CDS, width)."""
+    ci = bk.ci
+    n_g = bk.g_t.shape[0]
     E = np.empty((2 * n_f + 1, width))
     LS = np.empty((2 * n_f + 1, width))
     LZ = np.empty((n_g + 1, width))
@@ -380,16 +347,16 @@ def block_work(n_f: int, n_g: int, ci: np.ndarray, width: int) -> tuple:
 
 @jit(error_model="numpy", fastmath=_CONTRACT)
 def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.ndarray,
-                DF: np.ndarray, W: np.ndarray, oi: np.ndarray, of: np.ndarray, ti: np.ndarray,
-                tc: np.ndarray, ci: np.ndarray, cf: np.ndarray, rg: np.ndarray, rc: np.ndarray,
-                rd: np.ndarray, ru: np.ndarray, g_t: np.ndarray, g_lo: np.ndarray, g_hi: np.ndarray,
-                g_w: np.ndarray) -> None:
+                DF: np.ndarray, W: np.ndarray, bk: BlockArrays) -> None:
     """Add the PVs in USD of states ``E[:n_f, :nb]`` (model units) to ``acc[row, :nb]``.
 
     ``row`` is each term's / option's / CDS's accumulator row (its trade, or 0 for a
     portfolio total with weights folded into the amounts). Fills the rest of ``E`` and
     ``LS, LZ, DF``; ``W`` is scratch.
     """
+    oi, of, ti, tc, ci, cf = bk.oi, bk.of, bk.ti, bk.tc, bk.ci, bk.cf
+    rg, rc, rd, ru = bk.rg, bk.rc, bk.rd, bk.ru
+    g_t, g_lo, g_hi, g_w = bk.g_t, bk.g_lo, bk.g_hi, bk.g_w
     n_f = (E.shape[0] - 1) // 2
     n_g = g_t.shape[0]
     for f in range(n_f):
@@ -486,15 +453,11 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
 
 
 @jit(error_model="numpy")
-def pv_block_states(states: np.ndarray, n_acc: int, oi: np.ndarray, of: np.ndarray,
-                    ti: np.ndarray, tc: np.ndarray, ci: np.ndarray, cf: np.ndarray,
-                    rg: np.ndarray, rc: np.ndarray, rd: np.ndarray, ru: np.ndarray,
-                    g_t: np.ndarray,
-                    g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray) -> np.ndarray:
+def pv_block_states(states: np.ndarray, n_acc: int, bk: BlockArrays) -> np.ndarray:
     """Accumulated PVs (n_states, n_acc) of states (n_states, n_factors), serially."""
     n_s, n_f = states.shape
     out = np.empty((n_s, n_acc))
-    E, LS, LZ, DF, W = block_work(n_f, g_t.shape[0], ci, BLOCK)
+    E, LS, LZ, DF, W = block_work(n_f, bk, BLOCK)
     blk = E.shape[1]
     acc = np.empty((n_acc, blk))
     for s0 in range(0, n_s, blk):
@@ -503,8 +466,7 @@ def pv_block_states(states: np.ndarray, n_acc: int, oi: np.ndarray, of: np.ndarr
             for f in range(n_f):
                 E[f, b] = states[s0 + b, f]
         acc[:, :] = 0.0
-        price_block(nb, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t, g_lo,
-                    g_hi, g_w)
+        price_block(nb, acc, E, LS, LZ, DF, W, bk)
         for b in range(nb):
             for j in range(n_acc):
                 out[s0 + b, j] = acc[j, b]
@@ -514,10 +476,7 @@ def pv_block_states(states: np.ndarray, n_acc: int, oi: np.ndarray, of: np.ndarr
 @jit(parallel=True, error_model="numpy")
 def reval_block_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray,
                        params: np.ndarray, scale: np.ndarray, levels_given: bool, n_acc: int,
-                       n_chunk: int, oi: np.ndarray, of: np.ndarray, ti: np.ndarray,
-                       tc: np.ndarray, ci: np.ndarray, cf: np.ndarray, rg: np.ndarray,
-                       rc: np.ndarray, rd: np.ndarray, ru: np.ndarray, g_t: np.ndarray,
-                       g_lo: np.ndarray, g_hi: np.ndarray, g_w: np.ndarray) -> np.ndarray:
+                       n_chunk: int, bk: BlockArrays) -> np.ndarray:
     """P&L (n_acc, n_scenarios) of every accumulator (trade) under each scenario: trade-major,
     so the block's results are copied out in contiguous runs (callers return ``out.T``).
 
@@ -526,17 +485,15 @@ def reval_block_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray,
     of consecutive blocks (each allocates its work arrays once).
     """
     n_s, n_f = shocks.shape
-    n_g = g_t.shape[0]
     x0 = np.empty((1, n_f))
     for f in range(n_f):
         x0[0, f] = base[f] * scale[f]
-    pv0 = pv_block_states(x0, n_acc, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t, g_lo, g_hi,
-                          g_w)[0]
+    pv0 = pv_block_states(x0, n_acc, bk)[0]
     out = np.empty((n_acc, n_s))
     n_blk = (n_s + BLOCK - 1) // BLOCK
     n_chunk = max(1, min(n_chunk, n_blk))
     for c in prange(n_chunk):  # contiguous runs of blocks, work arrays allocated once
-        E, LS, LZ, DF, W = block_work(n_f, n_g, ci, BLOCK)
+        E, LS, LZ, DF, W = block_work(n_f, bk, BLOCK)
         acc = np.empty((n_acc, BLOCK))
         for i_blk in range(c * n_blk // n_chunk, (c + 1) * n_blk // n_chunk):
             s0 = i_blk * BLOCK
@@ -568,8 +525,7 @@ def reval_block_kernel(base: np.ndarray, shocks: np.ndarray, codes: np.ndarray,
             for j in range(n_acc):
                 for b in range(nb):
                     acc[j, b] = 0.0
-            price_block(nb, acc, E, LS, LZ, DF, W, oi, of, ti, tc, ci, cf, rg, rc, rd, ru, g_t,
-                        g_lo, g_hi, g_w)
+            price_block(nb, acc, E, LS, LZ, DF, W, bk)
             for j in range(n_acc):
                 p0 = pv0[j]
                 for b in range(nb):

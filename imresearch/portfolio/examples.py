@@ -38,7 +38,7 @@ from imresearch._typing import SeedLike
 from imresearch.errors import InputError
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.portfolio.portfolio import Portfolio
-from imresearch.portfolio.trades import (
+from imresearch.portfolio.products import (
     CommodityForward,
     CommodityOption,
     CreditDefaultSwap,
@@ -49,8 +49,8 @@ from imresearch.portfolio.trades import (
     FXForward,
     FXOption,
     InterestRateSwap,
-    Trade,
 )
+from imresearch.portfolio.trades import Trade
 
 __all__ = [
     "EXAMPLES",

@@ -1,35 +1,54 @@
 """Portfolios of trades, and portfolio files (CSV and TOML).
 
-CSV
-    One row per trade; the header names trade fields (``type`` and ``trade_id`` are required,
-    see :mod:`imresearch.portfolio.trades`); a blank cell means "not given". The portfolio is
-    named after the file.
+Both formats hold the same trades: a ``type`` (one of the registered trade types, e.g.
+``equity_option``, ``fx_forward``, ``irs``, ``cds``; the list, and every field of each type, is
+in :mod:`imresearch.portfolio.products`), a unique ``trade_id``, and the fields of that type.
+Values follow the units of :mod:`imresearch.portfolio.trades` (decimal rates, spreads in bp,
+ISO dates and currencies). Files are UTF-8 text (a byte-order mark is allowed).
 
-TOML
+CSV (``.csv``)
+    One row per trade; the header (the first line that is not blank or a comment) names trade
+    fields and must include ``type`` and ``trade_id``. A blank cell means "not given" (the
+    field's default), so one file mixes types freely; a column that no trade of the row's type
+    has must be blank on that row. Lines starting with ``#`` are comments. Fields may be quoted
+    (``"a, b"``). The portfolio is named after the file::
+
+        type,trade_id,underlying,quantity,strike,expiry,option_type,vol_factor,bucket
+        equity_position,P1,SPX,100,,,,,11
+        equity_option,O1,SPX,10,5000,2026-12-18,call,VOL_VIX,11
+
+TOML (``.toml``)
     ::
 
-        [portfolio]
-        name = "dealer_book"            # optional, default the file name
-        description = "..."             # optional
+        [portfolio]                     # optional
+        name = "dealer_book"            # default the file name
+        description = "..."
 
-        [defaults]                      # optional: fields given to every trade that lacks them
-        counterparty = "CP1"
+        [defaults]                      # optional: fields given to every trade whose type has
+        counterparty = "CP1"            # the field and that lacks it
 
         [buckets.equity]                # optional SIMM buckets by name, used when a trade has
         SPX = "11"                      # no bucket of its own
-        [buckets.credit]
+        [buckets.credit]                # (tables: equity, credit, commodity)
         CDX_IG = "2"
         [buckets.commodity]
         WTI = "2"
 
-        [[trades]]
+        [[trades]]                      # one table per trade
         trade_id = "T1"
         type = "equity_option"
+        expiry = 2026-06-30             # a TOML date, or the text "2026-06-30"
         ...
+
+Every problem with a file is an :class:`~imresearch.errors.InputError` naming the file, the line
+(CSV) or ``[[trades]]`` entry (TOML), the trade, the field and the value.
 """
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -39,18 +58,8 @@ from typing import Any
 import pandas as pd
 
 from imresearch.errors import InputError
-from imresearch.portfolio.trades import (
-    CommodityForward,
-    CommodityOption,
-    CreditDefaultSwap,
-    EquityForward,
-    EquityOption,
-    EquityPosition,
-    EquityTRS,
-    Trade,
-    trade_field_names,
-    trade_from_record,
-)
+from imresearch.portfolio.products import PRODUCTS, trade_field_names, trade_from_record
+from imresearch.portfolio.trades import Trade
 
 try:  # Python >= 3.11
     import tomllib
@@ -59,11 +68,8 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 __all__ = ["Portfolio", "load_portfolio", "save_portfolio"]
 
-_BUCKET_KINDS = {
-    "equity": (EquityPosition, EquityTRS, EquityForward, EquityOption),
-    "credit": (CreditDefaultSwap,),
-    "commodity": (CommodityForward, CommodityOption),
-}
+_BUCKET_TABLES = {cls.BUCKET_TABLE for cls in PRODUCTS if cls.BUCKET_TABLE}
+_FIELDS = set(trade_field_names())
 
 
 @dataclass(frozen=True)
@@ -185,68 +191,165 @@ class Portfolio:
         return schedule_inputs(self, market, date)
 
 
-# ---------------------------------------------------------------------- files
-def _apply_buckets(trades: list[Trade], buckets: Mapping[str, Any], label: str) -> list[Trade]:
-    unknown = [k for k in buckets if k not in _BUCKET_KINDS]
-    if unknown:
-        raise InputError(f"{label}: [buckets] table {unknown[0]!r} is not one of "
-                         f"{', '.join(_BUCKET_KINDS)}")
+# ---------------------------------------------------------------------- reading
+def _read_text(path: Path) -> str:
+    """The file as text: UTF-8 (with or without a byte-order mark)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                         "save the file as UTF-8") from None
+
+
+def _unique(trades: list[Trade], places: list[str]) -> None:
+    first: dict[str, str] = {}
+    for t, place in zip(trades, places, strict=True):
+        if t.trade_id in first:
+            raise InputError(f"{place}: trade {t.trade_id!r}, field 'trade_id': duplicate trade "
+                             f"ID (first at {first[t.trade_id]})")
+        first[t.trade_id] = place.rsplit(", ", 1)[-1]
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of every record that is not blank or a comment."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    try:
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            yield start, [c.strip() for c in cells]
+    except csv.Error as exc:
+        raise InputError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
+
+
+def _read_csv(path: Path) -> Portfolio:
+    rows = _csv_rows(path, _read_text(path))
+    header_line, header = next(rows, (0, []))
+    if not header:
+        raise InputError(f"{path}: empty file, no header line (columns such as type, trade_id, "
+                         "underlying, notional...)")
+    for i, name in enumerate(header):
+        if name and name in header[:i]:
+            raise InputError(f"{path}, line {header_line}, column {name!r}: duplicate column")
+    for required in ("type", "trade_id"):
+        if required not in header:
+            raise InputError(f"{path}, line {header_line}: no {required!r} column; columns are "
+                             f"{header}")
+    trades: list[Trade] = []
+    places: list[str] = []
+    for line, cells in rows:
+        place = f"{path}, line {line}"
+        if len(cells) > len(header) and any(cells[len(header):]):
+            raise InputError(f"{place}: {len(cells)} values for {len(header)} columns "
+                             f"(extra value {next(c for c in cells[len(header):] if c)!r})")
+        record: dict[str, str] = {}
+        for i, (name, value) in enumerate(zip(header, cells)):
+            if value and not name:
+                raise InputError(f"{place}, column {i + 1}: value {value!r} under a blank "
+                                 f"column name (line {header_line})")
+            if value:
+                record[name] = value
+        trades.append(trade_from_record(record, where=place))
+        places.append(place)
+    if not trades:
+        raise InputError(f"{path}: no trades (a header line and no rows)")
+    _unique(trades, places)
+    return Portfolio(tuple(trades), path.stem, source=str(path))
+
+
+def _table(path: Path, doc: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise InputError(f"{path}, [{key}]: must be a table; got {value!r}")
+    return value
+
+
+def _scalar(place: str, key: str, value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        raise InputError(f"{place}, key {key!r}: must be a single value; got {value!r}")
+    return value
+
+
+def _apply_buckets(path: Path, trades: list[Trade], buckets: Mapping[str, Any]) -> list[Trade]:
+    for kind, table in buckets.items():
+        if kind not in _BUCKET_TABLES:
+            raise InputError(f"{path}, [buckets.{kind}]: not one of "
+                             f"{', '.join(sorted(_BUCKET_TABLES))}")
+        if not isinstance(table, dict):
+            raise InputError(f"{path}, [buckets.{kind}]: must be a table of name = bucket; got "
+                             f"{table!r}")
+        for name, value in table.items():
+            _scalar(f"{path}, [buckets.{kind}]", name, value)
     out = []
     for t in trades:
-        for kind, classes in _BUCKET_KINDS.items():
-            if isinstance(t, classes) and getattr(t, "bucket", None) is None:
-                name = t.reference if isinstance(t, CreditDefaultSwap) else t.underlying
-                table = buckets.get(kind, {})
-                if name in table:
-                    t = replace(t, bucket=str(table[name]))
+        table = buckets.get(t.BUCKET_TABLE or "", {})
+        if t.BUCKET_TABLE and getattr(t, "bucket", None) is None and t.qualifier in table:
+            value = table[t.qualifier]
+            try:
+                t = replace(t, bucket=str(value).strip())  # type: ignore[type-var]
+            except InputError as exc:
+                raise InputError(f"{path}, [buckets.{t.BUCKET_TABLE}] key {t.qualifier!r}: "
+                                 f"{exc}") from None
         out.append(t)
     return out
 
 
-def _read_csv(path: Path) -> Portfolio:
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                            comment="#")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: cannot be read as CSV ({exc})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    for required in ("trade_id", "type"):
-        if required not in frame.columns:
-            raise InputError(f"{path}: no {required!r} column; columns are {list(frame.columns)}")
-    trades = []
-    for pos, row in enumerate(frame.to_dict("records")):
-        record = {k: v for k, v in row.items() if str(v).strip() != ""}
-        record.setdefault("trade_id", row.get("trade_id", ""))
-        trades.append(trade_from_record(record, where=f"{path}, line {pos + 2}"))
-    return Portfolio(tuple(trades), path.stem, source=str(path))
-
-
 def _read_toml(path: Path) -> Portfolio:
     try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
+        doc = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML ({exc})") from None
     unknown = [k for k in doc if k not in ("portfolio", "defaults", "buckets", "trades")]
     if unknown:
         raise InputError(f"{path}: unknown table {unknown[0]!r} (expected portfolio, defaults, "
                          "buckets, trades)")
-    meta = doc.get("portfolio", {})
-    defaults = doc.get("defaults", {})
+    meta = _table(path, doc, "portfolio")
+    for key, value in meta.items():
+        if key not in ("name", "description"):
+            raise InputError(f"{path}, [portfolio], key {key!r}: unknown (expected name, "
+                             "description)")
+        if not isinstance(value, str):
+            raise InputError(f"{path}, [portfolio], key {key!r}: must be text; got {value!r}")
+    defaults = _table(path, doc, "defaults")
+    for key, value in defaults.items():
+        _scalar(f"{path}, [defaults]", key, value)
+        if key not in _FIELDS or key in ("type", "trade_id"):
+            raise InputError(f"{path}, [defaults], key {key!r}: not a field of any trade type")
     items = doc.get("trades")
     if not isinstance(items, list) or not items:
         raise InputError(f"{path}: no [[trades]] entries")
-    trades = []
+    trades: list[Trade] = []
+    places: list[str] = []
     for k, item in enumerate(items):
-        record = {**defaults, **item}
-        trades.append(trade_from_record(record, where=f"{path}, trades[{k}]"))
-    trades = _apply_buckets(trades, doc.get("buckets", {}), str(path))
-    return Portfolio(tuple(trades), str(meta.get("name", path.stem)),
-                     str(meta.get("description", "")), source=str(path))
+        place = f"{path}, [[trades]] entry {k + 1}"
+        if not isinstance(item, dict):
+            raise InputError(f"{place}: must be a table of trade fields; got {item!r}")
+        cls_fields = _fields_of(item.get("type"))
+        record = {key: v for key, v in defaults.items() if key in cls_fields} | item
+        trades.append(trade_from_record(record, where=place))
+        places.append(place)
+    _unique(trades, places)
+    trades = _apply_buckets(path, trades, _table(path, doc, "buckets"))
+    return Portfolio(tuple(trades), meta.get("name", path.stem), meta.get("description", ""),
+                     source=str(path))
+
+
+def _fields_of(kind: Any) -> set[str]:
+    for cls in PRODUCTS:
+        if isinstance(kind, str) and cls.TYPE == kind.strip().lower():
+            return {f.name for f in dataclasses.fields(cls)}
+    return set()
 
 
 def load_portfolio(path: str | os.PathLike[str]) -> Portfolio:
-    """Read a portfolio file (``.csv`` or ``.toml``).
+    """Read a portfolio file (``.csv`` or ``.toml``; formats in the module docstring).
 
     Parameters
     ----------
@@ -261,8 +364,8 @@ def load_portfolio(path: str | os.PathLike[str]) -> Portfolio:
     Raises
     ------
     InputError
-        A missing file, an unreadable file, or a bad trade (naming the file, line / entry,
-        trade ID and field).
+        A missing, unreadable or empty file, text that is not UTF-8 or not valid CSV / TOML, a
+        bad header, table or trade (naming the file, line / entry, trade ID, field and value).
     """
     p = Path(path)
     if not p.exists() and p.suffix == "" and p.parent == Path("."):
@@ -279,13 +382,21 @@ def load_portfolio(path: str | os.PathLike[str]) -> Portfolio:
     raise InputError(f"{p}: unknown portfolio format {suffix!r}; use .csv or .toml")
 
 
+# ---------------------------------------------------------------------- writing
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(float(value)) if isinstance(value, float) else str(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+    out = []
+    for ch in str(value):
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def save_portfolio(portfolio: Portfolio | Iterable[Trade], path: str | os.PathLike[str],
@@ -309,13 +420,11 @@ def save_portfolio(portfolio: Portfolio | Iterable[Trade], path: str | os.PathLi
     for rec in records:
         lines += ["", "[[trades]]"]
         lines += [f"{k} = {_toml_value(v)}" for k, v in rec.items()]
-    p.write_text("\n".join(lines) + "\n")
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return p
 
 
 def _non_default(trade: Trade) -> dict[str, Any]:
-    import dataclasses
-
     rec: dict[str, Any] = {"type": trade.TYPE}
     full = trade.to_record()
     for f in dataclasses.fields(trade):

@@ -36,6 +36,7 @@ plain vega per vol point, not a volatility-weighted vega (that is the convention
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,20 +45,8 @@ import pandas as pd
 from imresearch.errors import InputError
 from imresearch.marketdata.factors import tenor_to_years
 from imresearch.portfolio import _kernels as K
-from imresearch.portfolio.binding import BoundPortfolio, bind
-from imresearch.portfolio.trades import (
-    CommodityForward,
-    CommodityOption,
-    CreditDefaultSwap,
-    EquityForward,
-    EquityOption,
-    EquityPosition,
-    EquityTRS,
-    FXForward,
-    FXOption,
-    InterestRateSwap,
-    Trade,
-)
+from imresearch.portfolio.binding import bind
+from imresearch.portfolio.bound import BoundPortfolio
 
 if TYPE_CHECKING:
     from imresearch.portfolio.portfolio import Portfolio
@@ -67,7 +56,6 @@ __all__ = [
     "SIMM_CREDIT_TENORS",
     "SIMM_TENORS",
     "allocate_tenor",
-    "product_class",
     "schedule_inputs",
     "sensitivity_frame",
     "to_crif",
@@ -94,6 +82,10 @@ VOL_BUMP = 0.01
 """Relative volatility bump used for the central difference of vega."""
 VOL_POINT = 0.01
 """One vol point (the unit of CRIF vega amounts), decimal."""
+
+
+_ABSOLUTE_SPOT = frozenset({"Risk_CreditQ"})
+"""Spot risk types bumped by 1bp absolute (spreads); the others by 1% relative (prices)."""
 
 
 def _years(label: str) -> float:
@@ -131,24 +123,6 @@ def allocate_tenor(years: float, labels: tuple[str, ...] = SIMM_TENORS
     return [(labels[k], 1.0 - w), (labels[k + 1], w)]
 
 
-def product_class(trade: Trade) -> str:
-    """SIMM product class of a trade: RatesFX, Credit, Equity or Commodity."""
-    if isinstance(trade, (EquityPosition, EquityTRS, EquityForward, EquityOption)):
-        return "Equity"
-    if isinstance(trade, CreditDefaultSwap):
-        return "Credit"
-    if isinstance(trade, (CommodityForward, CommodityOption)):
-        return "Commodity"
-    return "RatesFX"
-
-
-def _schedule_class(trade: Trade) -> str:
-    pc = product_class(trade)
-    if pc == "RatesFX":
-        return "Rates" if isinstance(trade, InterestRateSwap) else "FX"
-    return pc
-
-
 def _fx_to_usd(bp: BoundPortfolio, x: np.ndarray, ccy: str) -> float:
     """USD per unit of ``ccy`` in state x (1 for USD)."""
     if ccy == "USD":
@@ -175,7 +149,7 @@ def sensitivity_frame(bp: BoundPortfolio, *, bucket_required: bool = True) -> pd
     ----------
     bp : BoundPortfolio
     bucket_required : bool
-        Raise if an equity, credit or commodity trade has no SIMM bucket. Default True.
+        Raise if a trade of a product with SIMM buckets has none. Default True.
 
     Returns
     -------
@@ -201,20 +175,14 @@ def sensitivity_frame(bp: BoundPortfolio, *, bucket_required: bool = True) -> pd
             up[i] += IR_BUMP
             dn[i] -= IR_BUMP
             add("IR", (ccy, lab), up, dn)
-    spot_kind = {}
+    spot_kind = {}  # spot factor -> its bump: absolute (spreads) or relative (prices)
     for j, t in enumerate(trades):
         s = ip[j, K.I_SPOT]
-        if s < 0:
-            continue
-        if isinstance(t, CreditDefaultSwap):
-            spot_kind[s] = "CR"
-        elif isinstance(t, (FXForward, FXOption)):
-            continue
-        else:
-            spot_kind[s] = "SPOT"
+        if s >= 0 and t.SPOT_RISK is not None:
+            spot_kind[s] = "ABS" if t.SPOT_RISK in _ABSOLUTE_SPOT else "REL"
     for s, kind in spot_kind.items():
         up, dn = x0.copy(), x0.copy()
-        if kind == "CR":
+        if kind == "ABS":
             up[s] += IR_BUMP
             dn[s] -= IR_BUMP
         else:
@@ -233,19 +201,18 @@ def sensitivity_frame(bp: BoundPortfolio, *, bucket_required: bool = True) -> pd
                 up[i] /= 1.0 + RELATIVE_BUMP
                 dn[i] /= 1.0 - RELATIVE_BUMP
         add("FX", c, up, dn)
-    args = bp.kernel_args()
     if states:
         pv = bp.pv_states(np.vstack(states).reshape(-1, n_f))
         diff = 0.5 * (pv[0::2] - pv[1::2])  # (n_bumps, n_trades), USD
     else:
         diff = np.zeros((0, len(trades)))
     # vega: bump the volatility multiplier of every option
-    opt = np.isin(ip[:, K.I_KIND], [K.EQ_OPTION, K.FX_OPTION, K.CMD_OPTION])
+    opt = ip[:, K.I_KIND] == K.BLACK
     fp_up, fp_dn = fp.copy(), fp.copy()
     fp_up[opt, K.F_VOL] *= 1.0 + VOL_BUMP
     fp_dn[opt, K.F_VOL] *= 1.0 - VOL_BUMP
-    v_up = K.pv_kernel(x0, ip, np.ascontiguousarray(fp_up), *args[2:])
-    v_dn = K.pv_kernel(x0, ip, np.ascontiguousarray(fp_dn), *args[2:])
+    v_up = K.pv_kernel(x0, bp.arrays._replace(fp=fp_up))
+    v_dn = K.pv_kernel(x0, bp.arrays._replace(fp=fp_dn))
     sigma = fp[:, K.F_VOL] * np.where(ip[:, K.I_VOL] >= 0, x0[np.maximum(ip[:, K.I_VOL], 0)],
                                       1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -254,47 +221,39 @@ def sensitivity_frame(bp: BoundPortfolio, *, bucket_required: bool = True) -> pd
     fx0 = {b.currency: _fx_to_usd(bp, x0, b.currency) for b in bp.bindings}
     rows: list[tuple[Any, ...]] = []
     for j, (t, b) in enumerate(zip(trades, bp.bindings)):
-        pc = product_class(t)
+        pc = t.product_class
         ccy = b.currency
-        bucket = getattr(t, "bucket", None)
-        needs_bucket = isinstance(t, (EquityPosition, EquityTRS, EquityForward, EquityOption,
-                                      CreditDefaultSwap, CommodityForward, CommodityOption))
-        if needs_bucket and bucket is None and bucket_required:
+        bucket = t.bucket if t.BUCKET_TABLE else ""  # type: ignore[attr-defined]
+        if bucket is None and bucket_required:
             raise InputError(
                 f"trade {t.trade_id!r}, field 'bucket': a SIMM bucket is needed for the CRIF "
-                "(give it on the trade or in the portfolio file's [buckets] table)"
+                f"(give it on the trade or in the portfolio file's [buckets.{t.BUCKET_TABLE}] "
+                "table)"
             )
-        sub_curve = t.sub_curve if isinstance(t, InterestRateSwap) else "OIS"
         for (kind, key), d_usd in zip(bumps, diff[:, j]):
             if d_usd == 0.0:
                 continue
             amount = d_usd / fx0[ccy]
             if kind == "IR":
                 cur, lab = key
-                for label, w in allocate_tenor(tenor_to_years(lab) if lab != "2w" else
-                                               _years(lab)):
+                for label, w in allocate_tenor(_years(lab)):
                     rows.append((t.trade_id, pc, "Risk_IRCurve", cur, _ir_bucket(cur), label,
-                                 sub_curve, w * amount, ccy))
-            elif kind == "CR":
-                amount /= fp[j, K.F_SCALE]
-                for label, w in allocate_tenor(b.maturity_years, SIMM_CREDIT_TENORS):
-                    rows.append((t.trade_id, pc, "Risk_CreditQ", t.reference, bucket, label,
-                                 "", w * amount, ccy))
-            elif kind == "SPOT":
-                rt = "Risk_Commodity" if pc == "Commodity" else "Risk_Equity"
-                rows.append((t.trade_id, pc, rt, t.underlying, bucket, "", "", amount, ccy))
-            else:  # FX, in USD
+                                 t.sub_curve, w * amount, ccy))
+            elif kind == "FX":  # in USD
                 rows.append((t.trade_id, pc, "Risk_FX", key, "", "", "", d_usd, "USD"))
+            elif kind == "ABS":  # per bp of the trade's spread, on the credit tenors
+                amount /= t.spot_per_factor()
+                for label, w in allocate_tenor(b.maturity_years, SIMM_CREDIT_TENORS):
+                    rows.append((t.trade_id, pc, t.SPOT_RISK, t.qualifier, bucket, label, "",
+                                 w * amount, ccy))
+            else:
+                rows.append((t.trade_id, pc, t.SPOT_RISK, t.qualifier, bucket, "", "", amount,
+                             ccy))
         if opt[j] and vega_usd[j] != 0.0:
             amount = vega_usd[j] / fx0[ccy]
-            if isinstance(t, FXOption):
-                rt, qual, bkt = "Risk_FXVol", t.pair, ""
-            elif isinstance(t, EquityOption):
-                rt, qual, bkt = "Risk_EquityVol", t.underlying, bucket
-            else:
-                rt, qual, bkt = "Risk_CommodityVol", t.underlying, bucket
             for label, w in allocate_tenor(b.maturity_years):
-                rows.append((t.trade_id, pc, rt, qual, bkt, label, "", w * amount, ccy))
+                rows.append((t.trade_id, pc, t.VEGA_RISK, t.qualifier, bucket, label, "",
+                             w * amount, ccy))
     cols = ["TradeID", "ProductClass", "RiskType", "Qualifier", "Bucket", "Label1", "Label2",
             "Amount", "AmountCurrency"]
     frame = pd.DataFrame(rows, columns=cols)
@@ -377,38 +336,24 @@ def _trade_info(bp: BoundPortfolio) -> pd.DataFrame:
     x0 = bp.base_state
     rows = []
     for j, (t, b) in enumerate(zip(bp.trades, bp.bindings)):
-        end = getattr(t, "maturity", None) or getattr(t, "expiry", None)
-        fx = _fx_to_usd(bp, x0, b.currency)
+        end = t.end_date
+        spot = bp.base_levels[bp.ip[j, K.I_SPOT]] if bp.ip[j, K.I_SPOT] >= 0 else math.nan
+        notional = t.schedule_notional(spot)
         rows.append({
             "TradeID": t.trade_id,
             "PortfolioID": t.netting_set or name,
             "TradeType": t.TYPE,
             "EndDate": "" if end is None else f"{end:%Y-%m-%d}",
-            "asset_class": _schedule_class(t),
+            "asset_class": t.schedule_class,
             "currency": b.currency,
-            "notional": _notional(t, bp, j),
-            "notional_usd": _notional(t, bp, j) * _notional_fx(t, bp, x0, fx),
+            "notional": notional,
+            "notional_usd": notional * _fx_to_usd(bp, x0, t.notional_currency(b.currency)),
             "pv_usd": pv[j],
             "maturity_years": b.maturity_years,
             "counterparty": t.counterparty,
             "prime_broker": t.prime_broker,
         })
     return pd.DataFrame(rows)
-
-
-def _notional(t: Trade, bp: BoundPortfolio, j: int) -> float:
-    """Trade notional in its notional currency (base currency for FX; PV currency otherwise)."""
-    if isinstance(t, (EquityPosition, EquityForward, EquityOption)):
-        return t.quantity * bp.base_levels[bp.ip[j, K.I_SPOT]]
-    if isinstance(t, (CommodityForward, CommodityOption)):
-        return t.quantity * bp.base_levels[bp.ip[j, K.I_SPOT]]
-    return float(t.notional)  # type: ignore[attr-defined]
-
-
-def _notional_fx(t: Trade, bp: BoundPortfolio, x0: np.ndarray, pv_fx: float) -> float:
-    if isinstance(t, (FXForward, FXOption)):
-        return _fx_to_usd(bp, x0, t.base)
-    return pv_fx
 
 
 def schedule_inputs(portfolio: Portfolio | BoundPortfolio, market: Any = None,

@@ -80,7 +80,7 @@ def hs_response_model(model: HSModel | None = None) -> IMModel:
     Dates without a full lookback are left out by the engine.
     """
     from imresearch.engines.hs import rolling_im
-    from imresearch.portfolio.trades import EquityPosition
+    from imresearch.portfolio import EquityPosition
 
     model = model or HSModel(lookback_days=250)
     if model.lookback_days is None:

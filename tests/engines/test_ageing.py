@@ -8,7 +8,7 @@ import pytest
 
 from imresearch.config import HSModel
 from imresearch.engines import historical_im, rolling_im
-from imresearch.engines.ageing import ageing_rolling_im, live_trades, trade_end
+from imresearch.engines.ageing import ageing_rolling_im, live_trades
 from imresearch.errors import InputError
 from imresearch.marketdata import load_builtin
 from imresearch.portfolio import EquityOption, EquityPosition, Portfolio, bind
@@ -34,9 +34,9 @@ def book() -> Portfolio:
     ], name="ageing")
 
 
-def test_trade_end_and_live_trades(book) -> None:  # type: ignore[no-untyped-def]
-    assert trade_end(book.trades[0]) is None
-    assert trade_end(book.trades[1]) == pd.Timestamp("2009-03-20")
+def test_end_date_and_live_trades(book) -> None:  # type: ignore[no-untyped-def]
+    assert book.trades[0].end_date is None
+    assert book.trades[1].end_date == pd.Timestamp("2009-03-20")
     assert [t.trade_id for t in live_trades(book, "2009-03-19")] == ["EQ", "P1", "C1"]
     assert [t.trade_id for t in live_trades(book, "2009-03-20")] == ["EQ", "C1"]
     assert [t.trade_id for t in live_trades(book.trades, "2011-01-01")] == ["EQ"]

@@ -1,8 +1,8 @@
-"""Block-pricer engine kernels against their scalar twins.
+"""Block-pricer engine kernels against their scalar twins in ``tests/naive.py``.
 
-``rolling_tail_block_kernel`` (used by ``rolling_im``) against ``rolling_tail_kernel`` (scalar
-pricer, trade by trade), and ``mc_pnl_block_kernel`` (used by ``monte_carlo_im``) against
-``mc_pnl_kernel``, on the same inputs.
+``rolling_tail_block_kernel`` (used by ``rolling_im``) against ``naive.rolling_tail_kernel``
+(scalar pricer, trade by trade, full sort of the scenarios), and ``mc_pnl_block_kernel`` (used
+by ``monte_carlo_im``) against ``naive.mc_pnl_kernel``, on the same inputs.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from imresearch.engines.mc import MCModel, PathSimulator
 from imresearch.marketdata import synthetic_market
 from imresearch.portfolio import bind, load_portfolio
 from imresearch.portfolio._kernels import pv_block_states
+from tests import naive
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +58,13 @@ def test_rolling_block_kernel_matches_scalar_twin(market, bound, model, wsample,
     sw = -1.0 if model.stress_weight is None else model.stress_weight
     args = (s.levels, rows, s.shocks, s.vols(rows), s.mult, s.disp, s.unit, *ranges, sw,
             1.0 - model.confidence, model.quantile_method == "exact")
-    var0, es0, _ = HK.rolling_tail_kernel(*args, w, *s.pargs)
-    var1, es1, _ = HK.rolling_tail_block_kernel(*args, *bound.block_args(w))
+    var0, es0, arg0 = naive.rolling_tail_kernel(*args, w, bound.arrays)
+    var1, es1, arg1 = HK.rolling_tail_block_kernel(*args, bound.block(w))
     scale = np.abs(var0).max() + 1.0
     np.testing.assert_allclose(var1, var0, rtol=1e-9, atol=1e-9 * scale)
     np.testing.assert_allclose(es1, es0, rtol=1e-9, atol=1e-9 * scale)
+    same = np.isclose(var1, var0, rtol=1e-12, atol=0)  # no near-tie: the same VaR scenario
+    np.testing.assert_array_equal(arg1[same], arg0[same])
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "garch", "t"])
@@ -75,19 +78,18 @@ def test_mc_block_kernel_matches_scalar_twin(market, bound, kind):
     garch = cal.garch if cal.garch is not None else np.zeros((cal.n_factors, 3))
     unit = np.ascontiguousarray(bound.scale)
     base = np.ascontiguousarray(cal.base_levels)
-    pvs = bound.pv_state(base * unit)
-    pv0 = float(sum(pvs[j] for j in np.argsort(bound.ip[:, 0], kind="mergesort")))
+    pv0 = float(bound.pv_state(base * unit).sum())
     common = (innov, sim.lt, sim.fused, np.ascontiguousarray(cal.vol), garch,
               bool(model.garch_dynamics), base, cal.mult, cal.disp, unit, hsteps)
     want = np.empty((150, 3))
-    MK.mc_pnl_kernel(*common, pv0, want, *bound.kernel_args())
-    bargs = bound.block_args(np.ones(bound.n_trades))
-    pv0b = float(pv_block_states((base * unit)[None, :], 1, *bargs)[0, 0])
+    naive.mc_pnl_kernel(*common, pv0, want, bound.arrays)
+    bk = bound.block(np.ones(bound.n_trades))
+    pv0b = float(pv_block_states((base * unit)[None, :], 1, bk)[0, 0])
     assert pv0b == pytest.approx(pv0, rel=1e-12)
     got = np.empty((150, 3))
-    MK.mc_pnl_block_kernel(*common, pv0b, got, 3, *bargs)
+    MK.mc_pnl_block_kernel(*common, pv0b, got, 3, bk)
     np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-8 * np.abs(want).max())
     # chunking does not change a path's number
     again = np.empty((150, 3))
-    MK.mc_pnl_block_kernel(*common, pv0b, again, 1, *bargs)
+    MK.mc_pnl_block_kernel(*common, pv0b, again, 1, bk)
     np.testing.assert_array_equal(again, got)

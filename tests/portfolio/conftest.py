@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from imresearch.marketdata import FactorSpec, RiskFactorHistory
 from imresearch.marketdata.synthetic import synthetic_market
 from imresearch.portfolio import (
     CommodityForward,
@@ -16,11 +17,13 @@ from imresearch.portfolio import (
     EquityTRS,
     FXForward,
     FXOption,
+    FXSwap,
     InterestRateSwap,
     Portfolio,
 )
 
 DATE = pd.Timestamp("2025-12-31")
+FLAT_DATE = pd.Timestamp("2025-01-02")
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +66,11 @@ def every_product() -> list:
                  expiry="2027-01-04", option_type="put", volatility=0.1),
         FXOption(trade_id="fxo2", pair="USDEUR", notional=2e6, strike=0.9,
                  expiry="2026-09-30", option_type="call", volatility=0.09, direction="short"),
+        FXSwap(trade_id="fxs1", pair="EURUSD", notional=5e6, near_date="2026-01-05",
+               near_rate=1.08, far_date="2026-07-06", far_rate=1.095),
+        FXSwap(trade_id="fxs2", pair="USDJPY", notional=3e6, near_date="2025-10-01",
+               near_rate=148.0, far_date="2026-04-01", far_rate=146.5, quote_curve="USD",
+               direction="sell_buy"),
         InterestRateSwap(trade_id="irs1", currency="USD", notional=1e7, fixed_rate=0.04,
                          start_date="2024-03-15", maturity="2034-03-15", last_fixing=0.045),
         InterestRateSwap(trade_id="irs2", currency="EUR", notional=5e6, fixed_rate=0.03,
@@ -94,3 +102,21 @@ def book() -> Portfolio:
 @pytest.fixture(scope="session")
 def bound(book, market, date):
     return book.bind(market, date)
+
+
+def flat_market(r_usd=0.03, r_eur=0.01, spot=100.0, vol=20.0, fx=1.1, spread=120.0,
+                wti=70.0):
+    """One-date market with flat curves, for closed-form checks."""
+    tenors = ["1m", "3m", "6m", "1y", "2y", "5y", "10y", "30y"]
+    cols, specs = {}, {}
+    for ccy, r in (("USD", r_usd), ("EUR", r_eur)):
+        for t in tenors:
+            cols[f"IR_{ccy}_{t}"] = r * 100
+            specs[f"IR_{ccy}_{t}"] = FactorSpec("IR", "absolute_bp", "percent", ccy, t)
+    cols["EQ_X"], specs["EQ_X"] = spot, FactorSpec("equity", "log", "USD", "USD")
+    cols["VOL_X"], specs["VOL_X"] = vol, FactorSpec("volatility", "log", "vol points", "USD")
+    cols["FX_EURUSD"], specs["FX_EURUSD"] = fx, FactorSpec("FX", "log", "USD per EUR", "USD")
+    cols["CR_X"], specs["CR_X"] = spread, FactorSpec("credit", "absolute_bp", "bp", "USD", "5y")
+    cols["CMD_WTI"], specs["CMD_WTI"] = wti, FactorSpec("commodity", "log", "USD/bbl", "USD")
+    frame = pd.DataFrame(cols, index=pd.DatetimeIndex([pd.Timestamp("2025-01-02")]))
+    return RiskFactorHistory(frame, specs, name="flat")

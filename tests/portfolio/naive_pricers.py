@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from imresearch.marketdata.factors import FactorSpec, tenor_to_years
-from imresearch.portfolio.trades import (
+from imresearch.portfolio.products import (
     CommodityForward,
     CommodityOption,
     CreditDefaultSwap,
@@ -26,9 +26,10 @@ from imresearch.portfolio.trades import (
     EquityTRS,
     FXForward,
     FXOption,
+    FXSwap,
     InterestRateSwap,
-    Trade,
 )
+from imresearch.portfolio.trades import Trade
 
 N = NormalDist().cdf
 UNITS = {"percent": 0.01, "decimal": 1.0, "bp": 1e-4, "vol points": 0.01}
@@ -132,6 +133,16 @@ def pv_local(trade: Trade, levels, specs, date: pd.Timestamp) -> tuple[float, st
         sd = vol(trade, levels, specs) * math.sqrt(t)
         return s * trade.quantity * black(fwd, trade.strike, sd, d,
                                           trade.option_type == "call"), ccy
+    if isinstance(trade, FXSwap):
+        x = fx_spot(levels, trade.base, trade.quote)
+
+        def leg(when: pd.Timestamp, rate: float) -> float:  # buy base, pay quote at ``when``
+            t = yf(date, when)
+            return (x * df(levels, specs, trade.base_curve or trade.base, t)
+                    - rate * df(levels, specs, trade.quote_curve or trade.quote, t))
+
+        near = leg(trade.near_date, trade.near_rate) if trade.near_date >= date else 0.0
+        return s * trade.notional * (near - leg(trade.far_date, trade.far_rate)), trade.quote
     if isinstance(trade, (FXForward, FXOption)):
         x = fx_spot(levels, trade.base, trade.quote)
         end = trade.maturity if isinstance(trade, FXForward) else trade.expiry

@@ -20,6 +20,7 @@ from imresearch.marketdata.synthetic import synthetic_market
 from imresearch.portfolio import Portfolio, bind
 from imresearch.portfolio import _kernels as K
 from imresearch.portfolio.examples import EXAMPLE_DATE, random_portfolio
+from tests import naive
 
 from .conftest import every_product
 
@@ -75,9 +76,9 @@ def test_vectorised_normal_cdf_matches_scipy():
     np.testing.assert_allclose(got, ndtr(v), rtol=0, atol=1e-15)
     tail = (v < -5) & (v > -37)
     np.testing.assert_allclose(got[tail], ndtr(v[tail]), rtol=1e-7)
-    # the same numbers as the scalar kernel's norm_cdf, to rounding
+    # the same numbers as the scalar pricer's normal tail, to rounding
     sub = v[::40]
-    scalar = np.array([K.norm_cdf(float(a)) for a in sub])
+    scalar = np.array([naive.norm_cdf(float(a)) for a in sub])
     np.testing.assert_allclose(got[::40], scalar, rtol=1e-12, atol=1e-16)
 
 
@@ -96,7 +97,7 @@ def book():
 
 def test_block_pvs_per_trade_match_the_scalar_pricer(book):
     x = _states(book, 150, 0)  # more than two blocks, the last one partial
-    got = K.pv_block_states(x, book.n_trades, *book.block_args())
+    got = K.pv_block_states(x, book.n_trades, book.block())
     want = np.vstack([book.pv_state(row) for row in x])
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-6)
 
@@ -104,23 +105,23 @@ def test_block_pvs_per_trade_match_the_scalar_pricer(book):
 def test_block_total_with_weights_matches_the_weighted_sum(book):
     w = np.random.default_rng(1).choice([0.0, 1.0, 0.5, -2.0], size=book.n_trades)
     x = _states(book, 70, 2)
-    got = K.pv_block_states(x, 1, *book.block_args(w))[:, 0]
+    got = K.pv_block_states(x, 1, book.block(w))[:, 0]
     want = np.array([book.pv_state(row) @ w for row in x])
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-6 * np.abs(want).max())
     # merged linear terms: at most one per (spot, grid point, FX) combination
-    ti = book.block_args(w)[2]
+    ti = book.block(w).ti
     assert len({tuple(r) for r in ti}) == len(ti)
     assert (ti[:, 0] == 0).all()
 
 
 def test_results_do_not_depend_on_blocking(book):
     x = _states(book, 140, 4)
-    full = K.pv_block_states(x, book.n_trades, *book.block_args())
+    full = K.pv_block_states(x, book.n_trades, book.block())
     for off in (1, 37, 63, 64, 65):
         part = K.pv_block_states(np.ascontiguousarray(x[off:]), book.n_trades,
-                                 *book.block_args())
+                                 book.block())
         np.testing.assert_array_equal(part, full[off:])
-    one = np.vstack([K.pv_block_states(x[i:i + 1], book.n_trades, *book.block_args())
+    one = np.vstack([K.pv_block_states(x[i:i + 1], book.n_trades, book.block())
                      for i in range(5)])
     np.testing.assert_array_equal(one, full[:5])
 
@@ -153,10 +154,10 @@ def test_random_books_block_vs_scalar(market, date, trades, seed, scale, weights
     bp = bind(Portfolio(tuple(trades)), market, date)
     x = _states(bp, 9, seed, scale)
     want = np.vstack([bp.pv_state(row) for row in x])
-    got = K.pv_block_states(x, bp.n_trades, *bp.block_args())
+    got = K.pv_block_states(x, bp.n_trades, bp.block())
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-6)
     w = np.array(weights[:bp.n_trades])
-    tot = K.pv_block_states(x, 1, *bp.block_args(w))[:, 0]
+    tot = K.pv_block_states(x, 1, bp.block(w))[:, 0]
     np.testing.assert_allclose(tot, want @ w, rtol=1e-10,
                                atol=1e-6 * max(1.0, np.abs(want).max()))
 

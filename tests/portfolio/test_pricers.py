@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imresearch.marketdata import FactorSpec, RiskFactorHistory, apply_shocks
+from imresearch.marketdata import apply_shocks
 from imresearch.portfolio import (
     CommodityForward,
     CommodityOption,
@@ -24,10 +24,10 @@ from imresearch.portfolio import (
     bind,
 )
 from imresearch.portfolio import _kernels as K
-from imresearch.portfolio.vectorised import revalue_numpy
+from tests import naive as naive_kernels
 
 from . import naive_pricers as naive
-from .conftest import every_product
+from .conftest import FLAT_DATE, every_product, flat_market
 
 
 def base_levels(market, date):
@@ -74,17 +74,20 @@ def test_zero_shock_gives_zero_pnl(bound):
     assert np.all(pnl == 0.0)
 
 
-def test_numpy_implementation_agrees(bound):
-    shocks = random_shocks(bound, 600, seed=3).to_numpy()
-    np.testing.assert_allclose(revalue_numpy(bound, shocks, block=128),
-                               bound.revalue(shocks), rtol=1e-9, atol=1e-6)
-
-
-def test_pv_states_kernel_equals_pv_kernel(bound):
-    x = np.vstack([bound.base_state, bound.base_state * 1.01])
-    out = bound.pv_states(x)
-    np.testing.assert_allclose(out[0], bound.pv_state(x[0]), rtol=0, atol=0)
-    np.testing.assert_allclose(out[1], bound.pv_state(x[1]), rtol=0, atol=0)
+def test_pv_states_match_the_naive_twin_in_moved_markets(book, bound, market, date):
+    rng = np.random.default_rng(7)
+    base = base_levels(market, date)
+    moved = []
+    for _ in range(3):  # every bound factor moved by up to a few percent
+        levels = dict(base)
+        for f in bound.factor_names:
+            levels[f] = base[f] * float(np.exp(rng.normal(0.0, 0.03)))
+        moved.append(levels)
+    states = np.array([[lv[f] for f in bound.factor_names] for lv in moved]) * bound.scale
+    got = bound.pv_states(states)
+    want = [[naive.pv_usd(t, lv, market.factors, date) for t in book] for lv in moved]
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-8)
+    np.testing.assert_array_equal(got[1], bound.pv_state(states[1]))
 
 
 def test_shocks_dataframe_selects_columns_by_name(bound, market):
@@ -98,25 +101,6 @@ def test_shocks_dataframe_selects_columns_by_name(bound, market):
 
 
 # ---------------------------------------------------------------------- closed forms
-def flat_market(r_usd=0.03, r_eur=0.01, spot=100.0, vol=20.0, fx=1.1, spread=120.0,
-                wti=70.0):
-    """One-date market with flat curves, for closed-form checks."""
-    tenors = ["1m", "3m", "6m", "1y", "2y", "5y", "10y", "30y"]
-    cols, specs = {}, {}
-    for ccy, r in (("USD", r_usd), ("EUR", r_eur)):
-        for t in tenors:
-            cols[f"IR_{ccy}_{t}"] = r * 100
-            specs[f"IR_{ccy}_{t}"] = FactorSpec("IR", "absolute_bp", "percent", ccy, t)
-    cols["EQ_X"], specs["EQ_X"] = spot, FactorSpec("equity", "log", "USD", "USD")
-    cols["VOL_X"], specs["VOL_X"] = vol, FactorSpec("volatility", "log", "vol points", "USD")
-    cols["FX_EURUSD"], specs["FX_EURUSD"] = fx, FactorSpec("FX", "log", "USD per EUR", "USD")
-    cols["CR_X"], specs["CR_X"] = spread, FactorSpec("credit", "absolute_bp", "bp", "USD", "5y")
-    cols["CMD_WTI"], specs["CMD_WTI"] = wti, FactorSpec("commodity", "log", "USD/bbl", "USD")
-    frame = pd.DataFrame(cols, index=pd.DatetimeIndex([pd.Timestamp("2025-01-02")]))
-    return RiskFactorHistory(frame, specs, name="flat")
-
-
-FLAT_DATE = pd.Timestamp("2025-01-02")
 
 
 def bs(s, k, t, r, q, v, call):
@@ -268,26 +252,27 @@ def test_cds_at_par_spread_is_near_zero_and_sides_offset():
 
 
 def test_kernels_never_raise_on_degenerate_numbers():
-    # zero spot, zero volatility, zero time: a finite number, no exception
+    # an option on a zero spot, with zero volatility and zero time: a finite number
     x = np.array([0.0, 1.0])
-    ip = np.array([[K.EQ_OPTION, 0, 0, -1, -1, 0, 0, 1]], dtype=np.int64)
+    ip = np.array([[K.BLACK, 0, 0, -1, -1, 0, 0, 0, 0, 0, 0]], dtype=np.int64)
     fp = np.zeros((1, K.N_FP))
     fp[0, K.F_SIGN], fp[0, K.F_AMOUNT], fp[0, K.F_STRIKE], fp[0, K.F_CALL] = 1, 1, 10, 1
     fp[0, K.F_FWD] = 1.0
-    grid = (np.zeros(1), np.array([1]), np.array([1]), np.zeros(1))
-    rows = (np.zeros(1, np.int64), np.zeros(1), np.zeros(1, np.int64))
-    out = K.pv_kernel(x, ip, fp, *grid, *rows)
+    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+    book = K.TradeArrays(ip, fp, empty_f, empty_i, empty_i, empty_f, empty_i, empty_i, empty_f,
+                         empty_i)
+    out = K.pv_kernel(x, book)
     assert out.shape == (1,)
     assert out[0] == 0.0
     x[0] = 20.0
-    assert K.pv_kernel(x, ip, fp, *grid, *rows)[0] == 10.0
+    assert K.pv_kernel(x, book)[0] == 10.0
 
 
-def test_norm_cdf_is_double_precision():
+def test_normal_tail_is_double_precision():
     from scipy.special import ndtr
 
     v = np.concatenate([np.linspace(-40, 40, 20001), np.random.default_rng(0).normal(0, 3, 5000)])
-    got = np.array([K.norm_cdf(float(a)) for a in v])
+    got = np.array([naive_kernels.norm_cdf(float(a)) for a in v])
     np.testing.assert_allclose(got, ndtr(v), rtol=0, atol=2e-15)
     tail = (v < -5) & (v > -37)
     np.testing.assert_allclose(got[tail], ndtr(v[tail]), rtol=1e-7)

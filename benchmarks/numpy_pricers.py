@@ -1,10 +1,9 @@
-"""The same pricers as :mod:`imresearch.portfolio._kernels`, vectorised with NumPy.
+"""The pricers of :mod:`imresearch.portfolio._kernels`, vectorised with NumPy: the baseline of
+the ``reval``, ``rolling_fhs`` and ``mc`` benchmarks.
 
-A reference for the Numba kernels (tests) and the baseline of the revaluation benchmark: each
-product is priced for a block of scenarios x all trades of that product at once, with the
-discount grid as one (n_block, n_grid) matrix and segment sums
-(``numpy.add.reduceat``) for swaps and CDS. Scenarios are processed in blocks of ``block`` rows
-to bound memory.
+Each payoff family is priced for a block of scenarios x all trades of that family at once, with
+the discount grid as one (n_block, n_grid + 1) matrix and segment sums (``numpy.add.reduceat``)
+for linear trades and CDS. Scenarios are processed in blocks of ``block`` rows to bound memory.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from scipy.special import ndtr
 
 from imresearch._typing import Float64Array
 from imresearch.portfolio import _kernels as K
-from imresearch.portfolio.binding import BoundPortfolio
+from imresearch.portfolio.bound import BoundPortfolio
 
 __all__ = ["pv_states_numpy", "revalue_numpy"]
 
@@ -62,74 +61,54 @@ def pv_states_numpy(bp: BoundPortfolio, states: np.ndarray) -> Float64Array:
     ndarray of shape (n_states, n_trades)
     """
     x = np.asarray(states, dtype=np.float64)
-    ip, fp = bp.ip, bp.fp
+    a = bp.arrays
+    ip, fp = a.ip, a.fp
     n_s, n_t = x.shape[0], ip.shape[0]
     out = np.zeros((n_s, n_t))
     kind = ip[:, K.I_KIND]
-    z = (1.0 - bp.g_w) * x[:, bp.g_lo] + bp.g_w * x[:, bp.g_hi]
-    df_rows = np.exp(-z * bp.g_t)[:, bp.cf_g]  # (n_s, n_dated)
+    z = (1.0 - a.g_w) * x[:, a.g_lo] + a.g_w * x[:, a.g_hi]
+    dfs = np.hstack([np.exp(-z * a.g_t), np.ones((n_s, 1))])  # (n_s, n_grid + 1)
     spot = np.ones((n_s, n_t))
     has = ip[:, K.I_SPOT] >= 0
     spot[:, has] = x[:, ip[has, K.I_SPOT]]
     inv = ip[:, K.I_SPOT_INV] == 1
     spot[:, inv] = 1.0 / spot[:, inv]
-    sigma = np.broadcast_to(fp[:, K.F_VOL], (n_s, n_t)).copy()
-    hv = ip[:, K.I_VOL] >= 0
-    sigma[:, hv] *= x[:, ip[hv, K.I_VOL]]
-    amount, strike, fwd_f, sqrt_t, call = (
-        fp[:, c] for c in (K.F_AMOUNT, K.F_STRIKE, K.F_FWD, K.F_SQRT_T, K.F_CALL))
-    k0 = ip[:, K.I_CF0]
+    amount = fp[:, K.F_AMOUNT]
+    k0, n_cf = ip[:, K.I_CF0], ip[:, K.I_NCF]
 
-    def sel(code: int) -> np.ndarray:
-        return np.flatnonzero(kind == code)
+    def segments(j: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows of the trades ``j`` (with rows), each row's owner, and each trade's first."""
+        rows = np.concatenate([np.arange(k0[i], k0[i] + n_cf[i]) for i in j])
+        owner = np.repeat(np.arange(j.size), n_cf[j])
+        return rows, owner, np.concatenate([[0], np.cumsum(n_cf[j])[:-1]])
 
-    j = sel(K.EQ_POSITION)
-    out[:, j] = amount[j] * spot[:, j]
-    j = sel(K.EQ_TRS)
-    out[:, j] = amount[j] * spot[:, j] - strike[j] * df_rows[:, k0[j]]
-    j = sel(K.EQ_FORWARD)
-    out[:, j] = amount[j] * (spot[:, j] * fwd_f[j] - strike[j] * df_rows[:, k0[j]])
-    j = sel(K.EQ_OPTION)
+    j = np.flatnonzero((kind == K.LINEAR) & (n_cf > 0))
     if j.size:
-        df = df_rows[:, k0[j]]
-        fwd = spot[:, j] * fwd_f[j] / df
-        out[:, j] = amount[j] * _black(fwd, strike[j], sigma[:, j] * sqrt_t[j], df, call[j])
-    j = sel(K.FX_FORWARD)
-    out[:, j] = amount[j] * (spot[:, j] * df_rows[:, k0[j] + 1] - strike[j] * df_rows[:, k0[j]])
-    j = sel(K.FX_OPTION)
+        rows, owner, starts = segments(j)
+        s = np.where(a.cf_s[rows] == 1, spot[:, j[owner]], 1.0)
+        terms = a.cf_c[rows] * s * dfs[:, a.cf_g[rows]]
+        out[:, j] = amount[j] * np.add.reduceat(terms, starts, axis=1)
+    j = np.flatnonzero(kind == K.BLACK)
     if j.size:
-        dq, db = df_rows[:, k0[j]], df_rows[:, k0[j] + 1]
-        out[:, j] = amount[j] * _black(spot[:, j] * db / dq, strike[j],
-                                       sigma[:, j] * sqrt_t[j], dq, call[j])
-    j = sel(K.CMD_FORWARD)
-    out[:, j] = amount[j] * (spot[:, j] * fwd_f[j] - strike[j]) * df_rows[:, k0[j]]
-    j = sel(K.CMD_OPTION)
+        sigma = np.broadcast_to(fp[j, K.F_VOL], (n_s, j.size)).copy()
+        hv = ip[j, K.I_VOL] >= 0
+        sigma[:, hv] *= x[:, ip[j[hv], K.I_VOL]]
+        fwd = spot[:, j] * fp[j, K.F_FWD] * dfs[:, ip[j, K.I_GN]] / dfs[:, ip[j, K.I_GD]]
+        out[:, j] = amount[j] * _black(fwd, fp[j, K.F_STRIKE], sigma * fp[j, K.F_SQRT_T],
+                                       dfs[:, ip[j, K.I_GP]], fp[j, K.F_CALL])
+    j = np.flatnonzero((kind == K.CDS) & (n_cf > 0))
     if j.size:
-        out[:, j] = amount[j] * _black(spot[:, j] * fwd_f[j], strike[j],
-                                       sigma[:, j] * sqrt_t[j], df_rows[:, k0[j]], call[j])
-    j = sel(K.IRS)
-    j = j[ip[j, K.I_NCF] > 0]
-    if j.size:
-        rows = np.concatenate([np.arange(k0[i], k0[i] + ip[i, K.I_NCF]) for i in j])
-        starts = np.concatenate([[0], np.cumsum(ip[j, K.I_NCF])[:-1]])
-        out[:, j] = np.add.reduceat(bp.cf_c[rows] * df_rows[:, rows], starts, axis=1)
-    j = sel(K.CDS)
-    j = j[ip[j, K.I_NCF] > 0]
-    if j.size:
-        counts = ip[j, K.I_NCF]
-        rows = np.concatenate([np.arange(k0[i], k0[i] + ip[i, K.I_NCF]) for i in j])
-        owner = np.repeat(np.arange(j.size), counts)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        rows, owner, starts = segments(j)
         rec = fp[j, K.F_REC]
         lam = fp[j, K.F_SCALE] * spot[:, j] / (1.0 - rec)
-        q = np.exp(-lam[:, owner] * (bp.cf_d[rows] / 365.0))
+        q = np.exp(-lam[:, owner] * (a.cf_d[rows] / 365.0))
         q_prev = np.empty_like(q)
         q_prev[:, 1:] = q[:, :-1]
         q_prev[:, starts] = 1.0
         dq = q_prev - q
-        dfr = df_rows[:, rows]
+        dfr = dfs[:, a.cf_g[rows]]
         prot = np.add.reduceat(dfr * dq, starts, axis=1)
-        prem = np.add.reduceat(bp.cf_c[rows] * dfr * (q + 0.5 * dq), starts, axis=1)
+        prem = np.add.reduceat(a.cf_c[rows] * dfr * (q + 0.5 * dq), starts, axis=1)
         out[:, j] = amount[j] * ((1.0 - rec) * prot - fp[j, K.F_COUPON] * prem)
     out *= fp[:, K.F_SIGN]
     hf = ip[:, K.I_FX] >= 0

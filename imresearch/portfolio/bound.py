@@ -1,0 +1,299 @@
+"""A portfolio bound to a market: the kernels' arrays, PVs and full-revaluation P&L.
+
+:func:`imresearch.portfolio.binding.bind` builds a :class:`BoundPortfolio`; it holds the trades'
+arrays for the scalar pricer (:class:`~imresearch.portfolio._kernels.TradeArrays`) and derives
+those of the block pricer (:class:`~imresearch.portfolio._kernels.BlockArrays`, per trade or for
+a weighted total), which the engines pass to their kernels as one argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from imresearch._numba import n_threads
+from imresearch._typing import Float64Array, Int64Array
+from imresearch.errors import InputError
+from imresearch.marketdata.conventions import encode
+from imresearch.marketdata.factors import FactorSpec
+from imresearch.portfolio import _kernels as K
+from imresearch.portfolio.trades import Trade
+
+__all__ = ["BoundPortfolio", "TradeBinding"]
+
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True)
+class TradeBinding:
+    """How one trade is bound to the market.
+
+    Attributes
+    ----------
+    trade_id : str
+    currency : str
+        PV currency (converted to USD by ``fx_factor``).
+    factors : tuple of str
+        Every market factor the trade's PV depends on.
+    spot_factor, vol_factor, fx_factor : str or None
+        The underlying's price / spread factor, the volatility factor, the PV-currency FX factor.
+    curves : tuple of str
+        Currencies of the zero curves used.
+    maturity_years : float
+        Time to the trade's end date (years, ACT/365F; 0 without one).
+    """
+
+    trade_id: str
+    currency: str
+    factors: tuple[str, ...]
+    spot_factor: str | None
+    vol_factor: str | None
+    fx_factor: str | None
+    curves: tuple[str, ...]
+    maturity_years: float
+
+
+@dataclass(frozen=True)
+class BoundPortfolio:
+    """A portfolio resolved against a market on a valuation date: the kernels' inputs.
+
+    Attributes
+    ----------
+    trades : tuple of Trade
+    portfolio_name : str
+    date : pandas.Timestamp
+        Valuation date (a date of the market history).
+    factor_names : list of str
+        Market factors the portfolio depends on, in kernel column order.
+    factor_specs : dict of str to FactorSpec
+    base_levels : ndarray of shape (n_factors,)
+        Raw levels on the valuation date.
+    scale : ndarray of shape (n_factors,)
+        Raw level -> model unit multipliers (e.g. 0.01 for percent rates).
+    arrays : TradeArrays
+        The trades for the scalar pricer (see :mod:`imresearch.portfolio._kernels`).
+    bindings : tuple of TradeBinding
+        Per trade: currency and factors used.
+    curves : dict of str to (list of factor index, tenor years, tenor labels)
+        Zero curves used, by currency.
+    """
+
+    trades: tuple[Trade, ...]
+    portfolio_name: str
+    date: pd.Timestamp
+    factor_names: list[str]
+    factor_specs: dict[str, FactorSpec]
+    base_levels: Float64Array
+    scale: Float64Array
+    arrays: K.TradeArrays
+    bindings: tuple[TradeBinding, ...]
+    curves: dict[str, tuple[list[int], Float64Array, list[str]]]
+
+    @property
+    def ip(self) -> Int64Array:
+        """Integer trade parameters (n_trades, N_IP)."""
+        return self.arrays.ip
+
+    @property
+    def fp(self) -> Float64Array:
+        """Float trade parameters (n_trades, N_FP)."""
+        return self.arrays.fp
+
+    @property
+    def trade_ids(self) -> list[str]:
+        """Trade IDs in column order of P&L matrices."""
+        return [t.trade_id for t in self.trades]
+
+    @property
+    def n_trades(self) -> int:
+        return len(self.trades)
+
+    @property
+    def n_factors(self) -> int:
+        return len(self.factor_names)
+
+    @property
+    def base_state(self) -> Float64Array:
+        """Base market state in model units, shape (n_factors,)."""
+        return np.ascontiguousarray(self.base_levels * self.scale)
+
+    @cached_property
+    def _block_by_trade(self) -> K.BlockArrays:
+        return block_arrays(self, None)
+
+    def block(self, weights: Float64Array | None = None) -> K.BlockArrays:
+        """The portfolio for the block pricer (:func:`imresearch.portfolio._kernels.price_block`).
+
+        Without ``weights`` every trade accumulates into its own row (PV per trade); with
+        ``weights`` (n_trades,) everything accumulates into row 0, each trade scaled by its
+        weight, and the linear terms of equal (spot, grid point, FX) are merged: the
+        portfolio PV costs one term per distinct (factor, grid point, FX) combination.
+        """
+        if weights is None:
+            return self._block_by_trade
+        return block_arrays(self, np.asarray(weights, dtype=np.float64))
+
+    def pv_state(self, state: Float64Array) -> Float64Array:
+        """PV in USD of each trade in a market state of model units, shape (n_trades,)."""
+        return K.pv_kernel(np.ascontiguousarray(state, dtype=np.float64), self.arrays)
+
+    def pv_states(self, states: Float64Array) -> Float64Array:
+        """PVs in USD, shape (n_states, n_trades), of states of shape (n_states, n_factors)."""
+        return K.pv_states_kernel(np.ascontiguousarray(states, dtype=np.float64), self.arrays)
+
+    def pv(self) -> pd.Series:
+        """PV in USD of each trade on the valuation date, indexed by trade ID."""
+        return pd.Series(self.pv_state(self.base_state), index=pd.Index(self.trade_ids,
+                         name="trade_id"), name="pv_usd")
+
+    def conventions(self) -> tuple[Int64Array, Float64Array]:
+        """Shock-convention ``(codes, params)`` of the bound factors."""
+        return encode([self.factor_specs[f] for f in self.factor_names])
+
+    def _shock_matrix(self, shocks: pd.DataFrame | np.ndarray) -> np.ndarray:
+        if isinstance(shocks, pd.DataFrame):
+            missing = [f for f in self.factor_names if f not in shocks.columns]
+            if missing:
+                raise InputError(
+                    f"shocks lack factor(s) {missing} that portfolio "
+                    f"{self.portfolio_name!r} depends on"
+                )
+            arr = shocks[self.factor_names].to_numpy(dtype=np.float64)
+        else:
+            arr = np.asarray(shocks, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] != self.n_factors:
+            raise InputError(
+                f"shock matrix must have shape (n_scenarios, {self.n_factors}) with columns "
+                f"{self.factor_names}; got shape {arr.shape}"
+            )
+        if not np.isfinite(arr).all():
+            raise InputError("shock matrix contains NaN or infinite values")
+        return np.ascontiguousarray(arr)
+
+    def _revalue(self, scenarios: pd.DataFrame | np.ndarray, levels_given: bool
+                 ) -> pd.DataFrame | np.ndarray:
+        arr = self._shock_matrix(scenarios)
+        codes, params = self.conventions()
+        out = K.reval_block_kernel(np.ascontiguousarray(self.base_levels), arr, codes, params,
+                                   np.ascontiguousarray(self.scale), levels_given,
+                                   self.n_trades, 4 * n_threads(), self.block()).T
+        if isinstance(scenarios, pd.DataFrame):
+            return pd.DataFrame(out, index=scenarios.index, columns=pd.Index(self.trade_ids,
+                                name="trade_id"), copy=False)
+        return out
+
+    def revalue(self, shocks: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray:
+        """Full-revaluation P&L in USD under shock scenarios.
+
+        Parameters
+        ----------
+        shocks : pandas.DataFrame or ndarray of shape (n_scenarios, n_factors)
+            Shocks under each factor's convention (e.g. ``horizon_shocks(...).frame``); a
+            DataFrame is matched by column name (extra columns are ignored), an array must be in
+            :attr:`factor_names` order.
+
+        Returns
+        -------
+        pandas.DataFrame or ndarray of shape (n_scenarios, n_trades)
+            P&L ``PV(shocked) - PV(base)`` per scenario and trade (columns: trade IDs, index:
+            the shocks' index); an array if ``shocks`` is one.
+        """
+        return self._revalue(shocks, False)
+
+    def revalue_levels(self, levels: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray:
+        """P&L in USD when the market moves from the base levels to each row of ``levels``.
+
+        Parameters
+        ----------
+        levels : pandas.DataFrame or ndarray of shape (n_scenarios, n_factors)
+            Raw shocked levels (matched by column name for a DataFrame).
+
+        Returns
+        -------
+        pandas.DataFrame or ndarray of shape (n_scenarios, n_trades)
+        """
+        return self._revalue(levels, True)
+
+
+def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None) -> K.BlockArrays:
+    """The block pricer's arrays of a bound portfolio (see :meth:`BoundPortfolio.block`).
+
+    Rows of the state block: factor ``f``, ``n_f + f`` its inverse, ``2 n_f`` ones; grid rows:
+    ``g``, and ``n_grid`` for "no discount factor".
+    """
+    a = bp.arrays
+    ip, fp = a.ip, a.fp
+    n_f = bp.n_factors
+    one = 2 * n_f
+    total = weights is not None
+
+    def srow(f: int, inv: int) -> int:
+        return one if f < 0 else int(f) + n_f * int(inv)
+
+    terms: dict[tuple[int, int, int, int], float] = {}
+    opts_i, opts_f, cds_i, cds_f = [], [], [], []
+    rg: list[int] = []
+    rc: list[tuple[float, float]] = []
+    rd: list[float] = []
+    ru: list[int] = []
+    for j in range(ip.shape[0]):
+        w = 1.0 if weights is None else float(weights[j])
+        if w == 0.0:
+            continue
+        row = 0 if total else j
+        kind = int(ip[j, K.I_KIND])
+        sp = srow(ip[j, K.I_SPOT], ip[j, K.I_SPOT_INV])
+        fx = srow(ip[j, K.I_FX], ip[j, K.I_FX_INV])
+        rows = range(int(ip[j, K.I_CF0]), int(ip[j, K.I_CF0] + ip[j, K.I_NCF]))
+        amt = fp[j, K.F_AMOUNT] * fp[j, K.F_SIGN] * w
+        if kind == K.LINEAR:
+            for k in rows:
+                key = (row, sp if a.cf_s[k] == 1 else one, int(a.cf_g[k]), fx)
+                terms[key] = terms.get(key, 0.0) + amt * a.cf_c[k]
+        elif kind == K.CDS:
+            rec = fp[j, K.F_REC]
+            cds_i.append([sp, fx, len(rg), len(rg) + len(rows), row])
+            cds_f.append([fp[j, K.F_SCALE] / (1.0 - rec) / DAYS_PER_YEAR, 1.0 - rec,
+                          fp[j, K.F_COUPON], amt])
+            first: dict[int, int] = {}
+            prev = 0
+            for k in rows:
+                gap = int(a.cf_d[k]) - prev
+                prev = int(a.cf_d[k])
+                ru.append(first.setdefault(gap, len(rd)))
+                rd.append(float(gap))
+                rg.append(int(a.cf_g[k]))
+                half = 0.5 * fp[j, K.F_COUPON]
+                rc.append((1.0 - rec - half * float(a.cf_c[k]),
+                           1.0 - rec + half * float(a.cf_c[k])))
+        else:  # BLACK
+            fc, strike = fp[j, K.F_FWD], fp[j, K.F_STRIKE]
+            vr = one if ip[j, K.I_VOL] < 0 else int(ip[j, K.I_VOL])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lc = np.log(fc) - np.log(strike)
+            opts_i.append([sp, vr, int(ip[j, K.I_GN]), int(ip[j, K.I_GD]), int(ip[j, K.I_GP]),
+                           fx, row])
+            opts_f.append([fc, lc, strike, fp[j, K.F_CALL], fp[j, K.F_VOL], fp[j, K.F_SQRT_T],
+                           amt])
+    order = sorted(range(len(opts_i)), key=lambda i: opts_i[i][0])  # by spot row
+    opts_i = [opts_i[i] for i in order]
+    opts_f = [opts_f[i] for i in order]
+    keys = sorted(terms)
+    ti = np.array(keys, dtype=np.int64).reshape(-1, 4)
+    tc = np.array([terms[k] for k in keys], dtype=np.float64)
+    if total:  # drop exact cancellations
+        keep = tc != 0.0
+        ti, tc = ti[keep], tc[keep]
+    return K.BlockArrays(
+        oi=np.array(opts_i, dtype=np.int64).reshape(-1, 7),
+        of=np.array(opts_f, dtype=np.float64).reshape(-1, 7),
+        ti=np.ascontiguousarray(ti), tc=np.ascontiguousarray(tc),
+        ci=np.array(cds_i, dtype=np.int64).reshape(-1, 5),
+        cf=np.array(cds_f, dtype=np.float64).reshape(-1, 4),
+        rg=np.array(rg, dtype=np.int64), rc=np.array(rc, dtype=np.float64).reshape(-1, 2),
+        rd=np.array(rd, dtype=np.float64), ru=np.array(ru, dtype=np.int64),
+        g_t=a.g_t, g_lo=a.g_lo, g_hi=a.g_hi, g_w=a.g_w,
+    )
