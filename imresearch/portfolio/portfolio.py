@@ -23,6 +23,7 @@ TOML (``.toml``)
         [portfolio]                     # optional
         name = "dealer_book"            # default the file name
         description = "..."
+        valuation_date = 2025-12-31     # informational: the date the trades were struck on
 
         [defaults]                      # optional: fields given to every trade whose type has
         counterparty = "CP1"            # the field and that lacks it
@@ -48,6 +49,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import io
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -312,11 +314,18 @@ def _read_toml(path: Path) -> Portfolio:
                          "buckets, trades)")
     meta = _table(path, doc, "portfolio")
     for key, value in meta.items():
-        if key not in ("name", "description"):
+        if key not in ("name", "description", "valuation_date"):
             raise InputError(f"{path}, [portfolio], key {key!r}: unknown (expected name, "
-                             "description)")
-        if not isinstance(value, str):
+                             "description, valuation_date)")
+        if not isinstance(value, str) and not (key == "valuation_date"
+                                               and isinstance(value, dt.date)):
             raise InputError(f"{path}, [portfolio], key {key!r}: must be text; got {value!r}")
+        if key == "valuation_date":
+            try:
+                pd.Timestamp(value)
+            except (TypeError, ValueError):
+                raise InputError(f"{path}, [portfolio], key 'valuation_date': not a date: "
+                                 f"{value!r}") from None
     defaults = _table(path, doc, "defaults")
     for key, value in defaults.items():
         _scalar(f"{path}, [defaults]", key, value)

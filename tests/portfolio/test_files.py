@@ -111,6 +111,8 @@ TRADE = ('[[trades]]\ntrade_id = "A"\ntype = "equity_position"\nunderlying = "SP
     ("portfolio = 3\n" + TRADE, ["[portfolio]", "must be a table", "3"]),
     ('[portfolio]\nnmae = "x"\n' + TRADE, ["[portfolio]", "key 'nmae'", "unknown"]),
     ("[portfolio]\nname = 3\n" + TRADE, ["[portfolio]", "key 'name'", "must be text"]),
+    ('[portfolio]\nvaluation_date = "soon"\n' + TRADE,
+     ["[portfolio]", "key 'valuation_date'", "not a date", "soon"]),
     ("trades = [1, 2]\n", ["[[trades]] entry 1", "must be a table", "1"]),
     ("[extra]\n" + TRADE, ["unknown table 'extra'"]),
     ("[defaults]\ncolour = \"red\"\n" + TRADE, ["[defaults]", "key 'colour'", "not a field"]),
