@@ -28,8 +28,8 @@ SCRIPT = textwrap.dedent("""
     import imresearch._numba as nb
     nb._CORE_KERNELS = ("_measures_kernels.py",)
     before = nb.kernels_cached()
-    from imresearch._measures_kernels import weighted_tail_kernel
-    var, es = weighted_tail_kernel(np.arange(10.0), np.full(10, 0.1), 0.2)
+    from imresearch._measures_kernels import tail_stats
+    var, es, _ = tail_stats(np.arange(10.0), np.full(10, 0.1), 0.2, True)
     print(json.dumps({"file": nb.__file__, "cache_dir": None if nb.CACHE_DIR is None
                       else str(nb.CACHE_DIR), "before": before, "after": nb.kernels_cached(),
                       "var": var, "es": es}))
@@ -80,7 +80,7 @@ def test_read_only_install_caches_kernels_in_the_user_cache(site: Path, tmp_path
     cache = home / ".cache" / "imresearch" / "numba"
     assert out["cache_dir"] == str(cache)
     assert (out["before"], out["after"]) == (False, True)  # an empty cache is detected
-    assert any(cache.rglob("_measures_kernels.weighted_tail_kernel-*.nbi"))
+    assert any(cache.rglob("_measures_kernels.tail_stats-*.nbi"))
     assert snapshot(site) == before  # nothing written next to the code
     again = run_kernel(site, home)
     assert (again["before"], again["after"]) == (True, True)
