@@ -18,10 +18,10 @@ import time
 import numpy as np
 from numpy_pricers import pv_states_numpy
 
-from imresearch.config import HSModel
 from imresearch.engines import rolling_im
 from imresearch.engines.hs import _Setup
 from imresearch.marketdata import synthetic_market
+from imresearch.models import HSModel
 from imresearch.portfolio.examples import EXAMPLE_DATE, random_portfolio
 
 MODEL = HSModel(lookback_days=2520, filtering="ewma")

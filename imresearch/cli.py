@@ -211,20 +211,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     with claim_output_dir(args.out):
         if is_archegos_file(args.study):  # a scenario file with kind = "archegos"
+            import datetime as dt
+
+            from imresearch.report.archegos_report import write_archegos
             from imresearch.scenarios.archegos import run_archegos
 
+            started = dt.datetime.now(dt.timezone.utc)
             bar = _progress("archegos replay", args.quiet)
-            result = run_archegos(args.study, out=args.out, data_dir=args.data_dir,
-                                  progress=bar.say)
+            result = run_archegos(args.study, data_dir=args.data_dir, progress=bar.say)
+            bar.step("write")
+            write_archegos(result, args.out, started=started)
             bar.close("done")
             print(f"Archegos replay ({result.history_source.split(':')[0]} history); results "
                   f"written to {args.out}/ (report.html, manifest.json, figures/)")
             return 0
-        from imresearch.study import load_study, run_study
+        from imresearch.report.study_report import write_study
+        from imresearch.study import load_study, progress_steps, run_study
 
         study = load_study(args.study)
         bar = _progress(f"study {study.name}", args.quiet)
-        out = run_study(study, args.out, data_dir=args.data_dir, progress=bar)
+        bar.steps.update(progress_steps(study))
+        results = run_study(study, data_dir=args.data_dir, progress=bar.say)
+        bar.step("write")
+        out = write_study(results, args.out)
         bar.close("done")
     print(f"results written to {out}/ (report.html, manifest.json, figures/)")
     return 0

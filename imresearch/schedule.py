@@ -60,6 +60,11 @@ class ScheduleResult:
     by_netting_set: pd.DataFrame
     trades: pd.DataFrame
 
+    @property
+    def im(self) -> float:
+        """The total, under the name every margin model's result uses."""
+        return self.total
+
 
 def schedule_im(
     trades: pd.DataFrame,

@@ -25,9 +25,9 @@ MC_DATE = "2024-04-30"
 def compute() -> dict[str, Any]:
     """Every golden number, from today's API."""
     import imresearch.marketdata as md
-    from imresearch.config import HSModel
     from imresearch.engines.hs import rolling_im
     from imresearch.engines.mc import monte_carlo_im
+    from imresearch.models import HSModel
     from imresearch.portfolio import load_portfolio
     from imresearch.portfolio.binding import bind
     from imresearch.portfolio.sensitivities import to_crif

@@ -10,6 +10,8 @@ import pytest
 
 from imresearch.cli import main
 from imresearch.errors import InputError
+from imresearch.models import HSModel, MCModel, ScheduleModel, SimmModel
+from imresearch.report.study_report import write_study
 from imresearch.study import load_study, run_study
 
 SMALL = """
@@ -21,17 +23,21 @@ stress_window_days = 250
 [rolling]
 years = 1
 step = 20
+mc_paths = 200
 [models."HS 1y"]
 lookback_days = 252
 [models."HS 3y+stress"]
 lookback_days = 756
 stress = true
 [models."MC 3y"]
-engine = "mc"
-paths = 4000
-monthly_paths = 200
+kind = "mc"
+n_paths = 4000
 copula = "gaussian"
 window = "recent"
+[models.SIMM]
+kind = "simm"
+[models.Schedule]
+kind = "schedule"
 [apc]
 target = "HS 1y"
 floor_model = "HS 3y+stress"
@@ -58,7 +64,7 @@ def test_run_writes_report_manifest_figures(small_run: Path) -> None:
                  "figures/im_models_simm_schedule.png", "figures/pnl_distribution.png",
                  "figures/apc_frontier.png", "figures/mc_convergence.png",
                  "figures/im_vs_simm.png", "mc_on_valuation_date.csv", "mc_convergence.csv",
-                 "mc_pnl.parquet", "im_vs_simm_monthly.csv", "im_over_simm_monthly.csv"):
+                 "mc_pnl.parquet", "im_monthly.csv", "im_over_simm_monthly.csv"):
         assert (small_run / name).is_file(), name
     manifest = json.loads((small_run / "manifest.json").read_text())
     assert manifest["seed"] == 0
@@ -69,7 +75,7 @@ def test_run_writes_report_manifest_figures(small_run: Path) -> None:
     html = (small_run / "report.html").read_text()
     assert html.count("data:image/png;base64") >= 8 and "ISDA SIMM" in html
     assert "Monte Carlo IM on the valuation date" in html
-    assert "Internal models against SIMM through time" in html
+    assert "Every model against SIMM through time" in html
     im = pd.read_parquet(small_run / "im_through_time.parquet")
     assert list(im.columns) == ["HS 1y", "HS 3y+stress"] and len(im) == 13
     assert (im > 0).all().all()
@@ -80,21 +86,21 @@ def test_run_writes_report_manifest_figures(small_run: Path) -> None:
     assert mc["kind"] == "Monte Carlo" and mc["ci_lower"] <= mc["im"] <= mc["ci_upper"]
     assert 0.5 < mc["im"] / on_date.loc["HS 1y", "im"] < 2.0
     assert on_date.loc[["HS 1y", "Schedule"], "ci_lower"].isna().all()
-    assert manifest["settings"]["models"]["MC 3y"]["engine"] == "mc"
-    assert manifest["settings"]["models"]["MC 3y"]["paths"] == 4000
+    assert manifest["settings"]["models"]["MC 3y"]["kind"] == "mc"
+    assert manifest["settings"]["models"]["MC 3y"]["n_paths"] == 4000
     conv = pd.read_csv(small_run / "mc_convergence.csv", index_col=[0, 1]).loc["MC 3y"]
     assert conv.index[-1] == 4000 and conv.index.is_monotonic_increasing
     width = conv["ci_upper"] - conv["ci_lower"]
     assert width.iloc[-1] < width.iloc[0]  # the interval narrows with more paths
     assert len(pd.read_parquet(small_run / "mc_pnl.parquet")) == 4000
     # through time: month ends of the IM dates, SIMM version in force, ratios
-    monthly = pd.read_csv(small_run / "im_vs_simm_monthly.csv", index_col=0, parse_dates=True)
+    monthly = pd.read_csv(small_run / "im_monthly.csv", index_col=0, parse_dates=True)
     assert monthly.index.is_unique and set(monthly.index).issubset(set(im.index))
     assert len(monthly) in (12, 13) and (monthly["simm"] > 0).all()
     assert monthly["simm_version"].iloc[-1] == "2.8+2506"  # in force on 2026-01-02
     assert (monthly["MC 3y ci_lower"] <= monthly["MC 3y"]).all()
     ratio = pd.read_csv(small_run / "im_over_simm_monthly.csv", index_col=0)
-    assert list(ratio.columns) == ["HS 1y", "HS 3y+stress", "MC 3y"]
+    assert list(ratio.columns) == ["HS 1y", "HS 3y+stress", "MC 3y", "Schedule"]
     assert ratio["HS 1y"].to_numpy() == pytest.approx(
         (monthly["HS 1y"] / monthly["simm"]).to_numpy())
     bt = pd.read_csv(small_run / "backtests.csv", index_col=0)
@@ -103,12 +109,14 @@ def test_run_writes_report_manifest_figures(small_run: Path) -> None:
     assert frontier.loc["buffer 25%", "average_im"] > frontier.loc["none", "average_im"]
 
 
-def test_same_inputs_same_numbers(small_run: Path, tmp_path: Path) -> None:
+def test_same_inputs_same_numbers(small_run: Path, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMRESEARCH_CACHE", "off")  # recomputed, not read back
     study = tmp_path / "small.toml"
     study.write_text(SMALL)
-    out = run_study(load_study(study), tmp_path / "again", progress=False)
+    out = write_study(run_study(load_study(study)), tmp_path / "again")
     for name in ("tail_shocks.csv", "im_through_time.csv", "backtests.csv",
-                 "mc_on_valuation_date.csv", "im_vs_simm_monthly.csv"):
+                 "mc_on_valuation_date.csv", "im_monthly.csv"):
         pd.testing.assert_frame_equal(  # wall time is the one column allowed to differ
             pd.read_csv(small_run / name, index_col=0).drop(columns="seconds", errors="ignore"),
             pd.read_csv(out / name, index_col=0).drop(columns="seconds", errors="ignore"))
@@ -118,7 +126,9 @@ def test_market_only_study(tmp_path: Path) -> None:
     study = tmp_path / "m.toml"
     study.write_text('[market]\ndata = "synthetic_small"\nstress_window_days = 120\n'
                      '[portfolio]\nsource = "none"\n')
-    out = run_study(load_study(study), tmp_path / "out", progress=False)
+    results = run_study(load_study(study))
+    assert results.margin is None and results.portfolio is None
+    out = write_study(results, tmp_path / "out")
     assert (out / "tail_shocks.csv").is_file() and not (out / "backtests.csv").exists()
 
 
@@ -127,7 +137,7 @@ def test_failed_run_leaves_previous_results(small_run: Path, tmp_path: Path) -> 
     study = tmp_path / "bad.toml"
     study.write_text('[market]\ndata = "synthetic_small"\nstress_window_days = 100000\n')
     with pytest.raises(InputError, match="fewer than stress_window_days=100000"):
-        run_study(load_study(study), small_run, progress=False)
+        write_study(run_study(load_study(study)), small_run)
     assert (small_run / "manifest.json").read_text() == before
 
 
@@ -136,20 +146,30 @@ def test_study_file_errors(tmp_path: Path) -> None:
     cases = {
         "[market\n": "invalid TOML",
         "[engines]\n": r"unknown section\(s\) \['engines'\]",
+        'market = 3\n': r"\[market\] must be a table; got 3",
         '[models."HS"]\nlookback = 5\n': r'\[models."HS"\]: unknown setting\(s\) \[\'lookback\'\]',
         '[models."HS"]\nfiltering = "kalman"\n': "filtering must be one of",
         "[rolling]\nstep = 0\n": "step must be an integer >= 1; got 0",
+        "[rolling]\nstep = 2.5\n": "step must be an integer; got 2.5",
         '[apc]\nbuffer = -1\n': "buffer must be in",
         '[models."HS"]\nstress = "yes"\n': r'\[models."HS"\]: stress must be true or false; '
         "got 'yes'",
-        '[models."X"]\nengine = "garch"\n': r"engine must be 'hs' .* or 'mc' .*; got 'garch'",
-        '[models."MC"]\nengine = "mc"\ncopula = "clayton"\n':
+        '[models."X"]\nkind = "garch"\n': r"kind must be one of 'hs', 'mc', .*; got 'garch'",
+        '[models."X"]\nengine = "mc"\n': r"key 'engine' is from an earlier file format: "
+        "rename 'engine' to 'kind'",
+        '[models."MC"]\nkind = "mc"\ncopula = "clayton"\n':
             r'bad.toml \[models."MC"\]: copula must be one of .*; got \'clayton\'',
-        '[models."MC"]\nengine = "mc"\npaths = 0\n': r'\[models."MC"\]: paths must be an '
-        "integer >= 10; got 0",
-        '[models."MC"]\nengine = "mc"\nlookback = 5\n': r"unknown setting\(s\) \['lookback'\]",
-        '[models."MC"]\nengine = "mc"\nfiltering = "ewma"\n':
+        '[models."MC"]\nkind = "mc"\nn_paths = 0\n': r'\[models."MC"\]: n_paths must be an '
+        "integer >= 1; got 0",
+        '[models."MC"]\nkind = "mc"\nfiltering = "ewma"\n':
             r"unknown setting\(s\) \['filtering'\]",
+        '[models.S]\nkind = "simm"\nversion = "3.0"\n': r"version must be 'in_force' or one of",
+        '[portfolio]\nsimm_version = "2.6"\n': r"simm_version is from an earlier file format: "
+        r"add a model table \[models.SIMM\]",
+        '[apc]\ncalibration_models = "HS 1y"\n': r"calibration_models must be a list of text",
+        '[apc]\ntarget = "HS 2y"\n': r"\[apc\]: target 'HS 2y' is not an HS model of the "
+        r"study; HS models: \[",
+        '[models."HS"]\n[apc]\ntarget = "HS"\n': r"floor_model 'HS 10y' is not an HS model",
     }
     for text, message in cases.items():
         bad.write_text(text)
@@ -157,27 +177,38 @@ def test_study_file_errors(tmp_path: Path) -> None:
             load_study(bad)
 
 
-def test_mc_model_table_maps_onto_the_engine(tmp_path: Path) -> None:
-    from imresearch.config import HSModel, MCStudyModel
-    from imresearch.engines import MCModel
-
+def test_model_tables_map_onto_the_specs(tmp_path: Path) -> None:
     f = tmp_path / "mc.toml"
-    f.write_text('[models."HS"]\nengine = "hs"\nlookback_days = 252\n'
-                 '[models."MC t"]\nengine = "mc"\npaths = 1000\nmonthly_paths = 0\n'
-                 'copula = "t"\nmarginal = "t"\nwindow = "recent+stress"\nhorizon = 5\n')
+    f.write_text('[models."HS"]\nkind = "hs"\nlookback_days = 252\n'
+                 '[models."MC t"]\nkind = "mc"\nn_paths = 1000\n'
+                 'copula = "t"\nmarginal = "t"\nwindow = "recent+stress"\nhorizon = 5\n'
+                 '[models.SIMM]\nkind = "simm"\nversion = "2.6"\n[models.S]\nkind = "schedule"\n')
     study = load_study(f)
     assert study.models["HS"] == HSModel(lookback_days=252)
-    mc = study.models["MC t"]
-    assert isinstance(mc, MCStudyModel) and mc.paths == 1000 and mc.monthly_paths == 0
-    assert mc.horizon == 5
-    assert mc.model == MCModel(copula="t", marginal="t", window="recent+stress")
+    assert study.models["MC t"] == MCModel(n_paths=1000, copula="t", marginal="t",
+                                           window="recent+stress", horizon=5)
+    assert study.models["SIMM"] == SimmModel(version="2.6")
+    assert study.models["S"] == ScheduleModel()
     assert study.settings()["models"]["MC t"]["copula"] == "t"
+    assert study.apc is None  # the default tools need "HS 1y"
+
+
+def test_relative_paths_are_read_from_the_study_folder(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "study.toml").write_text('[portfolio]\nsource = "book.toml"\n'
+                                       '[market]\ndata = "prices.csv"\n')
+    monkeypatch.chdir(tmp_path)
+    study = load_study("project/study.toml")
+    assert study.portfolio.source == str((folder / "book.toml").resolve())
+    assert study.market.data == str((folder / "prices.csv").resolve())
 
 
 def test_cli_bad_study_value_is_one_line_exit_2(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "bad.toml"
-    f.write_text('[models."MC"]\nengine = "mc"\nwindow = "calm"\n')
+    f.write_text('[models."MC"]\nkind = "mc"\nwindow = "calm"\n')
     assert main(["run", str(f), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and str(f) in err and '[models."MC"]' in err

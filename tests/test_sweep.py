@@ -230,7 +230,7 @@ episode = ["gfc"]
 lookback_days = [252, 300]
 filtering = ["none", "ewma"]
 [grid.mc]
-paths = [1000, 8000]
+n_paths = [1000, 8000]
 lookback_days = [250]
 copula = ["gaussian"]
 """
@@ -238,8 +238,7 @@ copula = ["gaussian"]
 
 @pytest.fixture(scope="module")
 def model_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    from imresearch.config import MarketStudyConfig, RollingConfig
-    from imresearch.study import Study, load_grid
+    from imresearch.study import MarketStudyConfig, RollingConfig, Study, load_grid
 
     folder = tmp_path_factory.mktemp("model_sweep")
     book = folder / "book.toml"
@@ -263,9 +262,9 @@ def test_model_grid_points(model_setup: tuple) -> None:
     _, points, folder = model_setup
     assert len(points) == 6  # 2 x 2 HS models + 2 MC models, one portfolio, one episode
     assert points[0] == {"portfolio": str(folder / "book.toml"), "episode": "gfc",
-                         "engine": "hs", "lookback_days": 252, "filtering": "none"}
+                         "kind": "hs", "lookback_days": 252, "filtering": "none"}
     assert points[-1] == {"portfolio": str(folder / "book.toml"), "episode": "gfc",
-                          "engine": "mc", "paths": 8000, "lookback_days": 250,
+                          "kind": "mc", "n_paths": 8000, "lookback_days": 250,
                           "copula": "gaussian"}
 
 
@@ -280,10 +279,10 @@ def test_model_sweep_results(model_serial: pd.DataFrame) -> None:
     assert (res["im_peak"] > 0).all() and (res["max_call"] >= 0).all()
     # the GFC raises every model's IM
     assert (res["peak_over_before"] > 1.0).all()
-    hs, mc = res[res["param_engine"] == "hs"], res[res["param_engine"] == "mc"]
+    hs, mc = res[res["param_kind"] == "hs"], res[res["param_kind"] == "mc"]
     assert hs["mc_rel_half_width"].isna().all()
     # 8 times the paths: the Monte Carlo interval narrows (by about sqrt(8) = 2.8 on average;
-    # the order-statistic interval of one run is itself noisy, and the dates share the seed)
+    # the order-statistic interval of one run is itself noisy)
     ratio = mc["mc_rel_half_width"].iloc[0] / mc["mc_rel_half_width"].iloc[1]
     assert 1.5 < ratio < 6.0
 
@@ -293,7 +292,7 @@ def test_model_sweep_seeds(model_setup: tuple, model_serial: pd.DataFrame) -> No
 
     study, points, _ = model_setup
     other = sweep_study(study, points, seed=4)
-    hs = model_serial["param_engine"] == "hs"
+    hs = model_serial["param_kind"] == "hs"
     pd.testing.assert_frame_equal(other[hs], model_serial[hs])  # HS has no randomness
     assert (other.loc[~hs, "im_peak"] != model_serial.loc[~hs, "im_peak"]).all()
 
@@ -312,7 +311,7 @@ def test_model_sweep_dask_and_processes_match_serial(model_setup: tuple,
                                   model_serial)
     assert len(list((tmp_path / "dask" / "parts").glob("task-*.parquet"))) == 6
     manifest = (tmp_path / "dask" / "manifest.json").read_text()
-    assert "imresearch.study.margin_task" in manifest
+    assert "imresearch.study.grid.margin_task" in manifest
     res = sweep_study(study, points, seed=3, scheduler="processes", n_workers=2)
     pd.testing.assert_frame_equal(res, model_serial)
 
@@ -344,7 +343,9 @@ def test_model_sweep_cli(model_setup: tuple, tmp_path: Path) -> None:
         ("[grid.hs]\nfiltering = ['kalman']\n",
          r"\[grid.hs\]: filtering must be one of .*; got 'kalman'"),
         ("[grid.mc]\ncopula = ['gumbel']\n", r"\[grid.mc\]: copula must be one of"),
-        ("[grid.mc]\npaths = []\n", r"\[grid.mc\]: paths is an empty list"),
+        ("[grid.mc]\nn_paths = []\n", r"\[grid.mc\]: n_paths is an empty list"),
+        ("[grid.mc]\npaths = [10]\n", r"rename 'paths' to 'n_paths'"),
+        ("[grid.garch]\nx = [1]\n", r"\[grid.garch\] is not a model kind"),
         ("[grid]\nlookback_days = [252]\n", r"cannot be swept; sweepable"),
         ("[grids]\nx = 1\n", r"unknown section\(s\) \['grids'\]"),
     ],

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imresearch.config import HSModel
 from imresearch.engines.hs import _day, first_full_row, rolling_im
+from imresearch.engines.settings import HSModel
 from imresearch.errors import InputError, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.portfolio.bound import BoundPortfolio

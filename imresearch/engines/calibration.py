@@ -49,6 +49,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from imresearch.engines.scenarios import additive_daily, multiplicative_flags
+from imresearch.engines.settings import COVARIANCE_METHODS, WINDOWS
 from imresearch.errors import CalibrationError, InputError, check_choice
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.stress import find_stress_window
@@ -73,8 +74,6 @@ Copula = Literal["gaussian", "t"]
 Volatility = Literal["constant", "garch"]
 Repair = Literal["higham", "clip", "none"]
 
-WINDOWS: tuple[str, ...] = ("recent", "stress", "recent+stress")
-COVARIANCE_METHODS: tuple[str, ...] = ("sample", "ewma", "ledoit_wolf")
 MAX_FITTED_DOF = 1000.0
 """Cap on fitted Student-t degrees of freedom (beyond it the t is numerically normal)."""
 

@@ -15,13 +15,13 @@ shocks are added when they are not already in the recent lookback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from imresearch.config import HSModel
 from imresearch.engines import _kernels as K
 from imresearch.engines.scenarios import (
     additive_daily,
@@ -30,6 +30,7 @@ from imresearch.engines.scenarios import (
     horizon_sums,
     multiplicative_flags,
 )
+from imresearch.engines.settings import HSModel
 from imresearch.errors import InputError, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.stress import find_stress_window
@@ -316,6 +317,41 @@ def _day(value: object) -> str:
         return repr(value)
 
 
+def _range_rows(setup: _Setup, start: object, end: object, step: int) -> np.ndarray:
+    """Rows of every ``step``-th date of ``[start, end]`` with a full lookback, ending on the
+    last."""
+    dates = setup.dates
+    first = setup.first_row()
+    lo_row = first if start is None else max(first, int(dates.searchsorted(pd.Timestamp(start))))
+    hi_row = setup.n - 1 if end is None else int(dates.searchsorted(pd.Timestamp(end), "right")) - 1
+    if hi_row < lo_row:
+        raise InputError(
+            f"no date in {_day(start)}..{_day(end)} has a full lookback of "
+            f"{setup.model.lookback_days} days "
+            f"(first possible date {dates[min(first, setup.n - 1)]:%Y-%m-%d})"
+        )
+    return np.arange(hi_row, lo_row - 1, -step, dtype=np.int64)[::-1].copy()
+
+
+def _rows_of(setup: _Setup, dates: Sequence[object]) -> np.ndarray:
+    """Rows of the given IM dates: market dates, increasing, each with a full lookback."""
+    index = pd.DatetimeIndex(dates)
+    if index.empty:
+        raise InputError("dates is empty")
+    rows = setup.dates.get_indexer(index)
+    if (rows < 0).any():
+        bad = index[rows < 0][0]
+        raise InputError(f"date {bad:%Y-%m-%d} is not a date of market {setup.history.name}")
+    if (np.diff(rows) <= 0).any():
+        raise InputError("dates must be increasing, without repeats")
+    first = setup.first_row()
+    if rows[0] < first:
+        raise InputError(
+            f"date {index[0]:%Y-%m-%d} has no full lookback of {setup.model.lookback_days} "
+            f"days (first possible date {setup.dates[min(first, setup.n - 1)]:%Y-%m-%d})")
+    return rows.astype(np.int64)
+
+
 def rolling_im(
     portfolio: Any,
     market: RiskFactorHistory,
@@ -326,6 +362,7 @@ def rolling_im(
     bind_date: object = None,
     trade_weights: np.ndarray | None = None,
     step: int = 1,
+    dates: Sequence[object] | None = None,
 ) -> pd.DataFrame:
     """IM on every business day of ``[start, end]`` using only data known that day.
 
@@ -347,6 +384,9 @@ def rolling_im(
     step : int
         Compute every ``step``-th business day, ending on the last date of the range.
         Default 1 (daily).
+    dates : sequence of date-like, optional
+        The IM dates themselves (dates of ``market``, increasing), in place of ``start``,
+        ``end`` and ``step``.
 
     Returns
     -------
@@ -365,18 +405,13 @@ def rolling_im(
         raise InputError("rolling_im supports quantile_method 'order_statistic' or 'exact'; "
                          f"got {model.quantile_method!r}")
     setup = _Setup(portfolio, market, model, bind_date)
+    if dates is not None:
+        if start is not None or end is not None or step != 1:
+            raise InputError("give either dates or start / end / step, not both")
+        rows = _rows_of(setup, dates)
+    else:
+        rows = _range_rows(setup, start, end, check_positive_int("step", step))
     dates = setup.dates
-    first = setup.first_row()
-    lo_row = first if start is None else max(first, int(dates.searchsorted(pd.Timestamp(start))))
-    hi_row = setup.n - 1 if end is None else int(dates.searchsorted(pd.Timestamp(end), "right")) - 1
-    if hi_row < lo_row:
-        raise InputError(
-            f"no date in {_day(start)}..{_day(end)} has a full lookback of "
-            f"{model.lookback_days} days "
-            f"(first possible date {dates[min(first, setup.n - 1)]:%Y-%m-%d})"
-        )
-    step = check_positive_int("step", step)
-    rows = np.arange(hi_row, lo_row - 1, -step, dtype=np.int64)[::-1].copy()
     lo1, hi1, lo1b, hi1b, lo2, hi2 = setup.ranges(rows)
     weights = (np.ones(setup.bound.n_trades) if trade_weights is None
                else np.ascontiguousarray(trade_weights, dtype=np.float64))

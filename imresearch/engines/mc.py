@@ -37,8 +37,8 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,18 +47,9 @@ from scipy import special, stats
 from imresearch._measures_kernels import equal_weight_tail
 from imresearch._numba import n_threads
 from imresearch.engines import _mc_kernels as K
-from imresearch.engines.calibration import (
-    COVARIANCE_METHODS,
-    WINDOWS,
-    Calibration,
-    calibrate,
-)
-from imresearch.errors import (
-    InputError,
-    check_choice,
-    check_in_open_interval,
-    check_positive_int,
-)
+from imresearch.engines.calibration import Calibration, calibrate
+from imresearch.engines.settings import MCModel
+from imresearch.errors import InputError, check_in_open_interval, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.measures import tail
 from imresearch.portfolio._kernels import pv_block_states
@@ -76,139 +67,6 @@ __all__ = [
 
 STREAM_BLOCK = 1024
 """Paths per random stream block (fixed: part of what a seed means, unlike ``block_size``)."""
-
-
-@dataclass(frozen=True)
-class MCModel:
-    """Settings of the Monte Carlo IM model (calibration and simulation).
-
-    Parameters
-    ----------
-    method : {"parametric", "bootstrap"}
-        Parametric copula model, or a stationary bootstrap of the window's daily shocks
-        (GARCH-standardised residuals when ``volatility="garch"``: filtered bootstrap).
-        Default ``"parametric"``.
-    window : {"recent", "stress", "recent+stress"}
-        Calibration window. Default ``"recent"``.
-    lookback_days : int
-        Rows of the recent window. Default 750 (3 years).
-    stress_length : int
-        Rows of the stress window. Default 250.
-    covariance : {"sample", "ewma", "ledoit_wolf"}
-        Covariance estimator. Default ``"sample"``.
-    ewma_lambda : float
-        EWMA decay. Default 0.94.
-    marginal : {"normal", "t"}
-        Marginals of the innovations. Default ``"normal"``.
-    marginal_dof : float or None
-        Fixed t-marginal degrees of freedom (> 2); None fits them. Default None.
-    copula : {"gaussian", "t"}
-        Dependence. Default ``"gaussian"``.
-    copula_dof : float or None
-        Fixed t-copula degrees of freedom (> 2); None fits them. Default None.
-    volatility : {"constant", "garch"}
-        Daily volatility from the covariance estimate, or the GARCH(1,1) next-day forecast.
-        Default ``"constant"``.
-    garch_dynamics : bool
-        Let the variance follow GARCH(1,1) along each path (needs ``volatility="garch"``).
-        Default False.
-    antithetic : bool
-        Antithetic pairs (path 2i+1 uses the negated innovations of path 2i); parametric only.
-        Default False.
-    bootstrap_block : float
-        Mean block length (days) of the stationary bootstrap. Default 5.
-    measure : {"var", "es"}
-        IM measure. Default ``"var"``.
-    repair : {"higham", "clip", "none"}
-        Repair of a non-positive-definite correlation. Default ``"higham"``.
-    min_observations : int
-        Fewest daily shocks accepted in the calibration window. Default 60.
-    ci_level : float
-        Level of the confidence intervals. Default 0.95.
-    ci_method : {"binomial", "bootstrap"}
-        VaR interval: distribution-free order statistics, or a percentile bootstrap.
-        Default ``"binomial"``.
-    n_bootstrap : int
-        Resamples of the bootstrap interval. Default 200.
-    """
-
-    method: Literal["parametric", "bootstrap"] = "parametric"
-    window: Literal["recent", "stress", "recent+stress"] = "recent"
-    lookback_days: int = 750
-    stress_length: int = 250
-    covariance: Literal["sample", "ewma", "ledoit_wolf"] = "sample"
-    ewma_lambda: float = 0.94
-    marginal: Literal["normal", "t"] = "normal"
-    marginal_dof: float | None = None
-    copula: Literal["gaussian", "t"] = "gaussian"
-    copula_dof: float | None = None
-    volatility: Literal["constant", "garch"] = "constant"
-    garch_dynamics: bool = False
-    antithetic: bool = False
-    bootstrap_block: float = 5.0
-    measure: Literal["var", "es"] = "var"
-    repair: Literal["higham", "clip", "none"] = "higham"
-    min_observations: int = 60
-    ci_level: float = 0.95
-    ci_method: Literal["binomial", "bootstrap"] = "binomial"
-    n_bootstrap: int = 200
-
-    def __post_init__(self) -> None:
-        check_choice("method", self.method, ("parametric", "bootstrap"))
-        check_choice("window", self.window, WINDOWS)
-        check_positive_int("lookback_days", self.lookback_days, minimum=2)
-        check_positive_int("stress_length", self.stress_length, minimum=2)
-        check_choice("covariance", self.covariance, COVARIANCE_METHODS)
-        check_in_open_interval("ewma_lambda", self.ewma_lambda)
-        check_choice("marginal", self.marginal, ("normal", "t"))
-        check_choice("copula", self.copula, ("gaussian", "t"))
-        for name in ("marginal_dof", "copula_dof"):
-            v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
-                                  or not v > 2):
-                raise InputError(f"{name} must be a number > 2 (finite variance); got {v!r}")
-        check_choice("volatility", self.volatility, ("constant", "garch"))
-        if self.garch_dynamics and self.volatility != "garch":
-            raise InputError("garch_dynamics=True needs volatility='garch'; got volatility="
-                             f"{self.volatility!r}")
-        if self.volatility == "garch" and self.window == "stress":
-            raise InputError("volatility='garch' needs the recent window; got window='stress'")
-        if self.antithetic and self.method != "parametric":
-            raise InputError("antithetic=True needs method='parametric'; got method="
-                             f"{self.method!r}")
-        if not (isinstance(self.bootstrap_block, (int, float)) and self.bootstrap_block >= 1):
-            raise InputError(f"bootstrap_block must be >= 1; got {self.bootstrap_block!r}")
-        check_choice("measure", self.measure, ("var", "es"))
-        check_choice("repair", self.repair, ("higham", "clip", "none"))
-        check_positive_int("min_observations", self.min_observations, minimum=2)
-        check_in_open_interval("ci_level", self.ci_level)
-        check_choice("ci_method", self.ci_method, ("binomial", "bootstrap"))
-        check_positive_int("n_bootstrap", self.n_bootstrap, minimum=10)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Fields as a plain dict."""
-        return asdict(self)
-
-    @property
-    def label(self) -> str:
-        """Short label such as ``MC t-copula/t 3y+stress GARCH``."""
-        if self.method == "bootstrap":
-            kind = "MC bootstrap"
-        else:
-            kind = f"MC {self.copula}-copula/{self.marginal}"
-        look = (f"{self.lookback_days // 250}y" if self.lookback_days % 250 == 0
-                else f"{self.lookback_days}d")
-        look = {"recent": look, "stress": "stress", "recent+stress": f"{look}+stress"}[
-            self.window]
-        vol = " GARCH" if self.volatility == "garch" else ""
-        return f"{kind} {look}{vol}" + (" ES" if self.measure == "es" else "")
-
-    def calibration_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`~imresearch.engines.calibration.calibrate`."""
-        return {k: getattr(self, k) for k in (
-            "window", "lookback_days", "stress_length", "covariance", "ewma_lambda", "marginal",
-            "marginal_dof", "copula", "copula_dof", "volatility", "repair",
-            "min_observations")}
 
 
 @dataclass(frozen=True)
@@ -475,16 +333,16 @@ def monte_carlo_im(
     portfolio: Any,
     market: RiskFactorHistory,
     date: object = None,
-    *,
-    n_paths: int,
-    horizon: int = 10,
-    confidence: float = 0.99,
-    seed: int | np.random.SeedSequence | np.random.Generator | None = None,
     model: MCModel | None = None,
+    *,
+    n_paths: int | None = None,
+    horizon: int | None = None,
+    confidence: float | None = None,
+    seed: int | np.random.SeedSequence | np.random.Generator | None = None,
     pfe_horizons: Sequence[int] | None = None,
     block_size: int = 4096,
     calibration: Calibration | None = None,
-    convergence_points: int = 8,
+    convergence_points: int | None = None,
 ) -> MCResult:
     """Monte Carlo IM of a portfolio on one date (see the module docstring).
 
@@ -496,17 +354,12 @@ def monte_carlo_im(
         History to calibrate on; only data up to ``date`` is used.
     date : date-like, optional
         Valuation date (a date of ``market``). Default: the last date.
-    n_paths : int
-        Number of paths (>= 1).
-    horizon : int
-        Margin period of risk in business days (daily steps). Default 10.
-    confidence : float
-        Confidence level of VaR / ES. Default 0.99.
-    seed : int, SeedSequence, Generator or None
-        Root of the per-block random streams. None draws fresh entropy (reported in
-        ``seed_entropy``).
     model : MCModel, optional
         Settings. Default ``MCModel()``.
+    n_paths, horizon, confidence, convergence_points : optional
+        Override the model's settings of the same name.
+    seed : int, SeedSequence, Generator or None
+        Root of the per-block random streams; default the model's ``seed``.
     pfe_horizons : sequence of int, optional
         Further horizons (days) of the PFE profile, e.g. ``(1, 5, 10, 20)``; the paths run
         ``max(horizon, *pfe_horizons)`` steps and are revalued at each.
@@ -516,8 +369,6 @@ def monte_carlo_im(
     calibration : Calibration, optional
         A calibration to reuse (its factors must be the portfolio's). Default: calibrate
         ``model`` on ``market``.
-    convergence_points : int
-        Rows of the convergence table (path counts halving from ``n_paths``). Default 8.
 
     Returns
     -------
@@ -534,8 +385,14 @@ def monte_carlo_im(
     model = model or MCModel()
     if not isinstance(model, MCModel):
         raise InputError(f"model must be an MCModel; got {type(model).__name__}")
-    n_paths = check_positive_int("n_paths", n_paths)
-    confidence = check_in_open_interval("confidence", confidence)
+    n_paths = check_positive_int("n_paths", model.n_paths if n_paths is None else n_paths)
+    horizon = model.horizon if horizon is None else horizon
+    confidence = check_in_open_interval(
+        "confidence", model.confidence if confidence is None else confidence)
+    seed = model.seed if seed is None else seed
+    convergence_points = check_positive_int(
+        "convergence_points",
+        model.convergence_points if convergence_points is None else convergence_points)
     block_size = check_positive_int("block_size", block_size)
     hsteps = _check_horizons(horizon, pfe_horizons)
     if not isinstance(market, RiskFactorHistory):

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from imresearch.config import HSModel
+from imresearch.engines.settings import HSModel
 from imresearch.errors import (
     InputError,
     check_choice,

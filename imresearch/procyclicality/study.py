@@ -51,8 +51,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from imresearch.config import HSModel
 from imresearch.engines.hs import realised_pnl, rolling_im
+from imresearch.engines.settings import HSModel
 from imresearch.errors import InputError
 from imresearch.marketdata.builtin import load_builtin
 from imresearch.marketdata.history import RiskFactorHistory

@@ -226,8 +226,9 @@ def plot_im_comparison(on_date: pd.DataFrame, path: str | os.PathLike[str], *,
     ``ci_upper`` (Monte Carlo interval) are drawn as error bars.
     """
     fig, ax = _subplots(figsize=(10, 0.9 + 0.42 * max(len(on_date), 4)))
-    colors = {"internal model": "tab:blue", "Monte Carlo": "tab:green",
-              "ISDA SIMM": "tab:orange", "BCBS-IOSCO schedule": "tab:gray"}
+    colors = {"historical simulation": "tab:blue", "Monte Carlo": "tab:green",
+              "ISDA SIMM": "tab:orange", "BCBS-IOSCO schedule": "tab:gray",
+              "static": "tab:brown"}
     rev = on_date.iloc[::-1]
     vals = rev["im"].astype(float) / 1e6
     bars = ax.barh(rev.index, vals, color=[colors.get(k, "tab:blue") for k in rev["kind"]])

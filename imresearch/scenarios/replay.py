@@ -6,12 +6,10 @@ strikes and prices are not rescaled to the episode's levels) and an episode of t
 (:mod:`imresearch.scenarios.episodes`), :func:`replay` computes on every business day of the
 episode, preceded by ``lookback_days`` business days of calm (the "before" of the PTR):
 
-* the IM of each model: HS and filtered HS (:class:`~imresearch.config.HSModel`, rolling
-  full revaluation), Monte Carlo (:func:`imresearch.engines.mc.monte_carlo_im`, common random
-  numbers: the same seed on every date, which reduces, but does not remove, simulation noise in
-  day-to-day changes), ISDA SIMM (the version in force on each date,
-  :mod:`imresearch.procyclicality.simm_history`) and the BCBS-IOSCO standardised schedule
-  (:func:`imresearch.schedule.schedule_im`). The per-date models (MC, SIMM, schedule) can be
+* the IM of each model of :mod:`imresearch.models` (:func:`~imresearch.models.im_series`):
+  HS and filtered HS (rolling full revaluation), Monte Carlo (each date seeded from the
+  model's seed and the date), ISDA SIMM (by default the version in force on each date), the
+  BCBS-IOSCO standardised schedule and static rates. The per-date models (all but HS) can be
   recomputed every ``slow_step`` days from the first replay date and held in between (never
   filled backwards: a held value is always from the past); their 1-day metrics are then
   jumps over ``slow_step`` days;
@@ -30,14 +28,13 @@ An episode that the market does not cover (or whose models' lookbacks reach befo
 fails with :class:`EpisodeNotCovered`, an :class:`~imresearch.errors.InputError` naming the
 episode, its dates and the data range; :func:`replay_episodes` turns it into a row.
 
-SIMM caveat: the oldest shipped version (2.5) is used for dates before 2022-12-03; its
+SIMM caveat: dates before the first version the project ships use that version; its
 calibration includes the 2008-09 .. 2009-06 stress period, so SIMM in replays of the GFC and
-earlier episodes knows the future.
+earlier episodes knows the future (the notes say which versions were used).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,13 +42,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imresearch.config import HSModel
-from imresearch.engines.hs import realised_pnl, rolling_im
-from imresearch.engines.mc import MCModel, monte_carlo_im
+from imresearch.engines.hs import first_full_row, realised_pnl
 from imresearch.errors import InputError, check_positive_int
 from imresearch.marketdata.history import RiskFactorHistory
+from imresearch.models import (
+    HSModel,
+    MarginModel,
+    MCModel,
+    ScheduleModel,
+    SimmModel,
+    im_series,
+)
 from imresearch.portfolio.binding import BoundPortfolio, bind
-from imresearch.portfolio.sensitivities import schedule_inputs, to_crif
 from imresearch.procyclicality.metrics import (
     average_im,
     coverage,
@@ -59,10 +61,7 @@ from imresearch.procyclicality.metrics import (
     max_increase,
     peak_to_trough,
 )
-from imresearch.procyclicality.simm_history import version_in_force
 from imresearch.scenarios.episodes import Episode, load_episode, load_episodes
-from imresearch.schedule import schedule_im
-from imresearch.simm import simm
 
 __all__ = ["DEFAULT_MODELS", "EpisodeNotCovered", "ReplayResult", "replay", "replay_episodes",
            "replay_metrics"]
@@ -73,13 +72,14 @@ Transform = Callable[[pd.Series], pd.Series]
 class EpisodeNotCovered(InputError):
     """The market (or a model's lookback) does not cover the episode."""
 
-#: Models of a replay when none are given: HS 1y, HS 3y + stress, FHS-EWMA 1y, SIMM, schedule.
-DEFAULT_MODELS: dict[str, Any] = {
+#: Models of a replay when none are given: HS 1y, HS 3y + stress, FHS-EWMA 1y, SIMM (version
+#: in force), schedule.
+DEFAULT_MODELS: dict[str, MarginModel] = {
     "HS 1y": HSModel(lookback_days=250),
     "HS 3y+stress": HSModel(lookback_days=750, stress=True),
     "FHS-EWMA 1y": HSModel(lookback_days=250, filtering="ewma"),
-    "SIMM": "simm",
-    "schedule": "schedule",
+    "SIMM": SimmModel(),
+    "schedule": ScheduleModel(),
 }
 
 
@@ -120,46 +120,21 @@ class ReplayResult:
         return [c for c in self.im.columns if " | " not in c]
 
 
-def _at(bp: BoundPortfolio, levels: np.ndarray, date: pd.Timestamp) -> BoundPortfolio:
-    return dataclasses.replace(bp, base_levels=np.array(levels), date=date)
-
-
-def _per_date(kind: str, bp: BoundPortfolio, hist: RiskFactorHistory, market: RiskFactorHistory,
-              dates: pd.DatetimeIndex, step: int, options: Mapping[str, Any],
-              notes: list[str]) -> pd.Series:
-    rows = hist.dates.get_indexer(dates)
-    pick = np.arange(0, len(dates), step)
-    values = np.full(len(dates), np.nan)
-    versions = set()
-    for i in pick:
-        t, r = dates[i], rows[i]
-        b_t = _at(bp, hist.values[r], t)
-        if kind == "simm":
-            version = options.get("simm_version") or version_in_force(t)[0]
-            versions.add(version)
-            values[i] = simm(to_crif(b_t), version=version).total
-        elif kind == "schedule":
-            values[i] = schedule_im(schedule_inputs(b_t)).total
-        else:  # "mc"
-            model = options.get("mc_model") or MCModel(lookback_days=250)
-            res = monte_carlo_im(b_t, market, t, n_paths=int(options.get("mc_paths", 5000)),
-                                 horizon=int(options["horizon"]), seed=options.get("seed", 0),
-                                 model=model)
-            values[i] = res.im
-    if kind == "simm":
-        early = version_in_force(dates[0])[1]
-        notes.append(f"SIMM version(s) {sorted(versions)}"
-                     + (" (dates before 2022-12-03 use 2.5, the first shipped version)"
-                        if early and not options.get("simm_version") else ""))
-    if kind == "mc":
-        model = options.get("mc_model")
-        described = repr(model) if model is not None else "MCModel(lookback_days=250)"
-        notes.append(f"mc: {int(options.get('mc_paths', 5000))} paths, seed "
-                     f"{options.get('seed', 0)} on every date, {described}")
+def _per_date(label: str, model: MarginModel, bp: BoundPortfolio, market: RiskFactorHistory,
+              dates: pd.DatetimeIndex, step: int, notes: list[str]) -> pd.Series:
+    """IM of a per-date model every ``step`` days from the first date, held in between."""
+    picked = dates[::step]
+    values = im_series(model, bp, market, picked).reindex(dates).ffill()
+    if isinstance(model, SimmModel):
+        used = sorted({model.version_on(t) for t in picked})
+        notes.append(f"{label}: SIMM version(s) {', '.join(used)}")
+    if isinstance(model, MCModel):
+        notes.append(f"{label}: {model.n_paths} paths, each date seeded from seed {model.seed} "
+                     f"and the date, {model.label}")
     if step > 1:
-        notes.append(f"{kind}: recomputed every {step} business days from the first date and "
+        notes.append(f"{label}: recomputed every {step} business days from the first date and "
                      f"held in between (its 1-day metrics are {step}-day jumps)")
-    return pd.Series(values, index=dates).ffill()
+    return values
 
 
 def replay(
@@ -167,15 +142,11 @@ def replay(
     market: RiskFactorHistory,
     episode: Episode | str,
     *,
-    models: Mapping[str, HSModel | str] | None = None,
+    models: Mapping[str, MarginModel] | None = None,
     tools: Mapping[str, Transform] | None = None,
     lookback_days: int = 60,
     horizon: int = 10,
     slow_step: int = 1,
-    mc_paths: int = 5000,
-    mc_model: Any = None,
-    simm_version: str | None = None,
-    seed: int = 0,
     bind_date: object = None,
 ) -> ReplayResult:
     """Replay a stress episode day by day for a portfolio and a set of IM models.
@@ -189,22 +160,20 @@ def replay(
         the episode.
     episode : Episode or str
         An episode or its catalogue name (``"gfc_2008"``...).
-    models : mapping of label to HSModel or {"simm", "schedule", "mc"}, optional
+    models : mapping of label to model spec (:mod:`imresearch.models`), optional
         Default :data:`DEFAULT_MODELS`.
     tools : mapping of label to transform, optional
         APC tools applied to every model's IM (e.g. ``{"buffer": apc.buffer}``).
     lookback_days : int
         Business days replayed before the episode starts (the calm reference). Default 60.
     horizon : int
-        Margin period of risk of the realised P&L, business days; every HS model must have this
-        horizon, and MC runs with it. Default 10.
+        Margin period of risk of the realised P&L, business days; every HS and Monte Carlo
+        model must have this horizon, and every SIMM model this MPOR. Default 10.
     slow_step : int
-        Recompute SIMM, schedule and MC every ``slow_step`` days (held in between). Default 1.
-    mc_paths, mc_model, seed
-        Monte Carlo paths, :class:`~imresearch.engines.mc.MCModel` (default 1-year window)
-        and seed (the same on every date).
-    simm_version : str, optional
-        Hold one SIMM version; default the version in force on each date.
+        Recompute the per-date models (all but HS) every ``slow_step`` days (held in
+        between). Default 1.
+    bind_date : date-like, optional
+        Date on which the trades' terms are fixed. Default the market's last date.
 
     Returns
     -------
@@ -216,10 +185,11 @@ def replay(
         The episode outside the market (naming both ranges), a model lookback longer than the
         history before the replay.
     InputError
-        An unknown model kind, a model horizon other than ``horizon``, bad arguments.
+        A model that is not a model spec, a model horizon other than ``horizon``, bad
+        arguments.
     """
     ep = episode if isinstance(episode, Episode) else load_episode(episode)
-    models = _check_arguments(models, lookback_days, horizon, slow_step, mc_paths)
+    models = _check_arguments(models, lookback_days, horizon, slow_step)
     try:
         window = ep.window(market, lookback_days=lookback_days)
     except InputError as exc:
@@ -227,27 +197,18 @@ def replay(
     dates = pd.DatetimeIndex(window.dates, name="date")
     bp = portfolio if isinstance(portfolio, BoundPortfolio) else bind(portfolio, market,
                                                                       bind_date)
-    hist = market.select(bp.factor_names)
     notes: list[str] = []
-    options = {"simm_version": simm_version, "mc_paths": mc_paths, "mc_model": mc_model,
-               "seed": seed, "horizon": horizon}
     im = {}
     for label, model in models.items():
         if isinstance(model, HSModel):
-            try:
-                im[label] = rolling_im(bp, market, dates[0], dates[-1], model=model)["im"]
-            except InputError as exc:
-                if "full lookback" in str(exc):
-                    raise EpisodeNotCovered(f"episode {ep.name}, model {label!r}: {exc}"
-                                            ) from None
-                raise InputError(f"episode {ep.name}, model {label!r}: {exc}") from None
-            if len(im[label]) != len(dates):
+            if int(market.dates.get_loc(dates[0])) < first_full_row(model):
                 raise EpisodeNotCovered(
                     f"episode {ep.name}, model {label!r}: lookback of {model.lookback_days} days "
                     f"is longer than the data before {dates[0]:%Y-%m-%d} (data {market.name} "
                     f"from {market.start:%Y-%m-%d})")
+            im[label] = im_series(model, bp, market, dates)
         else:
-            im[label] = _per_date(str(model), bp, hist, market, dates, slow_step, options, notes)
+            im[label] = _per_date(label, model, bp, market, dates, slow_step, notes)
         if not (im[label] > 0).all():
             bad = im[label][~(im[label] > 0)]
             raise InputError(f"episode {ep.name}, model {label!r}: IM is not positive on "
@@ -342,8 +303,7 @@ def replay_episodes(
     eps = load_episodes() if episodes is None else [
         e if isinstance(e, Episode) else load_episode(e) for e in episodes]
     _check_arguments(options.get("models"), options.get("lookback_days", 60),
-                     options.get("horizon", 10), options.get("slow_step", 1),
-                     options.get("mc_paths", 5000))
+                     options.get("horizon", 10), options.get("slow_step", 1))
     parts = []
     for ep in eps:
         try:
@@ -370,21 +330,21 @@ def _clusters(flags: pd.Series) -> int:
 
 
 def _check_arguments(models: Mapping[str, Any] | None, lookback_days: int, horizon: int,
-                     slow_step: int, mc_paths: int) -> dict[str, Any]:
+                     slow_step: int) -> dict[str, MarginModel]:
     check_positive_int("lookback_days", lookback_days, minimum=0)
     horizon = check_positive_int("horizon", horizon)
     check_positive_int("slow_step", slow_step)
-    check_positive_int("mc_paths", mc_paths)
     out = dict(DEFAULT_MODELS if models is None else models)
     if not out:
         raise InputError("models is empty")
     for label, model in out.items():
-        if isinstance(model, HSModel):
-            if model.horizon != horizon:
-                raise InputError(f"model {label!r}: horizon {model.horizon} differs from the "
-                                 f"replay's horizon={horizon} (exceptions would compare "
-                                 f"{horizon}-day losses with {model.horizon}-day IM)")
-        elif model not in ("simm", "schedule", "mc"):
-            raise InputError(f"model {label!r}: expected an HSModel or one of 'simm', "
-                             f"'schedule', 'mc'; got {model!r}")
+        if not isinstance(model, MarginModel):
+            raise InputError(f"model {label!r}: expected a model spec of imresearch.models "
+                             f"(HSModel, MCModel, SimmModel, ScheduleModel, StaticModel); got "
+                             f"{model!r}")
+        own = getattr(model, "horizon", getattr(model, "mpor_days", horizon))
+        if own != horizon:
+            raise InputError(f"model {label!r}: horizon {own} differs from the replay's "
+                             f"horizon={horizon} (exceptions would compare {horizon}-day "
+                             f"losses with {own}-day IM)")
     return out

@@ -663,6 +663,11 @@ class SimmResult:
     calculation_currency: str
     group_by: tuple[str, ...] = ()
 
+    @property
+    def im(self) -> float:
+        """The total, under the name every margin model's result uses."""
+        return self.total
+
     def _select(self, **conditions: str) -> pd.DataFrame:
         b = self.breakdown
         mask = np.ones(len(b), dtype=bool)

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imresearch.config import HSModel
 from imresearch.engines import historical_im, rolling_im
 from imresearch.engines.ageing import ageing_rolling_im, live_trades
 from imresearch.errors import InputError
 from imresearch.marketdata import load_builtin
+from imresearch.models import HSModel
 from imresearch.portfolio import EquityOption, EquityPosition, Portfolio, bind
 
 MODEL = HSModel(lookback_days=250)

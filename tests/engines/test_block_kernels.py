@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imresearch.config import HSModel
 from imresearch.engines import _kernels as HK
 from imresearch.engines import _mc_kernels as MK
 from imresearch.engines.calibration import calibrate
 from imresearch.engines.hs import _Setup
 from imresearch.engines.mc import MCModel, PathSimulator
 from imresearch.marketdata import synthetic_market
+from imresearch.models import HSModel
 from imresearch.portfolio import bind, load_portfolio
 from imresearch.portfolio._kernels import pv_block_states
 from tests import naive

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imresearch.config import HSModel
 from imresearch.engines import historical_im, realised_pnl, rolling_im
 from imresearch.errors import InputError
 from imresearch.marketdata import apply_shocks, horizon_shocks, synthetic_market
 from imresearch.measures import es, var
+from imresearch.models import HSModel
 from imresearch.portfolio import bind, load_portfolio
 
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from imresearch.config import HSModel
 from imresearch.errors import InputError
+from imresearch.models import HSModel
 from imresearch.procyclicality.impulse import (
     FACTOR,
     hs_response_model,

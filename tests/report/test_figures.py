@@ -44,7 +44,7 @@ def _is_png(path: Path) -> bool:
 def test_im_comparison_with_mc_interval(tmp_path: Path, figures: list) -> None:
     on_date = pd.DataFrame({
         "im": [10e6, 12e6, 30e6, 50e6],
-        "kind": ["internal model", "Monte Carlo", "ISDA SIMM", "BCBS-IOSCO schedule"],
+        "kind": ["historical simulation", "Monte Carlo", "ISDA SIMM", "BCBS-IOSCO schedule"],
         "ci_lower": [np.nan, 11e6, np.nan, np.nan],
         "ci_upper": [np.nan, 13.5e6, np.nan, np.nan],
     }, index=["HS 10y", "MC 3y", "SIMM 2.6", "Schedule"])
@@ -53,7 +53,7 @@ def test_im_comparison_with_mc_interval(tmp_path: Path, figures: list) -> None:
     ax = figures[-1].axes[0]
     title = ax.get_title(loc="left")
     assert ax.get_xlabel() == "IM, USD mn" and "2026-01-02" in title
-    assert _legend_texts(ax) == ["internal model", "Monte Carlo", "ISDA SIMM",
+    assert _legend_texts(ax) == ["historical simulation", "Monte Carlo", "ISDA SIMM",
                                  "BCBS-IOSCO schedule", "Monte Carlo confidence interval"]
     # one error bar, on the Monte Carlo row, from 11 to 13.5 (USD mn)
     bars = [c for c in ax.collections if c.get_segments()]

@@ -17,6 +17,7 @@ import pytest
 
 from imresearch.cli import main
 from imresearch.errors import DataNotFoundError, InputError
+from imresearch.report.archegos_report import write_archegos
 from imresearch.scenarios.archegos import (
     is_archegos_file,
     liquidation_loss,
@@ -45,8 +46,8 @@ def tiny(**changes: Any) -> dict[str, Any]:
                             "across_groups": 0.1},
         "liquidation": {"participation": 0.2, "mpor_days": 2, "lag_days": 1},
         "aggregate": {"model": "static 10%", "liquidity_addon": True},
-        "models": {"static 10%": {"type": "static", "rate": 0.10},
-                   "static 20%": {"type": "static", "rate": 0.20}},
+        "models": {"static 10%": {"kind": "static", "rate": 0.10},
+                   "static 20%": {"kind": "static", "rate": 0.20}},
         "brokers": {
             "X": {"model": "static 10%", "liquidity_addon": True,
                   "notional_usd_m": {"A": 1000, "B": 500}},
@@ -135,7 +136,7 @@ def test_tiny_loss_after_im_by_hand(tiny_result: Any) -> None:
 
 
 def test_hs_broker_matches_a_direct_computation() -> None:
-    doc = tiny(**{"models.HS": {"type": "hs", "lookback_days": 20, "horizon": 2},
+    doc = tiny(**{"models.HS": {"kind": "hs", "lookback_days": 20, "horizon": 2},
                   "brokers.X.model": "HS"})
     r = run_archegos(parse_archegos_scenario(doc, source="tiny.toml"))
     closes = r.market.levels.to_numpy()
@@ -151,7 +152,7 @@ def test_hs_broker_matches_a_direct_computation() -> None:
 
 def test_simm_slices_vs_pooled_by_hand() -> None:
     # both brokers hold only A (SIMM 2.5 equity bucket 5: RW 23, threshold USD 21m per 1%)
-    doc = tiny(**{"models.SIMM": {"type": "simm", "version": "2.5"},
+    doc = tiny(**{"models.SIMM": {"kind": "simm", "version": "2.5"},
                   "brokers.X.model": "SIMM", "brokers.Y.model": "SIMM",
                   "brokers.X.notional_usd_m": {"A": 1000}, "aggregate.model": "SIMM"})
     r = run_archegos(parse_archegos_scenario(doc, source="tiny.toml"))
@@ -203,7 +204,7 @@ def test_aggregate_vs_slices_where_it_must_hold(tiny_result: Any) -> None:
     st = r.by_model.xs("static 10%", level="model")
     assert np.allclose(st["whole_book"], st["sum_of_slices"])
     # ES is subadditive: whole book <= sum of slices; VaR of proportional slices is additive
-    doc = tiny(**{"models.HS-ES": {"type": "hs", "lookback_days": 30, "horizon": 2,
+    doc = tiny(**{"models.HS-ES": {"kind": "hs", "lookback_days": 30, "horizon": 2,
                                    "measure": "es", "confidence": 0.9},
                   "brokers.X.model": "HS-ES", "brokers.Y.model": "HS-ES",
                   "brokers.Y.notional_usd_m": {"A": 600, "B": 1500}})
@@ -211,7 +212,7 @@ def test_aggregate_vs_slices_where_it_must_hold(tiny_result: Any) -> None:
                                                                              level="model")
     assert (es["whole_book"] <= es["sum_of_slices"] * (1 + 1e-12)).all()
     assert (es["whole_book"] < es["sum_of_slices"]).any()  # some diversification is seen
-    doc = tiny(**{"models.HS": {"type": "hs", "lookback_days": 30, "horizon": 2},
+    doc = tiny(**{"models.HS": {"kind": "hs", "lookback_days": 30, "horizon": 2},
                   "brokers.X.model": "HS", "brokers.Y.model": "HS",
                   "brokers.Y.notional_usd_m": {"A": 3000, "B": 1500}})
     hs = run_archegos(parse_archegos_scenario(doc, source="t")).by_model.xs("HS", level="model")
@@ -237,14 +238,18 @@ def test_aggregate_vs_slices_where_it_must_hold(tiny_result: Any) -> None:
         ({"brokers.X.model": "magic"}, r"key 'brokers\.X\.model': unknown model 'magic'"),
         ({"liquidation.participation": 1.5},
          r"key 'liquidation\.participation': must be <= 1; got 1\.5"),
-        ({"models.static 10%": {"type": "static", "rate": "ten"}},
-         r"key 'models\.static 10%\.rate': must be a number; got 'ten'"),
-        ({"models.H": {"type": "hs", "lookbak_days": 250}},
-         r"tiny\.toml: key 'models\.H\.lookbak_days': unknown key"),
-        ({"models.H": {"type": "hs", "lookback_days": 5}},
+        ({"models.static 10%": {"kind": "static", "rate": "ten"}},
+         r"tiny\.toml: key 'models\.static 10%': rate must be a number; got 'ten'"),
+        ({"models.H": {"kind": "hs", "lookbak_days": 250}},
+         r"tiny\.toml: key 'models\.H': unknown setting\(s\) \['lookbak_days'\]"),
+        ({"models.H": {"kind": "hs", "lookback_days": 5}},
          r"tiny\.toml: key 'models\.H': lookback_days must be an integer >= 20; got 5"),
-        ({"models.H": {"type": "simm", "version": "9.9"}},
-         r"key 'models\.H\.version': unknown SIMM version '9\.9'"),
+        ({"models.H": {"kind": "simm", "version": "9.9"}},
+         r"key 'models\.H': version must be 'in_force' or one of .*; got '9\.9'"),
+        ({"models.H": {"type": "hs"}}, r"key 'models\.H': key 'type' is from an earlier file "
+         r"format: rename 'type' to 'kind'"),
+        ({"models.H": {"kind": "schedule"}, "brokers.X.model": "H"},
+         r"key 'models\.H': a broker model must be of kind 'static', 'hs' or 'simm'"),
         ({"seed": 1.5}, r"key 'seed': must be an integer >= 0; got 1\.5"),
         ({"default_date": "2021-03-06"}, r"key 'default_date': 2021-03-06 is not a date of"),
         ({"path.closes": {"A": [1, 2], "B": [1, 2, 3, 4, 5, 6, 7]}},
@@ -270,11 +275,11 @@ def test_bad_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     doc = tiny(**{"market": {"history": "data", "data_dir": str(tmp_path)}})
     with pytest.raises(DataNotFoundError, match=r"'market\.history' is 'data'"):
         run_archegos(parse_archegos_scenario(doc, source="tiny.toml"))
-    doc = tiny(**{"models.HS": {"type": "hs", "lookback_days": 250}, "brokers.X.model": "HS"})
+    doc = tiny(**{"models.HS": {"kind": "hs", "lookback_days": 250}, "brokers.X.model": "HS"})
     with pytest.raises(InputError, match=r"key 'models\.HS\.lookback_days': 250 needs 250 "
                        r"business days before 2021-03-01; the history \(built-in\) has 40"):
         run_archegos(parse_archegos_scenario(doc, source="tiny.toml"))
-    doc = tiny(**{"models.HS": {"type": "hs", "lookback_days": 40}, "brokers.X.model": "HS"})
+    doc = tiny(**{"models.HS": {"kind": "hs", "lookback_days": 40}, "brokers.X.model": "HS"})
     ok = run_archegos(parse_archegos_scenario(doc, source="tiny.toml"))  # exactly enough
     assert (ok.daily.xs("X", level="broker")["im_model"] > 0).all()
 
@@ -344,9 +349,10 @@ def test_shipped_scenario_runs_without_shared(tmp_path: Path,
     assert len(sc.names) == 8 and len(sc.brokers) >= 6
     gross = sum(sum(b.notional.values()) for b in sc.brokers.values())
     assert 20e9 <= gross <= 35e9
-    assert {m.type for m in sc.models.values()} == {"static", "hs", "simm"}
-    assert all(0.05 <= m.rate <= 0.20 for m in sc.models.values() if m.type == "static")
-    r = run_archegos(sc, out=tmp_path / "out")
+    assert {m.KIND for m in sc.models.values()} == {"static", "hs", "simm"}
+    assert all(0.05 <= m.rate <= 0.20 for m in sc.models.values() if m.KIND == "static")
+    r = run_archegos(sc)
+    write_archegos(r, tmp_path / "out")
     assert not r.uses_real_data and r.history_source.startswith("built-in")
     assert f"'archegos' not found in {where}" in r.history_source  # says where it looked
     # documented path: ViacomCBS 100.34 on 22 March to 48.23 on 26 March

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imresearch.config import HSModel
 from imresearch.engines import historical_im, realised_pnl
-from imresearch.engines.mc import MCModel, monte_carlo_im
+from imresearch.engines.mc import monte_carlo_im
 from imresearch.errors import InputError
 from imresearch.marketdata import load_builtin
+from imresearch.models import HSModel, MCModel, ScheduleModel, SimmModel, date_seed
 from imresearch.portfolio import EquityOption, EquityPosition, Portfolio, bind
 from imresearch.portfolio.sensitivities import schedule_inputs, to_crif
 from imresearch.procyclicality import apc
@@ -46,8 +46,8 @@ def book() -> Portfolio:
 
 @pytest.fixture(scope="module")
 def gfc(market, book):  # type: ignore[no-untyped-def]
-    return replay(book, market, "gfc_2008", models={"HS 1y": HS, "SIMM": "simm",
-                                                     "schedule": "schedule"},
+    return replay(book, market, "gfc_2008", models={"HS 1y": HS, "SIMM": SimmModel(),
+                                                     "schedule": ScheduleModel()},
                   tools={"buffer": apc.buffer}, lookback_days=20)
 
 
@@ -132,8 +132,8 @@ def test_metrics_table_by_hand(gfc) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_slow_models_are_held_between_recomputations(market, book) -> None:  # type: ignore[no-untyped-def]
-    full = replay(book, market, "gfc_2008", models={"SIMM": "simm"}, lookback_days=0)
-    slow = replay(book, market, "gfc_2008", models={"SIMM": "simm"}, lookback_days=0,
+    full = replay(book, market, "gfc_2008", models={"SIMM": SimmModel()}, lookback_days=0)
+    slow = replay(book, market, "gfc_2008", models={"SIMM": SimmModel()}, lookback_days=0,
                   slow_step=5)
     n = len(full.im)
     picked = np.arange(0, n, 5)
@@ -144,26 +144,26 @@ def test_slow_models_are_held_between_recomputations(market, book) -> None:  # t
         assert (held[a:b] == held[a]).all()  # held forward, never filled from the future
     assert held[0] == full.im["SIMM"].iloc[0]
     # a step longer than the replay: the first date's value, held
-    once = replay(book, market, "gfc_2008", models={"SIMM": "simm"}, lookback_days=0,
+    once = replay(book, market, "gfc_2008", models={"SIMM": SimmModel()}, lookback_days=0,
                   slow_step=10_000)
     assert (once.im["SIMM"] == full.im["SIMM"].iloc[0]).all()
     assert any("every 5 business days" in n for n in slow.notes)
 
 
-def test_monte_carlo_column_uses_common_random_numbers(market, book) -> None:  # type: ignore[no-untyped-def]
-    model = MCModel(lookback_days=250)
-    out = replay(book, market, "gfc_2008", models={"MC": "mc"}, lookback_days=0,
-                 slow_step=40, mc_paths=2000, mc_model=model, seed=7)
+def test_monte_carlo_column_seeds_each_date(market, book) -> None:  # type: ignore[no-untyped-def]
+    model = MCModel(lookback_days=250, n_paths=2000, seed=7)
+    out = replay(book, market, "gfc_2008", models={"MC": model}, lookback_days=0,
+                 slow_step=40)
     bound = bind(book, market)
     levels = market.select(bound.factor_names)
     for i in (0, 40, 80):
         date = out.im.index[i]
         at = dataclasses.replace(bound, base_levels=levels.values[levels.dates.get_loc(date)],
                                  date=date)
-        want = monte_carlo_im(at, market, date, n_paths=2000, seed=7, model=model).im
+        want = monte_carlo_im(at, market, date, model, seed=date_seed(7, date)).im
         assert out.im.loc[date, "MC"] == pytest.approx(want, rel=1e-12)
         assert (out.im["MC"].iloc[i:i + 40] == out.im["MC"].iloc[i]).all()
-    assert any("2000 paths, seed 7 on every date" in n for n in out.notes)
+    assert any("2000 paths, each date seeded from seed 7" in n for n in out.notes)
 
 
 def test_bad_input(market, book) -> None:  # type: ignore[no-untyped-def]
@@ -172,8 +172,11 @@ def test_bad_input(market, book) -> None:  # type: ignore[no-untyped-def]
         replay(book, market, "covid_2020", models={"HS 1y": HS})
     with pytest.raises(InputError, match=r"model 'HS 10y': .*lookback of 2520 days"):
         replay(book, market, "gfc_2008", models={"HS 10y": HSModel(lookback_days=2520)})
-    with pytest.raises(InputError, match=r"model 'X': expected an HSModel or one of"):
-        replay(book, market, "gfc_2008", models={"X": "garch"})
+    with pytest.raises(InputError, match=r"model 'X': expected a model spec of "
+                                         r"imresearch.models .*; got 'simm'"):
+        replay(book, market, "gfc_2008", models={"X": "simm"})
+    with pytest.raises(InputError, match=r"model 'SIMM 1d': horizon 1 differs"):
+        replay(book, market, "gfc_2008", models={"SIMM 1d": SimmModel(mpor_days=1)})
     with pytest.raises(InputError, match="models is empty"):
         replay(book, market, "gfc_2008", models={})
     with pytest.raises(InputError, match="slow_step"):

@@ -1,0 +1,121 @@
+"""The market part of a study: load the data, find the stress window, tabulate tail shocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from imresearch.errors import InputError
+from imresearch.marketdata.history import RiskFactorHistory
+from imresearch.marketdata.shocks import horizon_shocks
+from imresearch.marketdata.stress import StressWindow, find_stress_window
+from imresearch.measures import tail_count
+from imresearch.study.settings import MarketStudyConfig
+
+__all__ = ["MarketAnalysis", "analyse_market", "episodes_for", "load_market", "tail_table"]
+
+
+def load_market(source: str, *, seed: int = 0, data_dir: str | None = None) -> RiskFactorHistory:
+    """Load market data by built-in name, catalogue name or file path.
+
+    Parameters
+    ----------
+    source : str
+        A built-in name (``synthetic``, ``arch_sp500``...), a catalogue name (``sp500``,
+        ``ust_cmt``... read from the data directory), or a path to a ``.csv``/``.parquet`` file.
+    seed : int
+        Seed of the synthetic markets.
+    data_dir : str, optional
+        Data directory of the catalogue (default: ``$IMRESEARCH_DATA``).
+    """
+    from imresearch.marketdata.builtin import builtin_names, load_builtin
+
+    if source in builtin_names():
+        return load_builtin(source, seed=seed) if source.startswith("synthetic") else (
+            load_builtin(source)
+        )
+    suffixes = "".join(Path(source).suffixes).lower()
+    if any(suffixes.endswith(s) for s in (".csv", ".csv.gz", ".csv.xz", ".txt")):
+        from imresearch.marketdata.readers import load_csv
+
+        return load_csv(source)
+    if suffixes.endswith(".parquet"):
+        from imresearch.marketdata.readers import load_parquet
+
+        return load_parquet(source)
+    from imresearch.marketdata.catalogue import load_dataset
+
+    return load_dataset(source, data_dir=data_dir)
+
+
+def tail_table(shocks: pd.DataFrame, confidence: float, label: str) -> pd.DataFrame:
+    """Downward and upward tail shocks per factor (k-th order statistic at ``confidence``)."""
+    n = len(shocks)
+    k = tail_count(n, confidence)
+    ordered = np.sort(shocks.to_numpy(), axis=0)
+    return pd.DataFrame({f"{label}_down": ordered[k - 1], f"{label}_up": ordered[n - k]},
+                        index=shocks.columns)
+
+
+def episodes_for(market: RiskFactorHistory) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """Stress episodes to shade: the synthetic market's schedule, else the catalogue's."""
+    if market.name.startswith("synthetic"):
+        from imresearch.marketdata import DEFAULT_EPISODES, STRESS_EPISODES
+
+        eps = [STRESS_EPISODES[k] for k in DEFAULT_EPISODES]
+        return [(e.name, pd.Timestamp(e.start), pd.Timestamp(e.end)) for e in eps]
+    from imresearch.scenarios import load_episodes
+
+    return [(e.name, e.start, e.end) for e in load_episodes()]
+
+
+@dataclass(frozen=True)
+class MarketAnalysis:
+    """What a study computes from the market alone.
+
+    Attributes
+    ----------
+    market : RiskFactorHistory
+    summary : pandas.DataFrame
+        Per factor: metadata, range, gaps (:meth:`RiskFactorHistory.summary`).
+    stress : StressWindow
+        The most stressed window of ``stress_window_days``.
+    tails : pandas.DataFrame
+        Per factor: risk class, convention, and the downward/upward tail shocks over the
+        whole history (``full_*``), the recent years (``recent_*``) and the stress window
+        (``stress_*``).
+    episodes : list of (name, start, end)
+        Stress episodes that the figures shade.
+    """
+
+    market: RiskFactorHistory
+    summary: pd.DataFrame
+    stress: StressWindow
+    tails: pd.DataFrame
+    episodes: list[tuple[str, pd.Timestamp, pd.Timestamp]]
+
+
+def analyse_market(market: RiskFactorHistory, cfg: MarketStudyConfig) -> MarketAnalysis:
+    """Stress window and tail-shock table of ``market`` under the study's market settings."""
+    if market.n_dates < cfg.stress_window_days:
+        raise InputError(f"data {cfg.data!r}: {market.n_dates} dates, fewer than "
+                         f"stress_window_days={cfg.stress_window_days}")
+    recent_start = market.end - pd.DateOffset(years=cfg.recent_years)
+    if recent_start < market.start:
+        raise InputError(f"[market] recent_years={cfg.recent_years} is longer than the data "
+                         f"{cfg.data!r} ({market.start:%Y-%m-%d} .. {market.end:%Y-%m-%d})")
+    shocks = horizon_shocks(market, cfg.horizon)
+    stress = find_stress_window(market, cfg.stress_window_days)
+    tails = pd.concat([
+        tail_table(shocks.frame, cfg.confidence, "full"),
+        tail_table(shocks.between(start=recent_start).frame, cfg.confidence, "recent"),
+        tail_table(shocks.between(stress.start, stress.end).frame, cfg.confidence, "stress"),
+    ], axis=1)
+    tails.insert(0, "risk_class", market.metadata["risk_class"])
+    tails.insert(1, "convention", market.metadata["convention"])
+    tails.index.name = "factor"
+    return MarketAnalysis(market=market, summary=market.summary(), stress=stress, tails=tails,
+                          episodes=episodes_for(market))

@@ -1,0 +1,93 @@
+"""``run_study``: compute everything a study asks for, without touching the file system."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from imresearch.models import HSModel, MCModel
+from imresearch.portfolio import Portfolio, load_portfolio
+from imresearch.study.margin import MarginResults, margin_analysis
+from imresearch.study.market import MarketAnalysis, analyse_market, load_market
+from imresearch.study.settings import Study
+
+__all__ = ["StudyResults", "progress_steps", "run_study"]
+
+
+def progress_steps(study: Study) -> dict[str, int | None]:
+    """The steps :func:`run_study` reports through ``progress`` (messages ``"step"`` or
+    ``"step: detail"``), in order, each with its number of units (models) or None; the
+    writer's step ``"write"`` last."""
+    steps: dict[str, int | None] = {"load market": None, "market analysis": None}
+    if study.portfolio is not None:
+        models = study.models.values()
+        n_mc = sum(isinstance(m, MCModel) for m in models) if study.rolling.mc_paths else 0
+        n_other = sum(not isinstance(m, (HSModel, MCModel)) for m in models)
+        steps["rolling IM"] = sum(isinstance(m, HSModel) for m in models)
+        if n_mc:
+            steps["Monte Carlo through time"] = n_mc
+        if n_other:
+            steps["IM through time"] = n_other
+        steps.update(dict.fromkeys(["IM on the valuation date", "realised P&L and backtests"]))
+        if study.apc is not None:
+            steps["APC tools"] = None
+    steps["write"] = None
+    return steps
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """What a study computed; :func:`imresearch.report.study_report.write_study` writes it.
+
+    Attributes
+    ----------
+    study : Study
+    market : MarketAnalysis
+    portfolio : Portfolio or None
+    margin : MarginResults or None
+        None for a market-only study.
+    started : datetime.datetime
+        When the run started (UTC), for the manifest.
+    """
+
+    study: Study
+    market: MarketAnalysis
+    portfolio: Portfolio | None
+    margin: MarginResults | None
+    started: _dt.datetime
+
+
+def run_study(study: Study, *, data_dir: str | None = None,
+              progress: Callable[[str], None] | None = None) -> StudyResults:
+    """Run a study: the market analysis, then (with a portfolio) every margin model.
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`~imresearch.study.settings.load_study`.
+    data_dir : str, optional
+        Data directory of catalogue data sets (default ``$IMRESEARCH_DATA``).
+    progress : callable, optional
+        Called with a short label at each step (see :func:`progress_steps`).
+
+    Raises
+    ------
+    InputError
+        Data that cannot serve the study (too short for the stress window, the recent years or
+        a model's lookback), a portfolio that cannot be bound to the market.
+    """
+    say = progress or (lambda label: None)
+    started = _dt.datetime.now(_dt.timezone.utc)
+    cfg = study.market
+    say("load market")
+    market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir)
+    say("market analysis")
+    analysis = analyse_market(market, cfg)
+    portfolio = margin = None
+    if study.portfolio is not None:
+        portfolio = load_portfolio(study.portfolio.source)
+        margin = margin_analysis(market, portfolio, study.models, rolling=study.rolling,
+                                 apc=study.apc, progress=say)
+    return StudyResults(study=study, market=analysis, portfolio=portfolio, margin=margin,
+                        started=started)
