@@ -250,10 +250,10 @@ def test_progress_without_a_terminal_is_one_line_per_step(tmp_path: Path) -> Non
     res = run_cli("run", str(study), "--out", str(tmp_path / "out"))
     assert res.returncode == 0, res.stderr
     lines = [line for line in res.stderr.splitlines() if "compiling" not in line]
-    steps = ["load market", "shocks", "stress window", "tail shocks", "figures", "report"]
+    steps = ["load market", "market analysis", "write"]
     assert len(lines) == len(steps) + 1
     for i, (line, step) in enumerate(zip(lines, steps), start=1):
-        assert re.fullmatch(rf"study s: \[{i}/6\] {step} \(elapsed \d+\.\d s\)", line), line
+        assert re.fullmatch(rf"study s: \[{i}/3\] {step} \(elapsed \d+\.\d s\)", line), line
     assert re.fullmatch(r"study s: done in \d+\.\d s", lines[-1])
     quiet = run_cli("run", str(study), "--out", str(tmp_path / "out"), "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
