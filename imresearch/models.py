@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from imresearch.engines.hs import IMResult, historical_im, rolling_im, trade_risk_class
+from imresearch.engines.hs import IMResult, historical_im, rolling_im
 from imresearch.engines.mc import MCResult, monte_carlo_im
 from imresearch.engines.settings import HSModel, MCModel
 from imresearch.errors import InputError, check_choice
@@ -368,8 +368,8 @@ class StaticResult:
 def _static(model: StaticModel, bound: BoundPortfolio) -> StaticResult:
     info = schedule_inputs(bound)
     basis = (info["notional_usd"] if model.basis == "notional" else info["pv_usd"]).abs()
-    names = [getattr(t, "underlying", getattr(t, "pair", "")) or "" for t in bound.trades]
-    classes = [trade_risk_class(t) for t in bound.trades]
+    names = [t.qualifier for t in bound.trades]
+    classes = [t.RISK_CLASS for t in bound.trades]
     rates = np.array([model.rate_of(n, c) for n, c in zip(names, classes)])
     by_trade = pd.DataFrame({"name": names, "risk_class": classes,
                              "basis": basis.to_numpy(dtype=float), "rate": rates},
