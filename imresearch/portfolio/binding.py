@@ -143,8 +143,7 @@ class Binder:
         """End binding the current trade: its kernel rows and its :class:`TradeBinding`."""
         trade, ip = self.trade, self.ip
         if self.pv_currency is None or ip[K.I_KIND] < 0:  # pragma: no cover - product bug
-            raise InputError(f"trade {trade.trade_id!r}: {type(trade).__name__}.bind() set no "
-                             "PV currency or no payoff")
+            raise RuntimeError(f"{type(trade).__name__}.bind() set no PV currency or no payoff")
         fx_factor = None
         if self.pv_currency != "USD":
             fx_factor, inv = self._fx_name("currency", self.pv_currency, "USD")
