@@ -372,7 +372,8 @@ def bind(portfolio: Portfolio | Sequence[Trade], market: RiskFactorHistory,
     ------
     InputError
         A factor, curve or FX rate missing from the market, an expiry or maturity before the
-        valuation date, factor units that cannot be converted: naming the trade and the field.
+        valuation date, factor units that cannot be converted: naming the trade and the field
+        (and the file and line it was read from, for a portfolio read from a file).
     """
     if not isinstance(market, RiskFactorHistory):
         raise InputError(f"market must be a RiskFactorHistory; got {type(market).__name__}")
@@ -380,14 +381,20 @@ def bind(portfolio: Portfolio | Sequence[Trade], market: RiskFactorHistory,
     if not trades:
         raise InputError("the portfolio has no trades")
     ts, row = _valuation_date(market, date)
+    origins = getattr(portfolio, "origins", {})
     b = Binder(market, ts)
     ips, fps, bindings = [], [], []
     for trade in trades:
         if not isinstance(trade, Trade):
             raise InputError(f"not a trade: {trade!r}")
         b.start(trade)
-        trade.bind(b)
-        ip, fp, binding = b.finish()
+        try:
+            trade.bind(b)
+            ip, fp, binding = b.finish()
+        except InputError as exc:
+            if trade.trade_id not in origins:
+                raise
+            raise InputError(f"{origins[trade.trade_id]}: {exc}") from None
         ips.append(ip)
         fps.append(fp)
         bindings.append(binding)
@@ -423,4 +430,5 @@ def bind(portfolio: Portfolio | Sequence[Trade], market: RiskFactorHistory,
         arrays=arrays,
         bindings=tuple(bindings),
         curves=dict(b.curves),
+        origins=dict(origins),
     )

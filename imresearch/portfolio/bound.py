@@ -8,7 +8,7 @@ a weighted total), which the engines pass to their kernels as one argument.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -79,6 +79,8 @@ class BoundPortfolio:
         Per trade: currency and factors used.
     curves : dict of str to (list of factor index, tenor years, tenor labels)
         Zero curves used, by currency.
+    origins : dict of str to str
+        Where each trade was read (``"book.csv, line 3"``), by trade ID, if known.
     """
 
     trades: tuple[Trade, ...]
@@ -91,6 +93,7 @@ class BoundPortfolio:
     arrays: K.TradeArrays
     bindings: tuple[TradeBinding, ...]
     curves: dict[str, tuple[list[int], Float64Array, list[str]]]
+    origins: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def ip(self) -> Int64Array:

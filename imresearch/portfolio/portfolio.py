@@ -87,6 +87,9 @@ class Portfolio:
         Free text.
     source : str, optional
         File the portfolio was read from.
+    origins : mapping of str to str, optional
+        Where each trade was read, by trade ID (``"book.csv, line 3"``): binding errors name
+        it.
 
     Raises
     ------
@@ -98,6 +101,7 @@ class Portfolio:
     name: str = "portfolio"
     description: str = ""
     source: str | None = field(default=None, compare=False)
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         trades = tuple(self.trades)
@@ -149,15 +153,15 @@ class Portfolio:
         ]
         if not out:
             raise InputError(f"portfolio {self.name!r}: no trade matches {fields or predicate}")
-        return Portfolio(tuple(out), self.name, self.description, self.source)
+        return Portfolio(tuple(out), self.name, self.description, self.source, self.origins)
 
     def split(self, by: str) -> dict[str, Portfolio]:
         """Sub-portfolios by the value of a trade field (e.g. ``"prime_broker"``)."""
         groups: dict[str, list[Trade]] = {}
         for t in self.trades:
             groups.setdefault(str(getattr(t, by, "")), []).append(t)
-        return {k: Portfolio(tuple(v), f"{self.name}:{k}", self.description, self.source)
-                for k, v in groups.items()}
+        return {k: Portfolio(tuple(v), f"{self.name}:{k}", self.description, self.source,
+                             self.origins) for k, v in groups.items()}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per trade, one column per field used by any trade (blank = not given)."""
@@ -263,7 +267,8 @@ def _read_csv(path: Path) -> Portfolio:
     if not trades:
         raise InputError(f"{path}: no trades (a header line and no rows)")
     _unique(trades, places)
-    return Portfolio(tuple(trades), path.stem, source=str(path))
+    return Portfolio(tuple(trades), path.stem, source=str(path),
+                     origins={t.trade_id: p for t, p in zip(trades, places, strict=True)})
 
 
 def _table(path: Path, doc: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -347,7 +352,8 @@ def _read_toml(path: Path) -> Portfolio:
     _unique(trades, places)
     trades = _apply_buckets(path, trades, _table(path, doc, "buckets"))
     return Portfolio(tuple(trades), meta.get("name", path.stem), meta.get("description", ""),
-                     source=str(path))
+                     source=str(path),
+                     origins={t.trade_id: p for t, p in zip(trades, places, strict=True)})
 
 
 def _fields_of(kind: Any) -> set[str]:

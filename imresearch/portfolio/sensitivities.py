@@ -225,10 +225,11 @@ def sensitivity_frame(bp: BoundPortfolio, *, bucket_required: bool = True) -> pd
         ccy = b.currency
         bucket = t.bucket if t.BUCKET_TABLE else ""  # type: ignore[attr-defined]
         if bucket is None and bucket_required:
+            origin = f"{bp.origins[t.trade_id]}: " if t.trade_id in bp.origins else ""
             raise InputError(
-                f"trade {t.trade_id!r}, field 'bucket': a SIMM bucket is needed for the CRIF "
-                f"(give it on the trade or in the portfolio file's [buckets.{t.BUCKET_TABLE}] "
-                "table)"
+                f"{origin}trade {t.trade_id!r}, field 'bucket': a SIMM bucket is needed for the "
+                f"CRIF (give it on the trade or in the portfolio file's "
+                f"[buckets.{t.BUCKET_TABLE}] table)"
             )
         for (kind, key), d_usd in zip(bumps, diff[:, j]):
             if d_usd == 0.0:

@@ -155,6 +155,22 @@ def test_bad_bucket_of_a_trade_names_the_portfolio_file_not_a_crif(tmp_path):
     assert "CRIF" not in message and "Bucket'" not in message
 
 
+def test_market_errors_of_a_file_trade_name_the_file_and_line(tmp_path, market, date):
+    from imresearch.portfolio import to_crif
+
+    path = write(tmp_path, "book.csv", OPTION + "equity_option,O2,SPX,10,5000,2025-06-20,call,"
+                                                "0.2,11\n")
+    with pytest.raises(InputError, match=r"book\.csv, line 3: trade 'O2', field 'expiry': "
+                                         r"2025-06-20 is before the valuation date"):
+        bind(load_portfolio(path), market, date)
+    path = write(tmp_path, "nobucket.toml", TRADE)
+    with pytest.raises(InputError, match=r"nobucket\.toml, \[\[trades\]\] entry 1: trade 'A', "
+                                         r"field 'bucket': a SIMM bucket is needed"):
+        to_crif(load_portfolio(path), market, date)
+    sub = load_portfolio(path).select(counterparty="")
+    assert sub.origins == {"A": f"{path}, [[trades]] entry 1"}
+
+
 # ---------------------------------------------------------------------- fuzzing
 FIELDS = [*trade_field_names(), "colour", "", "Type", "trade id"]
 VALUES = st.one_of(
