@@ -33,18 +33,13 @@ import numpy as np
 import pandas as pd
 
 from imresearch.errors import DataNotFoundError, InputError, option
+from imresearch.marketdata._reader_finish import _check_domain, _finish
+from imresearch.marketdata._reader_options import _merge_options, _Options
+from imresearch.marketdata._reader_parse import _Levels
 from imresearch.marketdata.datasets import DATASETS, Dataset, DatasetPart
 from imresearch.marketdata.factors import FactorSpec
 from imresearch.marketdata.history import RiskFactorHistory
-from imresearch.marketdata.readers import (
-    _check_domain,
-    _finish,
-    _Levels,
-    _merge_options,
-    _Options,
-    _read_csv_levels,
-    _read_parquet_levels,
-)
+from imresearch.marketdata.readers import _read_csv_levels, _read_parquet_levels
 
 __all__ = [
     "DATASETS",

@@ -103,7 +103,7 @@ def test_rates_facts() -> None:
 
 
 def _close(a: pd.Series, b: pd.Series) -> pd.Series:
-    both = pd.concat([a, b], axis=1, join="inner").dropna()
+    both = pd.concat([a, b], axis=1, join="inner", sort=True).dropna()
     return (both.iloc[:, 0] / both.iloc[:, 1] - 1.0).abs()
 
 
@@ -248,7 +248,7 @@ for _ticker in ("disca", "bidu", "tme", "vips", "gotu", "iq", "ftch"):
 def _zt_moves_against_two_year_yields(lv: pd.DataFrame, load) -> bool:
     # a second source: 2-year note futures prices fall when FRED's 2-year yield rises
     cmt = load("ust_cmt")
-    moves = pd.concat([lv["ZT1"].diff(), cmt["UST_CMT_2Y"].diff()], axis=1).dropna()
+    moves = pd.concat([lv["ZT1"].diff(), cmt["UST_CMT_2Y"].diff()], axis=1, sort=True).dropna()
     return moves.loc["2005":"2020"].corr().iloc[0, 1] < -0.8
 
 
