@@ -10,6 +10,7 @@ an :class:`~imresearch.errors.InputError` naming the file, line, column and valu
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import gzip
 import io
@@ -196,17 +197,24 @@ def _opener(path: Path, data: bytes | None) -> Callable[[], BinaryIO]:
     return (lambda: opener(path, "rb")) if opener else (lambda: open(path, "rb"))
 
 
-def _count_lines(chunks: Iterable[bytes]) -> tuple[int, bool, bytes, int, bool]:
-    """Lines, whether any is blank, the first line, the first NUL, quotes (no large copies)."""
+def _count_lines(chunks: Iterable[bytes]) -> tuple[int, bool, bytes, int, bool, int]:
+    """Lines, whether any is blank, the first line, the first NUL, quotes, the first byte that
+    is not UTF-8 (-1 for none), in one pass without large copies."""
     lf = cr = crlf = blank = 0
     first = b""
-    nul = -1
+    nul = bad = -1
     quote = False
     base = 0
     last = b""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     for chunk in chunks:
         if nul < 0 and b"\x00" in chunk:
             nul = base + chunk.index(b"\x00")
+        if bad < 0:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                bad = max(base + exc.start - len(decoder.getstate()[0]), 0)
         quote = quote or b'"' in chunk
         lf += chunk.count(b"\n")
         n_cr = chunk.count(b"\r")
@@ -221,8 +229,13 @@ def _count_lines(chunks: Iterable[bytes]) -> tuple[int, bool, bytes, int, bool]:
             first = chunk[: min(ends)] if ends else chunk
         last = chunk[-1:]
         base += len(chunk)
+    if bad < 0:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            bad = base - len(decoder.getstate()[0])
     n_lines = lf + cr - crlf + (0 if last in (b"\n", b"\r", b"") else 1)
-    return n_lines, blank > 0 or first.strip() == b"", first, nul, quote
+    return n_lines, blank > 0 or first.strip() == b"", first, nul, quote, bad
 
 
 def _nonblank_lines(chunks: Iterable[bytes]) -> np.ndarray:
@@ -270,7 +283,7 @@ def scan_csv(path: Path, encoding: str, delimiter: str, source: str) -> _Text:
     open_ = _opener(path, data)
     try:
         with open_() as stream:
-            n_lines, blank, first, nul, quote = _count_lines(_chunks(stream))
+            n_lines, blank, first, nul, quote, bad = _count_lines(_chunks(stream))
         if blank:
             with open_() as stream:
                 nonblank = _nonblank_lines(_chunks(stream))
@@ -285,12 +298,20 @@ def scan_csv(path: Path, encoding: str, delimiter: str, source: str) -> _Text:
             f"{source}, line {_line_of(raw, nul)}: NUL byte in the file (a binary file, or a "
             "text encoding such as UTF-16: pass encoding=)"
         )
+    if bad >= 0:  # name the line, column and value of the first byte that is not UTF-8
+        with open_() as stream:
+            raw = stream.read()
+        header = next(csv.reader([first.decode("utf-8", "replace").lstrip("\ufeff")],
+                                 delimiter=delimiter), [])
+        bad_utf8(raw, 0, source, delimiter, [h.strip() for h in header])
     first = first[len(_BOM):] if first.startswith(_BOM) else first
     if not nonblank.any() or (nonblank.sum() == 1 and not first.strip()):
         raise InputError(f"{source}: empty file (no header, no data)")
     if not first.strip():
         raise InputError(f"{source}, line 1: empty header line (expected column names)")
     header = header_of(first, 0, delimiter, source)
+    if nonblank.sum() < 2:
+        raise InputError(f"{source}: no data rows (header only)")
     return _Text(open_, header, nonblank, quote)
 
 

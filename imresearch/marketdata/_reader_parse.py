@@ -446,6 +446,11 @@ def needed_columns(table: _Table, opts: _Options) -> tuple[list[str], list[str]]
         numbers = [] if value in (date, *keys) else [value]
         return list(dict.fromkeys([date, *keys, value])), numbers
     mapping = selection(opts.columns, _wide_available(table, opts, date), table.source, "column")
+    if not mapping:
+        raise InputError(
+            f"{table.source}: no factor columns (only the date column {date!r}; columns found: "
+            f"{table.columns})"
+        )
     return [date, *mapping], list(mapping)
 
 
@@ -482,6 +487,11 @@ def _wide_levels(table: _Table, opts: _Options) -> _Levels:
     date, guessed = date_column(table, opts)
     mapping = selection(opts.columns, _wide_available(table, opts, date), table.source,
                         "column")
+    if not mapping:
+        raise InputError(
+            f"{table.source}: no factor columns (only the date column {date!r}; columns found: "
+            f"{table.columns})"
+        )
     dates = parse_dates(table, date, opts, guessed)
     check_order(table, dates, opts.date_order)
     order = np.argsort(dates, kind="stable")
@@ -554,9 +564,9 @@ def _long_levels(table: _Table, opts: _Options) -> _Levels:
     first_seen = np.unique(codes, return_index=True)[1]
     available = [names[int(codes[i])] for i in np.sort(first_seen)]  # in order of appearance
     mapping = selection(opts.columns, [k for k in available if k != ""], table.source, "factor")
-    if opts.columns is None and "" in names:
-        pos = int(np.flatnonzero(codes == names.index(""))[0])
-        raise InputError(f"{table.loc(pos, column=key_cols[0])}: empty factor name")
+    blank_key = np.flatnonzero(codes == names.index("")) if "" in names else []
+    if opts.columns is None and len(blank_key):
+        raise InputError(f"{table.loc(int(blank_key[0]), column=key_cols[0])}: empty factor name")
     targets = list(dict.fromkeys(mapping.values()))
     target_of = np.array([targets.index(mapping[n]) if n in mapping else -1 for n in names],
                          dtype=np.int32)

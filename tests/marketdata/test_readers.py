@@ -6,6 +6,7 @@ import bz2
 import gzip
 import lzma
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -518,3 +519,90 @@ def test_written_csv_reads_back_equal(
     assert h.factor_names == list(frame.columns)
     assert h.dates.equals(pd.DatetimeIndex(frame.index, name="date").as_unit("ns"))
     np.testing.assert_array_equal(h.values, frame.to_numpy())
+
+
+# ---------------------------------------------------------------------- hostile files (#17)
+BAD_FILES = [
+    (b"date,a\n2020-01-02,1,5\n2020-01-03,2\n", ("line 2: 3 fields where the header has 2",)),
+    (b"date,a\n2020-01-02\n2020-01-03,2\n", ("line 2: 1 field where the header has 2",)),
+    (b"date,a\n2020-01-02,1\n2020-01-03,caf\xe9\n",
+     ("line 3, column 'a': cannot decode byte b'\\xe9' as UTF-8 in 'caf",)),
+    (b"date,a\x00\n2020-01-02,1\n", ("line 1: NUL byte in the file",)),
+    (b"", ("empty file (no header, no data)",)),
+    (b"\xef\xbb\xbf", ("empty file (no header, no data)",)),
+    (b"\n\n\n", ("empty file (no header, no data)",)),
+    (b"\nxdate,a\n2020-01-02,1\n", ("line 1: empty header line",)),
+    (b",,\n2020-01-02,1,2\n", ("line 1: empty header line",)),
+    (b"date,a", ("no data rows (header only)",)),
+    (b"date,a\n2020-01-02,1e400\n2020-01-03,2\n",
+     ("line 2, date 2020-01-02, column 'a': value '1e400' is not a finite number",)),
+    (b"date,a\n2020-01-02,1\n2020-01-03,-inf\n",
+     ("line 3, date 2020-01-03, column 'a': value '-inf' is not a finite number",)),
+    (b"date,a\n2020-01-02,1e-320\n2020-01-03,2\n",
+     ("line 2, date 2020-01-02, column 'a': level 1e-320 and level 2.0 (line 3, date "
+      "2020-01-03) are too far apart for log shocks",)),
+    (b"date,a\n2020-01-02,1\n2020-07-01,2\n",
+     ("line 3, date 2020-07-01: no data for 129 business days since 2020-01-02 (longer than "
+      "max_gap=10)",)),
+]
+
+
+@pytest.mark.parametrize(("data", "parts"), BAD_FILES)
+def test_hostile_files_are_one_line_errors(tmp_path: Path, data: bytes,
+                                           parts: tuple[str, ...]) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas' ParserWarning (or any other) must not leak
+        with pytest.raises(InputError, match=msg(str(path), *parts)) as info:
+            load_csv(path)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+def test_line_ends_and_blank_lines_keep_physical_lines(tmp_path: Path, end: bytes) -> None:
+    lines = [b"date,a", b"2020-01-02,1", b"", b"2020-01-03,2", b"2020-01-06,x"]
+    path = tmp_path / "ends.csv"
+    path.write_bytes(end.join(lines) + end)
+    with pytest.raises(InputError, match=msg("line 5, date 2020-01-06, column 'a'",
+                                             "not a number: 'x'")):
+        load_csv(path)
+    path.write_bytes(end.join(lines[:4]) + end)
+    assert load_csv(path).levels["a"].tolist() == [1.0, 2.0]
+
+
+def test_time_zones_are_dropped_for_daily_data(tmp_path: Path) -> None:
+    # a date with a time and an offset is that calendar date (mixed offsets included)
+    path = write(tmp_path, "date,a\n2020-01-02T23:00:00+05:00,1\n2020-01-03 10:00-03:00,2\n"
+                           "2020-01-06,3\n")
+    assert list(load_csv(path).dates.strftime("%Y-%m-%d")) == ["2020-01-02", "2020-01-03",
+                                                               "2020-01-06"]
+
+
+def test_blank_header_columns_are_not_factors(tmp_path: Path) -> None:
+    path = write(tmp_path, ",date,a\n1,2020-01-02,1\n2,2020-01-03,2\n")  # R / pandas row numbers
+    assert load_csv(path).factor_names == ["a"]
+    assert load_csv(path, columns={"column_1": "n"}).factor_names == ["n"]
+
+
+def test_quoted_line_breaks_keep_physical_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, 'date,a,note\n2020-01-02,1,"two\nlines"\n2020-01-03,x,""\n')
+    with pytest.raises(InputError, match=msg("line 4, date 2020-01-03, column 'a'",
+                                             "not a number: 'x'")):
+        load_csv(path, columns=["a"])
+
+
+def test_a_bridged_hole_is_recorded(tmp_path: Path) -> None:
+    path = write(tmp_path, "date,a\n2020-01-02,1\n2020-07-01,2\n2020-07-02,3\n")
+    history = load_csv(path, max_gap="none")
+    assert history.gap_report.bridged.to_dict("list") == {
+        "from": [pd.Timestamp("2020-01-02")], "to": [pd.Timestamp("2020-07-01")],
+        "business_days": [129]}
+
+
+def test_compressed_and_reencoded_files(tmp_path: Path) -> None:
+    text = "date,a\n2020-01-02,1\n2020-01-03,caf\u00e9\n"
+    path = tmp_path / "latin.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("latin-1")))
+    with pytest.raises(InputError, match=msg(str(path), "line 3", "not a number: 'café'")):
+        load_csv(path, encoding="latin-1")
