@@ -34,7 +34,8 @@ DATES = st.sampled_from([
 ])
 NUMBERS = st.sampled_from([
     "1", "2.5", "-3", "1.5", "2", "3.25", "4", "101.5", "99", "1e-320", "1e400", "-1e308",
-    "1e308", "inf", "-inf", "nan", "NA", "", ".", "abc", "1,5", "1.000,5", " 7 ", "0", "-0", "1e-300", '"4"', "5%", "null", "\u00e9",
+    "1e308", "inf", "-inf", "nan", "NA", "", ".", "abc", "1,5", "1.000,5", " 7 ", "0", "-0",
+    "1e-300", '"4"', "5%", "null", "\u00e9",
 ])
 LINE_ENDS = st.sampled_from(["\n", "\r\n", "\r"])
 NAMES = st.sampled_from(["date", "Date", "value", "factor", "a", "b", "", " ", "a", "x\u00e9",
