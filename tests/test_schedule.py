@@ -78,15 +78,30 @@ def test_from_crif_schedule_rows() -> None:
     assert r.total == pytest.approx(1e6 * 0.04 + 2e6 * 0.06)  # NGR = 1 (one positive PV)
 
 
-def test_accepts_the_portfolio_schedule_inputs() -> None:
+def test_dealer_book_against_the_framework_by_hand() -> None:
+    """The dealer book's schedule IM from its schedule inputs, by the BCBS-IOSCO framework's
+    Appendix A (rates transcribed here, not read from the package): gross = sum of notional x
+    rate by asset class and residual maturity, net = (0.4 + 0.6 NGR) gross per netting set."""
     from imresearch.marketdata import synthetic_market
     from imresearch.portfolio import load_portfolio
 
+    rates = {"Credit": (0.02, 0.05, 0.10), "Rates": (0.01, 0.02, 0.04), "FX": (0.06,) * 3,
+             "Equity": (0.15,) * 3, "Commodity": (0.15,) * 3, "Other": (0.15,) * 3}
     market = synthetic_market(seed=0)
-    book = load_portfolio("dealer_book")
-    inputs = book.schedule_inputs(market, market.end)
-    res = schedule_im(inputs)
-    plain = inputs.drop(columns=["notional", "currency"]).rename(
-        columns={"notional_usd": "notional", "pv_usd": "pv", "maturity_years": "maturity"})
-    assert res.total == pytest.approx(schedule_im(plain).total)
-    assert res.total > 0
+    inputs = load_portfolio("dealer_book").schedule_inputs(market, market.end)
+    want = 0.0
+    for _, trades in inputs.groupby("PortfolioID"):
+        gross = 0.0
+        for t in trades.itertuples():
+            bucket = 0 if t.maturity_years < 2 else 1 if t.maturity_years < 5 else 2
+            gross += abs(t.notional_usd) * rates[t.asset_class][bucket]
+        pv = trades["pv_usd"]
+        ngr = max(pv.sum(), 0.0) / pv.clip(lower=0).sum() if (pv > 0).any() else 0.0
+        want += (0.4 + 0.6 * ngr) * gross
+    got = schedule_im(inputs, netting_set="PortfolioID")
+    assert got.total == pytest.approx(want, rel=1e-12)
+    assert set(inputs["asset_class"]) >= {"Credit", "Rates", "FX", "Equity", "Commodity"}
+    # without netting sets the whole book is one: a different NGR, the same gross
+    whole = schedule_im(inputs)
+    assert whole.by_netting_set["gross_im"].sum() == pytest.approx(
+        got.by_netting_set["gross_im"].sum())

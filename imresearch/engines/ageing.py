@@ -117,7 +117,5 @@ def ageing_rolling_im(
         part["n_live_trades"] = len(live)
         parts.append(part)
     out = pd.concat(parts)
-    out.attrs["model"] = model.to_dict()
-    out.attrs["label"] = model.label + " (ageing)"
     return out
 

@@ -433,8 +433,6 @@ def rolling_im(
         "n_stress_scenarios": hi2 - lo2,
         "var_scenario_end": dates[arg + setup.span],
     }, index=pd.DatetimeIndex(dates[rows], name="date"))
-    out.attrs["model"] = model.to_dict()
-    out.attrs["label"] = model.label
     return out
 
 

@@ -98,7 +98,16 @@ def _ewma_kernel(daily: np.ndarray, lam: float, init_var: np.ndarray) -> np.ndar
     return np.sqrt(var)
 
 
-def ewma_volatility(daily: np.ndarray, lam: float = 0.94, init_window: int = 250) -> np.ndarray:
+#: Daily shocks whose mean square starts the EWMA and GARCH recursions.
+INIT_WINDOW = 250
+#: Daily shocks before the first GARCH(1,1) fit (EWMA until then).
+GARCH_MIN_OBSERVATIONS = 500
+#: Scale of the shocks given to ``arch`` (shocks of order 0.01 fit badly unscaled).
+_GARCH_FIT_SCALE = 10.0
+
+
+def ewma_volatility(daily: np.ndarray, lam: float = 0.94,
+                    init_window: int = INIT_WINDOW) -> np.ndarray:
     """EWMA conditional volatility, shape (n_daily + 1, n_factors).
 
     ``sigma[i]`` is the volatility of ``daily[i]`` forecast from ``daily[:i]``;
@@ -124,8 +133,8 @@ def _garch_kernel(daily: np.ndarray, omega: np.ndarray, alpha: np.ndarray, beta:
     return np.sqrt(var)
 
 
-def garch_volatility(daily: np.ndarray, refit_days: int = 250, min_obs: int = 500,
-                     lam: float = 0.94) -> np.ndarray:
+def garch_volatility(daily: np.ndarray, refit_days: int = 250,
+                     min_obs: int = GARCH_MIN_OBSERVATIONS, lam: float = 0.94) -> np.ndarray:
     """GARCH(1,1) conditional volatility re-fitted on the expanding window (``arch``).
 
     Parameters are estimated (Gaussian quasi-likelihood, zero mean) on ``daily[:r]`` at rows
@@ -140,7 +149,7 @@ def garch_volatility(daily: np.ndarray, refit_days: int = 250, min_obs: int = 50
     omega = np.zeros((n, m))
     alpha = np.full((n, m), 1.0 - lam)
     beta = np.full((n, m), lam)
-    init = np.mean(daily[: min(250, n)] ** 2, axis=0)
+    init = np.mean(daily[: min(INIT_WINDOW, n)] ** 2, axis=0)
     for j in range(m):
         y = daily[:, j]
         scale = np.std(y[: min(min_obs, n)]) or 1.0
@@ -151,7 +160,7 @@ def garch_volatility(daily: np.ndarray, refit_days: int = 250, min_obs: int = 50
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    res = arch_model(z * 10.0, mean="Zero", vol="GARCH", p=1, q=1,
+                    res = arch_model(z * _GARCH_FIT_SCALE, mean="Zero", vol="GARCH", p=1, q=1,
                                      rescale=False).fit(disp="off", show_warning=False)
                 except Exception:  # keep the previous parameters when a fit fails
                     continue
@@ -159,7 +168,7 @@ def garch_volatility(daily: np.ndarray, refit_days: int = 250, min_obs: int = 50
             if not (np.isfinite([w, a, b]).all() and w > 0 and a >= 0 and b >= 0
                     and a + b < 1):
                 continue
-            omega[r:, j] = w * (scale / 10.0) ** 2
+            omega[r:, j] = w * (scale / _GARCH_FIT_SCALE) ** 2
             alpha[r:, j] = a
             beta[r:, j] = b
     return _garch_kernel(np.ascontiguousarray(daily), omega, alpha, beta, init)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any, get_args
 
 from imresearch._typing import RiskClass, ShockConvention
@@ -103,10 +103,6 @@ class FactorSpec:
     def bp_per_unit(self) -> float:
         """Basis points per level unit (1.0 unless the convention is ``absolute_bp``)."""
         return BP_PER_UNIT[self.units] if self.convention == "absolute_bp" else 1.0
-
-    def with_(self, **changes: Any) -> FactorSpec:
-        """Return a copy with some fields changed (validated again)."""
-        return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a plain dict (for manifests and tables)."""

@@ -260,15 +260,6 @@ class RiskFactorHistory:
             gap_report=self.gap_report,
         )
 
-    def with_factors(self, factors: Mapping[str, FactorSpec]) -> RiskFactorHistory:
-        """Return a copy with the metadata of some factors replaced (levels re-checked)."""
-        specs = dict(self._specs)
-        for key, spec in factors.items():
-            if key not in specs:
-                raise InputError(f"{self.name}: unknown factor {key!r}")
-            specs[key] = spec
-        return RiskFactorHistory(self.levels, specs, name=self.name, source=self.source)
-
     def summary(self) -> pd.DataFrame:
         """One row per factor: metadata, first/last date and level, and daily-shock volatility."""
         from imresearch.marketdata.shocks import horizon_shocks

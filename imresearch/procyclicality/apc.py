@@ -28,6 +28,7 @@ __all__ = [
     "Tool",
     "blend",
     "buffer",
+    "buffer_released",
     "cap",
     "compose",
     "floor",
@@ -101,17 +102,28 @@ def buffer(
     Returns
     -------
     pandas.Series
-        Charged IM; ``.attrs["released"]`` holds the boolean release flags.
+        Charged IM (:func:`buffer_released` gives the days the buffer was released).
     """
+    x, out, _ = _buffer(im, rate, trigger, window, rebuild_days)
+    return pd.Series(out, index=x.index, name="im_buffer")
+
+
+def buffer_released(im: pd.Series, rate: float = 0.25, *, trigger: float = 0.10,
+                    window: int = 5, rebuild_days: int = 20) -> pd.Series:
+    """The days on which the buffer of :func:`buffer` (same arguments) is released (bool)."""
+    x, _, released = _buffer(im, rate, trigger, window, rebuild_days)
+    return pd.Series(released, index=x.index, name="released")
+
+
+def _buffer(im: pd.Series, rate: float, trigger: float, window: int, rebuild_days: int
+            ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     x = im_series(im)
     rate = check_in_open_interval("rate", rate, 0.0, 10.0)
     trigger = check_in_open_interval("trigger", trigger, 0.0, 100.0)
     window = check_positive_int("window", window)
     rebuild_days = check_positive_int("rebuild_days", rebuild_days)
     out, released = _buffer_kernel(x.to_numpy(), rate, trigger, window, rebuild_days)
-    res = pd.Series(out, index=x.index, name="im_buffer")
-    res.attrs["released"] = pd.Series(released, index=x.index)
-    return res
+    return x, out, released
 
 
 def floor(im: pd.Series, floor_im: pd.Series | float) -> pd.Series:

@@ -222,8 +222,12 @@ def impulse_response(
 
 
 def impulse_summary(h: pd.Series, *, target_ratio: float, shape: str = "step",
-                    pulse_days: int = 20) -> pd.Series:
-    """Summary statistics of a mean IM response ``h`` indexed by days since the step."""
+                    pulse_days: int = 20, elevated_band: float = 0.10) -> pd.Series:
+    """Summary statistics of a mean IM response ``h`` indexed by days since the step.
+
+    ``days_elevated`` counts the days, from the day the volatility is back to its new (step)
+    or old (pulse) level, on which IM is more than ``elevated_band`` (relative) away from 1.
+    """
     check_choice("shape", shape, ("step", "pulse"))
     after = h[h.index >= 0]
     rise = target_ratio > 1.0
@@ -239,7 +243,7 @@ def impulse_summary(h: pd.Series, *, target_ratio: float, shape: str = "step",
         return float(hit[0]) if len(hit) else np.nan
 
     calm_from = 0 if shape == "step" else pulse_days
-    elevated = int(((h[h.index >= calm_from] - 1.0).abs() > 0.1).sum())
+    elevated = int(((h[h.index >= calm_from] - 1.0).abs() > elevated_band).sum())
     drops = (-(after.diff()) / after.shift()).dropna()
     return pd.Series({
         "target_ratio": float(target_ratio),

@@ -61,7 +61,8 @@ from imresearch.portfolio import EquityPosition, Portfolio
 from imresearch.procyclicality import apc
 from imresearch.procyclicality.metrics import coverage, max_increase, summary
 
-__all__ = ["TOOLS", "APCStudy", "apc_study", "apc_study_series", "markdown_table", "stressed_im"]
+__all__ = ["TOOLS", "APCStudy", "APCStudySeries", "apc_study", "apc_study_series",
+           "markdown_table", "stressed_im"]
 
 #: The tools of the study, in table order.
 TOOLS: tuple[str, ...] = ("buffer 25%", "stress weight 25%", "10y floor", "stress floor", "cap",
@@ -150,15 +151,33 @@ def stressed_im(hs_1y: pd.Series, market: RiskFactorHistory, length: int = 250) 
     return pd.Series(values, index=hs_1y.index, name="stressed_im")
 
 
+@dataclass(frozen=True)
+class APCStudySeries:
+    """The series of the S&P 500 APC study, in units of the notional.
+
+    Attributes
+    ----------
+    im : dict of str to dict of str to pandas.Series
+        IM per model label and tool (``"none"``: the model without a tool).
+    stressed_im : pandas.Series
+        HS 1y IM of the most stressed window known on each date.
+    floor_im : pandas.Series
+        The floor model's IM (all history until the 10-year lookback is full).
+    pnl_10d : pandas.Series
+        Realised 10-day P&L of the position from each date.
+    """
+
+    im: dict[str, dict[str, pd.Series]]
+    stressed_im: pd.Series
+    floor_im: pd.Series
+    pnl_10d: pd.Series
+
+
 def apc_study_series(
     market: RiskFactorHistory | None = None,
     settings: APCStudy | None = None,
-) -> dict[str, dict[str, pd.Series]]:
-    """IM series per model and tool (``"none"`` = the model), in units of the notional.
-
-    Also returns, under the key ``"_inputs"``, the stressed IM, the floor model and the realised
-    10-day P&L of the position.
-    """
+) -> APCStudySeries:
+    """IM series per model and tool of the S&P 500 study, with their inputs."""
     s = settings or APCStudy()
     market = market if market is not None else load_builtin("arch_sp500")
     book, factor = _position(market)
@@ -174,9 +193,7 @@ def apc_study_series(
     expanding = run(HSModel(lookback_days=None))
     floor_im = expanding.where(expanding.index < floor_full.index[0], floor_full)
     pnl = _per_notional(realised_pnl(book, market, 10), spot, n).rename("pnl_10d")
-    out: dict[str, dict[str, pd.Series]] = {
-        "_inputs": {"stressed_im": stressed, "floor_im": floor_im, "pnl_10d": pnl},
-    }
+    out: dict[str, dict[str, pd.Series]] = {}
     for label, model in s.model_set().items():
         im = run(model)
         st = stressed.reindex(im.index)
@@ -194,14 +211,14 @@ def apc_study_series(
         series["speed limit"] = apc.speed_limit(im, s.speed_limit, s.speed_days)
         series["blend 75/25"] = apc.blend(im, st, s.blend_weight)
         out[label] = series
-    return out
+    return APCStudySeries(im=out, stressed_im=stressed, floor_im=floor_im, pnl_10d=pnl)
 
 
 def apc_study(
     market: RiskFactorHistory | None = None,
     settings: APCStudy | None = None,
     *,
-    series: dict[str, dict[str, pd.Series]] | None = None,
+    series: APCStudySeries | None = None,
 ) -> pd.DataFrame:
     """The cost / procyclicality table of the S&P 500 study.
 
@@ -223,11 +240,9 @@ def apc_study(
         10-day losses above IM), ``cost_vs_none``, ``ptr_vs_none``.
     """
     data = series if series is not None else apc_study_series(market, settings)
-    pnl = data["_inputs"]["pnl_10d"]
+    pnl = data.pnl_10d
     rows = {}
-    for model, tools in data.items():
-        if model == "_inputs":
-            continue
+    for model, tools in data.im.items():
         for tool, im in tools.items():
             x = im.dropna()
             row = summary(x, days=(20,)).to_dict()

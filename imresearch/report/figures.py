@@ -24,7 +24,6 @@ __all__ = [
     "plot_im_vs_simm",
     "plot_market_overview",
     "plot_mc_convergence",
-    "plot_pnl_distribution",
     "plot_pnl_distributions",
     "plot_stress_profile",
 ]
@@ -193,25 +192,6 @@ def plot_apc_frontier(frontier: pd.DataFrame, path: str | os.PathLike[str], *,
         ax.grid(alpha=0.3)
     fig.suptitle(f"APC tools on {target}: cost against procyclicality (lower-left is better)",
                  fontsize=11)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
-
-
-def plot_pnl_distribution(pnl: pd.Series | np.ndarray, var: float, es: float,
-                          path: str | os.PathLike[str], *, title: str = "") -> Path:
-    """Histogram of scenario P&L with the VaR and ES lines."""
-    fig, ax = _subplots(figsize=(9, 4))
-    values = np.asarray(pnl, dtype=float) / 1e6
-    ax.hist(values, bins=80, color="tab:blue", alpha=0.75)
-    ax.axvline(-var / 1e6, color="red", lw=1.2, label=f"VaR {var / 1e6:,.1f} mn")
-    ax.axvline(-es / 1e6, color="darkred", lw=1.2, ls="--", label=f"ES {es / 1e6:,.1f} mn")
-    ax.set_xlabel("scenario P&L, USD mn (gains positive)")
-    ax.set_ylabel("scenarios")
-    ax.set_title(title, loc="left", fontsize=11)
-    ax.legend(fontsize=8, frameon=False)
-    ax.grid(alpha=0.3)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)

@@ -5,36 +5,22 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imresearch.engines.calibration import (
+from imresearch.engines.calibration import calibrate, fit_t_copula_dof, fit_t_dof
+from imresearch.engines.covariance import (
     CorrelationRepairWarning,
-    calibrate,
     ewma_covariance,
-    fit_t_copula_dof,
-    fit_t_dof,
     ledoit_wolf,
     nearest_correlation,
     repair_correlation,
     sample_covariance,
 )
 from imresearch.errors import CalibrationError, InputError
-from imresearch.marketdata import FactorSpec, RiskFactorHistory, synthetic_market
-
-
-def levels_market(shocks: np.ndarray, names: list[str] | None = None,
-                  start: str = "2010-01-01") -> RiskFactorHistory:
-    """A history of absolute-convention factors whose daily differences are ``shocks``."""
-    n, p = shocks.shape
-    names = names or [f"EQ_F{j}" for j in range(p)]
-    levels = 100.0 + np.vstack([np.zeros(p), np.cumsum(shocks, axis=0)])
-    dates = pd.bdate_range(start, periods=n + 1)
-    spec = FactorSpec(risk_class="equity", convention="absolute", currency="USD")
-    return RiskFactorHistory(pd.DataFrame(levels, index=dates, columns=names),
-                             {c: spec for c in names}, name="test")
+from imresearch.marketdata import synthetic_market
+from tests.engines.conftest import levels_market
 
 
 # --------------------------------------------------------------------------- Ledoit-Wolf

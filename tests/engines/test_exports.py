@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import imresearch.engines as engines
-from imresearch.engines import calibration, hs, mc
+from imresearch.engines import calibration, covariance, hs, mc, settings
 
 EXPECTED = {
-    "MCModel": mc, "MCResult": mc, "monte_carlo_im": mc, "var_confidence_interval": mc,
+    "HSModel": settings, "MCModel": settings,
+    "MCResult": mc, "monte_carlo_im": mc, "var_confidence_interval": mc,
     "Calibration": calibration, "calibrate": calibration,
-    "CorrelationRepairWarning": calibration, "ledoit_wolf": calibration,
-    "nearest_correlation": calibration, "repair_correlation": calibration,
-    "ewma_covariance": calibration, "sample_covariance": calibration,
+    "CorrelationRepairWarning": covariance, "ledoit_wolf": covariance,
+    "nearest_correlation": covariance, "repair_correlation": covariance,
+    "ewma_covariance": covariance, "sample_covariance": covariance,
     "historical_im": hs, "rolling_im": hs, "realised_pnl": hs, "IMResult": hs,
 }
 
@@ -25,5 +26,5 @@ def test_all_is_sorted_and_resolvable() -> None:
     assert list(engines.__all__) == sorted(engines.__all__)
     for name in engines.__all__:
         assert hasattr(engines, name), name
-    # everything public in the calibration module is exported
-    assert set(calibration.__all__) <= set(engines.__all__)
+    # everything public in the calibration and covariance modules is exported
+    assert set(calibration.__all__) | set(covariance.__all__) <= set(engines.__all__)

@@ -130,11 +130,31 @@ def test_stress_scenarios_extend_the_recent_set(market, trades) -> None:
 @given(st.sampled_from([0.95, 0.975, 0.99]), st.integers(100, 600))
 def test_weighted_stress_is_between_recent_and_stress_only(confidence: float,
                                                            lookback: int) -> None:
+    """A 25% stress weight mixes two scenario sets: the weighted VaR is the weighted quantile
+    (computed here by hand), between the VaR of the recent set alone and of the stress set
+    alone."""
+    from imresearch.engines.hs import _Setup
+
     m = synthetic_market(seed=1, years=4)
     book = load_portfolio("dealer_book").trades[:20]
-    w = historical_im(book, m, None, HSModel(lookback_days=lookback, confidence=confidence,
-                                            stress=True, stress_weight=0.25))
-    assert np.isfinite(w.im) and w.im >= 0
+    model = HSModel(lookback_days=lookback, confidence=confidence, stress=True,
+                    stress_weight=0.25)
+    w = historical_im(book, m, None, model)
+    setup = _Setup(book, m, model, m.end)
+    lo1, hi1, lo1b, hi1b, lo2, hi2 = (int(x[0]) for x in setup.ranges(np.array([m.n_dates - 1])))
+    n_recent, n_stress = (hi1 - lo1) + (hi1b - lo1b), hi2 - lo2
+    losses = -w.pnl.to_numpy()
+    recent, stress = losses[:n_recent], losses[n_recent:]
+    assert len(stress) == n_stress > 0
+    share = n_stress / (n_recent + n_stress)
+    weights = (np.full(len(losses), 1 / len(losses)) if share >= 0.25 else
+               np.r_[np.full(n_recent, 0.75 / n_recent), np.full(n_stress, 0.25 / n_stress)])
+    order = np.argsort(-losses, kind="stable")
+    tail = np.cumsum(weights[order])
+    want = losses[order][np.searchsorted(tail, 1 - confidence - 1e-12)]  # weight >= 1 - c
+    assert w.var == pytest.approx(want, rel=1e-12)
+    lo, hi = sorted((var(-recent, confidence), var(-stress, confidence)))
+    assert lo - 1e-9 <= w.var <= hi + 1e-9
 
 
 def test_realised_pnl(market, trades) -> None:

@@ -22,7 +22,7 @@ from imresearch.engines.mc import (
 from imresearch.errors import CalibrationError, InputError
 from imresearch.marketdata import synthetic_market
 from imresearch.portfolio import EquityPosition, bind, load_portfolio
-from tests.engines.test_calibration import levels_market
+from tests.engines.conftest import levels_market
 
 COV = np.array([[4.0, 1.0, -0.6], [1.0, 1.0, 0.3], [-0.6, 0.3, 2.25]])
 QTY = np.array([3.0, -5.0, 2.0])

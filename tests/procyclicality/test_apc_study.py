@@ -90,13 +90,13 @@ def test_speed_limit_trades_procyclicality_for_coverage(table) -> None:  # type:
 
 
 def test_table_rows_recompute_from_series(series, table) -> None:  # type: ignore[no-untyped-def]
-    im = series["HS 1y"]["10y floor"]
+    im = series.im["HS 1y"]["10y floor"]
     assert table.loc[("HS 1y", "10y floor"), "peak_to_trough"] == pytest.approx(
         im.max() / im.min())
-    floored = floor(series["HS 1y"]["none"], series["_inputs"]["floor_im"].reindex(im.index))
+    floored = floor(series.im["HS 1y"]["none"], series.floor_im.reindex(im.index))
     assert peak_to_trough(floored) == pytest.approx(im.max() / im.min())
     # realised losses: the 10-day loss of 100 notional from the first date
-    pnl = series["_inputs"]["pnl_10d"]
+    pnl = series.pnl_10d
     spx = load_builtin("arch_sp500").levels["SPX"]
     t = pnl.index[100]
     k = spx.index.get_loc(t)
@@ -105,7 +105,7 @@ def test_table_rows_recompute_from_series(series, table) -> None:  # type: ignor
 
 
 def test_stressed_im_is_point_in_time(market, series) -> None:  # type: ignore[no-untyped-def]
-    hs1 = series["HS 1y"]["none"]
+    hs1 = series.im["HS 1y"]["none"]
     full = stressed_im(hs1, market)
     cut = pd.Timestamp("2007-06-29")
     part = stressed_im(hs1.loc[:cut], market.window(None, cut))

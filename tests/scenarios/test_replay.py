@@ -206,10 +206,41 @@ def test_replay_episodes_keeps_uncovered_episodes_as_rows(market, book) -> None:
         gfc.loc[("HS 1y", "none"), "average_im"])
 
 
-def test_replay_figure(gfc, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_replay_figure(gfc, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import imresearch.report.replay_figures as RF
+
+    kept = []
+
+    class Spy(RF.Figure):  # keep each figure to inspect what it draws
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            kept.append(self)
+
+    monkeypatch.setattr(RF, "Figure", Spy)
     out = plot_replay(gfc, tmp_path / "gfc.png")
-    assert out.stat().st_size > 20_000
-    out = plot_replay(gfc, tmp_path / "gfc_buffer.png", models=["HS 1y"], tool="buffer")
-    assert out.exists()
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ax, axc = kept[-1].axes
+    lines = ax.get_lines()
+    model_lines = [ln for ln in lines if ln.get_label() in gfc.models]
+    assert [ln.get_label() for ln in model_lines] == gfc.models
+    for line, name in zip(model_lines, gfc.models, strict=True):  # each line is its IM column
+        np.testing.assert_allclose(line.get_ydata(), gfc.im[name].to_numpy())
+    assert gfc.episode.title in ax.get_title() and ax.get_ylabel() == "IM and realised loss (USD)"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "realised 10d loss from each date" in legend
+    # one x per exception of each model, at the realised loss
+    marks = sum(len(c.get_offsets()) for c in ax.collections if c.get_offsets().size
+                and c.get_label().startswith("_"))
+    assert marks == int(gfc.exceptions[gfc.models].fillna(False).to_numpy().sum())
+    # a bar per model and date in the calls panel, its height the positive IM change
+    assert [len(c) for c in axc.containers] == [len(gfc.im)] * len(gfc.models)
+    for bars, name in zip(axc.containers, gfc.models, strict=True):
+        np.testing.assert_allclose([b.get_height() for b in bars],
+                                   gfc.calls[name].clip(lower=0).fillna(0).to_numpy())
+    # with a tool: the charged columns
+    plot_replay(gfc, tmp_path / "gfc_buffer.png", models=["HS 1y"], tool="buffer")
+    (line,) = [ln for ln in kept[-1].axes[0].get_lines() if ln.get_label() == "HS 1y"]
+    np.testing.assert_allclose(line.get_ydata(), gfc.im["HS 1y | buffer"].to_numpy())
+    assert "with buffer" in kept[-1].axes[0].get_title()
     with pytest.raises(InputError, match="no IM column 'nope'"):
         plot_replay(gfc, tmp_path / "x.png", models=["nope"])
