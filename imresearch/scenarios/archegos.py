@@ -63,8 +63,8 @@ from imresearch.engines.hs import first_full_row
 from imresearch.errors import InputError
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.models import HSModel, MarginModel, SimmModel, im_series
+from imresearch.portfolio import EquityPosition
 from imresearch.portfolio.portfolio import Portfolio
-from imresearch.portfolio.trades import EquityPosition
 from imresearch.scenarios.archegos_market import archegos_market
 from imresearch.scenarios.archegos_scenario import (
     COUNTERPARTY,

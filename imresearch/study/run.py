@@ -80,13 +80,14 @@ def run_study(study: Study, *, data_dir: str | None = None,
     say = progress or (lambda label: None)
     started = _dt.datetime.now(_dt.timezone.utc)
     cfg = study.market
+    # the portfolio file first: a bad one fails before any computation
+    portfolio = None if study.portfolio is None else load_portfolio(study.portfolio.source)
     say("load market")
     market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir)
     say("market analysis")
     analysis = analyse_market(market, cfg)
-    portfolio = margin = None
-    if study.portfolio is not None:
-        portfolio = load_portfolio(study.portfolio.source)
+    margin = None
+    if portfolio is not None:
         margin = margin_analysis(market, portfolio, study.models, rolling=study.rolling,
                                  apc=study.apc, progress=say)
     return StudyResults(study=study, market=analysis, portfolio=portfolio, margin=margin,
