@@ -34,9 +34,8 @@ TOLERATED_UPWARD = {
     # the IR currency groups of the CRIF come from the SIMM parameters (issue #14)
     "imresearch.portfolio.sensitivities -> imresearch.simm.parameters",
 }
-TOLERATED_LONG = {  # modules being split by their owners (issues #14, #16, #17)
-    "imresearch.simm.crif", "imresearch.simm.calculator", "imresearch.marketdata.history",
-    "imresearch.marketdata.synthetic", "imresearch.marketdata.readers",
+TOLERATED_LONG = {  # modules being split by their owner (issue #14)
+    "imresearch.simm.crif", "imresearch.simm.calculator",
 }
 
 
