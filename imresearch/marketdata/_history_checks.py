@@ -88,6 +88,11 @@ def _line(line_of: np.ndarray | None, pos: int) -> int | None:
     return None if line_of is None else int(line_of[pos])
 
 
+def _aligned_line(line_of: np.ndarray | None, pos: int, n_rows: int) -> int | None:
+    """File line of row ``pos``, unless rows were dropped (then errors name the date only)."""
+    return _line(line_of, pos) if line_of is not None and len(line_of) == n_rows else None
+
+
 def _to_dates(index: pd.Index, label: str | None, line_of: np.ndarray | None) -> pd.DatetimeIndex:
     if isinstance(index, pd.DatetimeIndex):
         dates = index
@@ -254,12 +259,7 @@ def _check_domain(
         bad = np.flatnonzero(values[:, j] <= floor)
         if len(bad):
             pos = int(bad[0])
-            # after 'drop' the positions no longer match file lines: locate by date instead
-            line = (
-                _line(line_of, pos)
-                if line_of is not None and len(values) == len(line_of)
-                else None
-            )
+            line = _aligned_line(line_of, pos, len(values))
             need = "> 0" if floor == 0.0 else f"> -displacement ({floor})"
             raise InputError(
                 f"{where(label, line=line, date=index[pos], column=col)}: level "
@@ -295,10 +295,9 @@ def _check_shocks(
                    level_from_shock(a, down, codes[j], params[j]))
         if np.isfinite([up, down, *reached]).all():
             continue
-        same_rows = line_of is not None and len(values) == len(line_of)
-        lows = where(label, line=_line(line_of, int(lo[j])) if same_rows else None,
+        lows = where(label, line=_aligned_line(line_of, int(lo[j]), len(values)),
                      date=index[lo[j]], column=col)
-        high_at = where(None, line=_line(line_of, int(hi[j])) if same_rows else None,
+        high_at = where(None, line=_aligned_line(line_of, int(hi[j]), len(values)),
                         date=index[hi[j]])
         raise InputError(
             f"{lows}: level {a!r} and level {b!r} ({high_at}) are too far apart for "
@@ -321,7 +320,7 @@ def _check_gaps(
     bdays = _business_days(index)
     if max_gap is not None and (bdays > max_gap).any():
         pos = int(np.flatnonzero(bdays > max_gap)[0]) + 1
-        line = _line(line_of, pos) if line_of is not None and len(line_of) == n_rows else None
+        line = _aligned_line(line_of, pos, n_rows)
         raise InputError(
             f"{where(label, line=line, date=index[pos])}: no data for {int(bdays[pos - 1])} "
             f"business days since {index[pos - 1]:%Y-%m-%d} (longer than max_gap={max_gap}): "

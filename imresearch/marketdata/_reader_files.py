@@ -187,7 +187,6 @@ class _Text:
     open: Callable[[], BinaryIO]  # a fresh binary stream of the (decompressed) UTF-8 bytes
     header: list[str]
     nonblank: np.ndarray  # bool per physical line: has content (line 1 = header)
-    has_quote: bool
 
 
 def _opener(path: Path, data: bytes | None) -> Callable[[], BinaryIO]:
@@ -197,13 +196,12 @@ def _opener(path: Path, data: bytes | None) -> Callable[[], BinaryIO]:
     return (lambda: opener(path, "rb")) if opener else (lambda: open(path, "rb"))
 
 
-def _count_lines(chunks: Iterable[bytes]) -> tuple[int, bool, bytes, int, bool, int]:
-    """Lines, whether any is blank, the first line, the first NUL, quotes, the first byte that
-    is not UTF-8 (-1 for none), in one pass without large copies."""
+def _count_lines(chunks: Iterable[bytes]) -> tuple[int, bool, bytes, int, int]:
+    """Lines, whether any is blank, the first line, the first NUL and the first byte that is
+    not UTF-8 (-1 for none), in one pass without large copies."""
     lf = cr = crlf = blank = 0
     first = b""
     nul = bad = -1
-    quote = False
     base = 0
     last = b""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -215,7 +213,6 @@ def _count_lines(chunks: Iterable[bytes]) -> tuple[int, bool, bytes, int, bool, 
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 bad = max(base + exc.start - len(decoder.getstate()[0]), 0)
-        quote = quote or b'"' in chunk
         lf += chunk.count(b"\n")
         n_cr = chunk.count(b"\r")
         edge = last + chunk[:1]
@@ -235,7 +232,7 @@ def _count_lines(chunks: Iterable[bytes]) -> tuple[int, bool, bytes, int, bool, 
         except UnicodeDecodeError:
             bad = base - len(decoder.getstate()[0])
     n_lines = lf + cr - crlf + (0 if last in (b"\n", b"\r", b"") else 1)
-    return n_lines, blank > 0 or first.strip() == b"", first, nul, quote, bad
+    return n_lines, blank > 0 or first.strip() == b"", first, nul, bad
 
 
 def _nonblank_lines(chunks: Iterable[bytes]) -> np.ndarray:
@@ -283,7 +280,7 @@ def scan_csv(path: Path, encoding: str, delimiter: str, source: str) -> _Text:
     open_ = _opener(path, data)
     try:
         with open_() as stream:
-            n_lines, blank, first, nul, quote, bad = _count_lines(_chunks(stream))
+            n_lines, blank, first, nul, bad = _count_lines(_chunks(stream))
         if blank:
             with open_() as stream:
                 nonblank = _nonblank_lines(_chunks(stream))
@@ -312,15 +309,13 @@ def scan_csv(path: Path, encoding: str, delimiter: str, source: str) -> _Text:
     header = header_of(first, 0, delimiter, source)
     if nonblank.sum() < 2:
         raise InputError(f"{source}: no data rows (header only)")
-    return _Text(open_, header, nonblank, quote)
+    return _Text(open_, header, nonblank)
 
 
 def _text_lines(text: _Text, n_records: int, delimiter: str) -> np.ndarray:
     """Physical line of each data record (blank lines skipped; quoted line breaks)."""
     data = np.flatnonzero(text.nonblank[1:]) + 2
-    if len(data) == n_records and (not text.has_quote or len(text.nonblank) - 1 == n_records):
-        return data.astype(np.int64)
-    if len(data) == n_records:
+    if len(data) == n_records:  # one line per record
         return data.astype(np.int64)
     with text.open() as stream:  # quoted line breaks: the csv module finds each record's line
         raw = stream.read().decode("utf-8", "replace").lstrip("\ufeff")

@@ -173,27 +173,31 @@ def _bad_date(table: _Table, column: str, opts: _Options, guessed: bool, pos: in
     )
 
 
-def _dates_by_index(
-    table: _Table, column: str, opts: _Options, guessed: bool, distinct: pd.DatetimeIndex,
-    index: np.ndarray, empty: np.ndarray, bad: np.ndarray,
-) -> np.ndarray:
-    """Dates of every record from the parsed distinct texts (one full-size array)."""
-    if empty.any():
-        missing = np.flatnonzero(empty[index])
-        if len(missing):
-            raise InputError(f"{table.loc(int(missing[0]), column=column)}: missing date")
-    if bad.any():
-        wrong = np.flatnonzero(bad[index])
-        if len(wrong):
-            raise _bad_date(table, column, opts, guessed, int(wrong[0]))
+def _text_dates(table: _Table, column: str, opts: _Options,
+                guessed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Dates of a text column, parsed once per distinct text: the distinct dates
+    (datetime64[ns]) and each record's index into them; raises naming the first bad record."""
+    distinct, index = _distinct(table.cells.column(column))
+    texts = pd.Series(distinct, dtype=object)
+    parsed = _dates_of_texts(texts.astype(str), opts)
+    if parsed.tz is not None:
+        parsed = parsed.tz_localize(None)
+    empty = (texts == "").to_numpy()
+    missing = np.flatnonzero(empty[index]) if empty.any() else []
+    if len(missing):
+        raise InputError(f"{table.loc(int(missing[0]), column=column)}: missing date")
+    bad = np.asarray(pd.isna(parsed))
+    wrong = np.flatnonzero(bad[index]) if bad.any() else []
+    if len(wrong):
+        raise _bad_date(table, column, opts, guessed, int(wrong[0]))
+    parsed = parsed.where(~bad, pd.Timestamp("2000-01-01"))  # texts no record uses any more
     try:
-        stamps = distinct.normalize().as_unit("ns").to_numpy()
+        return parsed.normalize().as_unit("ns").to_numpy(), index
     except (OverflowError, pd.errors.OutOfBoundsDatetime):
         raise InputError(
             f"{table.loc(None, column=column)}: dates outside 1678..2261 "
-            f"(first {distinct.min()}, last {distinct.max()})"
+            f"(first {parsed.min()}, last {parsed.max()})"
         ) from None
-    return stamps[index]
 
 
 class _DateOf:
@@ -217,20 +221,12 @@ def date_ranks(table: _Table, column: str, opts: _Options,
     if pa.types.is_timestamp(raw.type) or pa.types.is_date(raw.type):
         days, rank = np.unique(parse_dates(table, column, opts, guessed), return_inverse=True)
         return days, rank.astype(np.int32)
-    distinct, index = _distinct(raw)
-    texts = pd.Series(distinct, dtype=object)
-    parsed = _dates_of_texts(texts.astype(str), opts)
-    if parsed.tz is not None:
-        parsed = parsed.tz_localize(None)
-    empty = (texts == "").to_numpy()
-    bad = np.asarray(pd.isna(parsed)) & ~empty
-    if empty.any() or bad.any():  # raises naming the first record with it
-        _dates_by_index(table, column, opts, guessed, parsed, index, empty, bad)
-    fine = np.zeros(len(distinct), dtype=bool)
-    stamps = _dates_by_index(table, column, opts, guessed, parsed, np.arange(len(distinct)),
-                             fine, fine)
-    days, rank_of = np.unique(stamps, return_inverse=True)
-    return days, rank_of.astype(np.int32)[index]
+    stamps, index = _text_dates(table, column, opts, guessed)
+    used = np.unique(index)  # texts of records dropped as blank stay in the dictionary
+    days, rank_of = np.unique(stamps[used], return_inverse=True)
+    rank = np.zeros(len(stamps), dtype=np.int32)
+    rank[used] = rank_of
+    return days, rank[index]
 
 
 def parse_dates(table: _Table, column: str, opts: _Options, guessed: bool) -> np.ndarray:
@@ -243,15 +239,8 @@ def parse_dates(table: _Table, column: str, opts: _Options, guessed: bool) -> np
         empty = np.asarray(pd.isna(dates))
         parsed = dates
     else:
-        distinct, index = _distinct(raw)
-        texts = pd.Series(distinct, dtype=object)
-        parsed_distinct = _dates_of_texts(texts.astype(str), opts)
-        if parsed_distinct.tz is not None:
-            parsed_distinct = parsed_distinct.tz_localize(None)
-        empty_distinct = (texts == "").to_numpy()
-        bad_distinct = np.asarray(pd.isna(parsed_distinct)) & ~empty_distinct
-        return _dates_by_index(table, column, opts, guessed, parsed_distinct, index,
-                               empty_distinct, bad_distinct)
+        stamps, index = _text_dates(table, column, opts, guessed)
+        return stamps[index]
     missing = np.flatnonzero(empty)
     if len(missing):
         raise InputError(f"{table.loc(int(missing[0]), column=column)}: missing date")

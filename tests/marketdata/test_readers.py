@@ -606,3 +606,9 @@ def test_compressed_and_reencoded_files(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(text.encode("latin-1")))
     with pytest.raises(InputError, match=msg(str(path), "line 3", "not a number: 'café'")):
         load_csv(path, encoding="latin-1")
+
+
+def test_long_file_with_a_blank_record_has_no_phantom_date(tmp_path: Path) -> None:
+    path = write(tmp_path, "date,factor,value\n2020-01-02,a,1\n,,\n2020-01-03,a,2\n")
+    history = load_csv(path, layout="long")
+    assert list(history.dates.strftime("%Y-%m-%d")) == ["2020-01-02", "2020-01-03"]
