@@ -184,6 +184,55 @@ def rolling_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray
 
 
 @jit
+def rolling_tail_group_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
+                              vols: np.ndarray, mult: np.ndarray, disp: np.ndarray,
+                              unit: np.ndarray, lo1: np.ndarray, hi1: np.ndarray,
+                              lo1b: np.ndarray, hi1b: np.ndarray, lo2: np.ndarray,
+                              hi2: np.ndarray, stress_weight: float, alpha: float,
+                              exact_es: bool, codes: np.ndarray, n_groups: int,
+                              book: TradeArrays) -> tuple:
+    """Twin of :func:`imresearch.engines._kernels.rolling_tail_group_kernel`: every trade
+    priced by the scalar pricer, its P&L added to its group's, and each group's losses and
+    gains sorted in full."""
+    n_out = rows.shape[0]
+    n_f = levels.shape[1]
+    n_tr = book.ip.shape[0]
+    var = np.empty((n_out, 2, n_groups))
+    es = np.empty((n_out, 2, n_groups))
+    arg = np.empty((n_out, 2, n_groups), dtype=np.int64)
+    x = np.empty(n_f)
+    dfs = np.empty(book.g_t.shape[0] + 1)
+    for o in range(n_out):
+        base = levels[rows[o]]
+        shocked_state(base, np.zeros(n_f), vols[o], mult, disp, unit, x)
+        grid_dfs(x, book, dfs)
+        pv0 = np.zeros(n_groups)
+        for j in range(n_tr):
+            pv0[codes[j]] += trade_pv(j, x, dfs, book)
+        index = np.concatenate((np.arange(lo1[o], hi1[o]), np.arange(lo1b[o], hi1b[o]),
+                                np.arange(lo2[o], hi2[o])))
+        losses = np.empty((n_groups, index.shape[0]))
+        for s in range(index.shape[0]):
+            shocked_state(base, shocks[index[s]], vols[o], mult, disp, unit, x)
+            grid_dfs(x, book, dfs)
+            pv = np.zeros(n_groups)
+            for j in range(n_tr):
+                pv[codes[j]] += trade_pv(j, x, dfs, book)
+            for g in range(n_groups):
+                losses[g, s] = pv0[g] - pv[g]
+        n2 = hi2[o] - lo2[o]
+        w = stress_weights(index.shape[0] - n2, n2, stress_weight)
+        for g in range(n_groups):
+            for side in range(2):
+                sign = 1.0 if side == 0 else -1.0
+                v, e, j = tail_by_sorting(sign * losses[g], w, alpha, exact_es)
+                var[o, side, g] = v
+                es[o, side, g] = e
+                arg[o, side, g] = index[j]
+    return var, es, arg
+
+
+@jit
 def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
                   garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
                   disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray, pv0: float,

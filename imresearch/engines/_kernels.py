@@ -129,42 +129,114 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     var = np.empty(n_out)
     es = np.empty(n_out)
     arg = np.empty(n_out, dtype=np.int64)
-    zero = np.zeros((1, n_f))
     for o in prange(n_out):
-        base = levels[rows[o]]
-        vol = vols[o]
         E, LS, LZ, DF, W = block_work(n_f, bk, WIDTH)
-        blk = E.shape[1]  # states per block
-        acc = np.zeros((1, blk))
-        _shocked_block(base, zero, 0, 1, vol, mult, disp, unit, E)
-        price_block(1, acc, E, LS, LZ, DF, W, bk)
-        pv0 = acc[0, 0]
-        na = hi1[o] - lo1[o]
-        n1 = na + hi1b[o] - lo1b[o]
-        n2 = hi2[o] - lo2[o]
-        losses = np.empty(n1 + n2)
-        index = np.empty(n1 + n2, dtype=np.int64)
-        for seg in range(3):
-            if seg == 0:
-                lo, n, off = lo1[o], na, 0
-            elif seg == 1:
-                lo, n, off = lo1b[o], n1 - na, na
-            else:
-                lo, n, off = lo2[o], n2, n1
-            for s0 in range(0, n, blk):
-                nb = min(blk, n - s0)
-                _shocked_block(base, shocks, lo + s0, nb, vol, mult, disp, unit, E)
-                for b in range(blk):
-                    acc[0, b] = 0.0
-                price_block(nb, acc, E, LS, LZ, DF, W, bk)
-                for b in range(nb):
-                    losses[off + s0 + b] = pv0 - acc[0, b]
-                    index[off + s0 + b] = lo + s0 + b
-        w = stress_weights(n1, n2, stress_weight)
-        v, e, j = tail_stats(losses, w, alpha, exact_es)
+        acc = np.empty((1, E.shape[1]))
+        counts = np.array([hi1[o] - lo1[o], hi1b[o] - lo1b[o], hi2[o] - lo2[o]])
+        n = counts[0] + counts[1] + counts[2]
+        losses = np.empty((1, n))
+        index = np.empty(n, dtype=np.int64)
+        _scenario_losses(levels[rows[o]], vols[o], shocks, np.array([lo1[o], lo1b[o], lo2[o]]),
+                         counts, mult, disp, unit, E, LS, LZ, DF, W, acc, np.empty(1), losses,
+                         index, bk)
+        w = stress_weights(n - counts[2], counts[2], stress_weight)
+        v, e, j = tail_stats(losses[0], w, alpha, exact_es)
         var[o] = v
         es[o] = e
         arg[o] = index[j]
+    return var, es, arg
+
+
+@jit(error_model="numpy")
+def _scenario_losses(base: np.ndarray, vol: np.ndarray, shocks: np.ndarray,
+                     starts: np.ndarray, counts: np.ndarray, mult: np.ndarray,
+                     disp: np.ndarray, unit: np.ndarray, E: np.ndarray, LS: np.ndarray,
+                     LZ: np.ndarray, DF: np.ndarray, W: np.ndarray, acc: np.ndarray,
+                     pv0: np.ndarray, losses: np.ndarray, index: np.ndarray,
+                     bk: BlockArrays) -> int:
+    """Losses ``pv0[g] - PV_g`` of every accumulator row ``g`` under the scenarios of the
+    ranges ``shocks[starts[i] : starts[i] + counts[i]]`` at base ``base`` (scale ``vol``),
+    into ``losses[g, :n]``, and their shock rows into ``index[:n]``; fills ``pv0``.
+    Returns ``n``."""
+    n_f = base.shape[0]
+    n_acc = acc.shape[0]
+    blk = acc.shape[1]
+    _shocked_block(base, np.zeros((1, n_f)), 0, 1, vol, mult, disp, unit, E)
+    acc[:, :] = 0.0
+    price_block(1, acc, E, LS, LZ, DF, W, bk)
+    for g in range(n_acc):
+        pv0[g] = acc[g, 0]
+    off = 0
+    for seg in range(starts.shape[0]):
+        lo = starts[seg]
+        n = counts[seg]
+        for s0 in range(0, n, blk):
+            nb = min(blk, n - s0)
+            _shocked_block(base, shocks, lo + s0, nb, vol, mult, disp, unit, E)
+            acc[:, :] = 0.0
+            price_block(nb, acc, E, LS, LZ, DF, W, bk)
+            for g in range(n_acc):
+                p = pv0[g]
+                for b in range(nb):
+                    losses[g, off + s0 + b] = p - acc[g, b]
+            for b in range(nb):
+                index[off + s0 + b] = lo + s0 + b
+        off += n
+    return off
+
+
+@jit(parallel=True, error_model="numpy")
+def rolling_tail_group_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
+                              vols: np.ndarray, mult: np.ndarray, disp: np.ndarray,
+                              unit: np.ndarray, lo1: np.ndarray, hi1: np.ndarray,
+                              lo1b: np.ndarray, hi1b: np.ndarray,
+                              lo2: np.ndarray, hi2: np.ndarray, stress_weight: float,
+                              alpha: float, exact_es: bool, n_groups: int, n_chunk: int,
+                              bk: BlockArrays) -> tuple:
+    """:func:`rolling_tail_block_kernel` per group of trades, both tails.
+
+    ``bk`` is ``BoundPortfolio.block(groups=codes)``: each trade is priced once per scenario
+    and accumulated into the row of its group (netting set), so one revaluation gives the
+    P&L of every group. For each output date and group ``g``: the tail statistics of the
+    group's losses (side 0: the margin the group calls for, its VaR/ES) and of its gains
+    (side 1: the same model on the negated group, the margin posted). Dates run in
+    ``n_chunk`` parallel runs (work arrays allocated once per run); the numbers do not depend
+    on it. Returns (var, es, arg) of shape (n_out, 2, n_groups), ``arg`` the shock row of
+    each VaR scenario.
+    """
+    n_out = rows.shape[0]
+    n_f = levels.shape[1]
+    n_g = n_groups
+    var = np.empty((n_out, 2, n_g))
+    es = np.empty((n_out, 2, n_g))
+    arg = np.empty((n_out, 2, n_g), dtype=np.int64)
+    n_max = 1
+    for o in range(n_out):
+        n_max = max(n_max, hi1[o] - lo1[o] + hi1b[o] - lo1b[o] + hi2[o] - lo2[o])
+    n_chunk = max(1, min(n_chunk, n_out))
+    for c in prange(n_chunk):
+        E, LS, LZ, DF, W = block_work(n_f, bk, WIDTH)
+        acc = np.empty((n_g, E.shape[1]))
+        pv0 = np.empty(n_g)
+        losses = np.empty((n_g, n_max))
+        gains = np.empty(n_max)
+        index = np.empty(n_max, dtype=np.int64)
+        starts = np.empty(3, dtype=np.int64)
+        counts = np.empty(3, dtype=np.int64)
+        for o in range(c * n_out // n_chunk, (c + 1) * n_out // n_chunk):
+            starts[0], starts[1], starts[2] = lo1[o], lo1b[o], lo2[o]
+            counts[0], counts[1], counts[2] = hi1[o] - lo1[o], hi1b[o] - lo1b[o], hi2[o] - lo2[o]
+            n = _scenario_losses(levels[rows[o]], vols[o], shocks, starts, counts, mult, disp,
+                                 unit, E, LS, LZ, DF, W, acc, pv0, losses, index, bk)
+            w = stress_weights(n - counts[2], counts[2], stress_weight)
+            for g in range(n_g):
+                row = losses[g, :n]
+                v, e, j = tail_stats(row, w, alpha, exact_es)
+                var[o, 0, g], es[o, 0, g], arg[o, 0, g] = v, e, index[j]
+                for s in range(n):
+                    gains[s] = -row[s]
+                v, e, j = tail_stats(gains[:n], w, alpha, exact_es)
+                var[o, 1, g], es[o, 1, g], arg[o, 1, g] = v, e, index[j]
     return var, es, arg
 
 

@@ -95,7 +95,7 @@ def _horizon_levels(a: np.ndarray, z: np.ndarray, lazy: bool, lt: np.ndarray, sd
 WIDTH = 64
 
 
-@jit(parallel=True, error_model="numpy")
+@jit(error_model="numpy")
 def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
                         garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
                         disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray, pv0: float,
@@ -132,6 +132,21 @@ def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0
     in a fixed order of operations, then each horizon's block of states is priced with
     vectorised inner loops.
     """
+    n_p, n_h = out.shape
+    mc_group_pnl_kernel(innov, lt, correlate, vol0, garch, use_garch, base, mult, disp, unit,
+                        hsteps, np.full(1, pv0), out.reshape((n_p, n_h, 1)), n_chunk, bk)
+
+
+@jit(parallel=True, error_model="numpy")
+def mc_group_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
+                        garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,
+                        disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray,
+                        pv0: np.ndarray, out: np.ndarray, n_chunk: int, bk: BlockArrays) -> None:
+    """:func:`mc_pnl_block_kernel` per group of trades: ``bk`` is
+    ``BoundPortfolio.block(groups=codes)`` (each trade accumulated into its group's row),
+    ``pv0`` (n_groups,) the groups' PVs in the base state and ``out`` (n_paths, n_h,
+    n_groups) receives each group's P&L: the paths are simulated and priced once for all
+    groups."""
     n_p, n_f = innov.shape[0], innov.shape[2]
     n_h = hsteps.shape[0]
     blk = WIDTH  # paths per block
@@ -139,7 +154,7 @@ def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0
     n_chunk = max(1, min(n_chunk, n_blk))
     for c in prange(n_chunk):  # runs of consecutive blocks, work arrays allocated once
         E, LS, LZ, DF, W = block_work(n_f, bk, blk)
-        acc = np.empty((1, blk))
+        acc = np.empty((pv0.shape[0], blk))
         X = np.empty((n_h, n_f, blk))
         a = np.empty(n_f)
         var = np.empty(n_f)
@@ -156,13 +171,12 @@ def mc_pnl_block_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0
 def _mc_block(p0: int, nb: int, innov: np.ndarray, lt: np.ndarray, correlate: bool,
               vol0: np.ndarray, garch: np.ndarray, use_garch: bool, base: np.ndarray,
               mult: np.ndarray, disp: np.ndarray, unit: np.ndarray, hsteps: np.ndarray,
-              pv0: float, out: np.ndarray, X: np.ndarray, a: np.ndarray, var: np.ndarray,
+              pv0: np.ndarray, out: np.ndarray, X: np.ndarray, a: np.ndarray, var: np.ndarray,
               sd: np.ndarray, z: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.ndarray,
               DF: np.ndarray, W: np.ndarray, acc: np.ndarray, bk: BlockArrays) -> None:
-    """Paths ``p0 .. p0 + nb - 1`` of :func:`mc_pnl_block_kernel` (one block)."""
+    """Paths ``p0 .. p0 + nb - 1`` of :func:`mc_group_pnl_kernel` (one block)."""
     n_t, n_f = innov.shape[1], innov.shape[2]
     n_h = hsteps.shape[0]
-    blk = acc.shape[1]
     lazy = correlate and not use_garch
     for b in range(nb):
         p = p0 + b
@@ -181,11 +195,11 @@ def _mc_block(p0: int, nb: int, innov: np.ndarray, lt: np.ndarray, correlate: bo
         for f in range(n_f):
             for b in range(nb):
                 E[f, b] = X[h, f, b]
-        for b in range(blk):
-            acc[0, b] = 0.0
+        acc[:, :] = 0.0
         price_block(nb, acc, E, LS, LZ, DF, W, bk)
-        for b in range(nb):
-            out[p0 + b, h] = acc[0, b] - pv0
+        for g in range(acc.shape[0]):
+            for b in range(nb):
+                out[p0 + b, h, g] = acc[g, b] - pv0[g]
 
 
 @jit

@@ -352,6 +352,25 @@ def _rows_of(setup: _Setup, dates: Sequence[object]) -> np.ndarray:
     return rows.astype(np.int64)
 
 
+def check_rolling(model: HSModel) -> HSModel:
+    """The model, if the rolling kernels support its quantile method."""
+    if model.quantile_method not in ("order_statistic", "exact"):
+        raise InputError("rolling IM supports quantile_method 'order_statistic' or 'exact'; "
+                         f"got {model.quantile_method!r}")
+    return model
+
+
+def im_rows(setup: _Setup, dates: Sequence[object] | None, start: object, end: object,
+            step: int) -> np.ndarray:
+    """Rows of the IM dates: ``dates`` themselves, or every ``step``-th date of
+    ``[start, end]`` with a full lookback (see :func:`rolling_im`)."""
+    if dates is not None:
+        if start is not None or end is not None or step != 1:
+            raise InputError("give either dates or start / end / step, not both")
+        return _rows_of(setup, dates)
+    return _range_rows(setup, start, end, check_positive_int("step", step))
+
+
 def rolling_im(
     portfolio: Any,
     market: RiskFactorHistory,
@@ -400,17 +419,9 @@ def rolling_im(
         No date in range has a full lookback; quantile methods other than
         ``order_statistic``/``exact`` (the rolling kernel supports those two).
     """
-    model = model or HSModel()
-    if model.quantile_method not in ("order_statistic", "exact"):
-        raise InputError("rolling_im supports quantile_method 'order_statistic' or 'exact'; "
-                         f"got {model.quantile_method!r}")
+    model = check_rolling(model or HSModel())
     setup = _Setup(portfolio, market, model, bind_date)
-    if dates is not None:
-        if start is not None or end is not None or step != 1:
-            raise InputError("give either dates or start / end / step, not both")
-        rows = _rows_of(setup, dates)
-    else:
-        rows = _range_rows(setup, start, end, check_positive_int("step", step))
+    rows = im_rows(setup, dates, start, end, step)
     dates = setup.dates
     lo1, hi1, lo1b, hi1b, lo2, hi2 = setup.ranges(rows)
     weights = (np.ones(setup.bound.n_trades) if trade_weights is None

@@ -329,6 +329,42 @@ def _check_horizons(horizon: int, pfe_horizons: Sequence[int] | None) -> np.ndar
     return np.array(sorted(hs), dtype=np.int64)
 
 
+class _Simulation:
+    """What a Monte Carlo run needs before its paths: the bound portfolio, the calibration
+    (of the portfolio's factors) and the path simulator."""
+
+    def __init__(self, portfolio: Any, market: RiskFactorHistory, date: object, model: MCModel,
+                 seed: Any, n_steps: int, calibration: Calibration | None) -> None:
+        if not isinstance(market, RiskFactorHistory):
+            raise InputError(f"market must be a RiskFactorHistory; got {type(market).__name__}")
+        self.bound = bound = (portfolio if isinstance(portfolio, BoundPortfolio)
+                              else bind(portfolio, market, date))
+        names = list(bound.factor_names)
+        if calibration is None:
+            calibration = calibrate(market, date if date is not None else bound.date,
+                                    factors=names, **model.calibration_kwargs())
+        elif list(calibration.factor_names) != names:
+            raise InputError(f"calibration factors {list(calibration.factor_names)} differ "
+                             f"from the portfolio's {names}")
+        self.cal = cal = calibration
+        self.sim = PathSimulator(cal, model, n_steps, seed)
+        self.unit = np.ascontiguousarray(bound.scale, dtype=np.float64)
+        self.base = np.ascontiguousarray(cal.base_levels)
+        self.garch = (np.ascontiguousarray(cal.garch) if cal.garch is not None
+                      else np.zeros((cal.n_factors, 3)))
+        if model.method == "bootstrap" and model.volatility == "constant":
+            self.vol0 = np.ones(cal.n_factors)  # raw historical daily shocks
+        else:
+            self.vol0 = np.ascontiguousarray(cal.vol)
+        self.use_garch = bool(model.garch_dynamics)
+
+    def inputs(self, lo: int, hi: int) -> tuple:
+        """The path kernels' arguments up to ``unit`` for paths ``lo .. hi - 1``."""
+        cal, sim = self.cal, self.sim
+        return (sim.innovations(lo, hi), sim.lt, sim.fused, self.vol0, self.garch,
+                self.use_garch, self.base, cal.mult, cal.disp, self.unit)
+
+
 def monte_carlo_im(
     portfolio: Any,
     market: RiskFactorHistory,
@@ -395,40 +431,16 @@ def monte_carlo_im(
         model.convergence_points if convergence_points is None else convergence_points)
     block_size = check_positive_int("block_size", block_size)
     hsteps = _check_horizons(horizon, pfe_horizons)
-    if not isinstance(market, RiskFactorHistory):
-        raise InputError(f"market must be a RiskFactorHistory; got {type(market).__name__}")
-    bound = portfolio if isinstance(portfolio, BoundPortfolio) else bind(portfolio, market,
-                                                                          date)
-    names = list(bound.factor_names)
-    if calibration is None:
-        calibration = calibrate(market, date if date is not None else bound.date,
-                                factors=names, **model.calibration_kwargs())
-    elif list(calibration.factor_names) != names:
-        raise InputError(f"calibration factors {list(calibration.factor_names)} differ from "
-                         f"the portfolio's {names}")
-    cal = calibration
-    sim = PathSimulator(cal, model, int(hsteps[-1]), seed)
-
-    unit = np.ascontiguousarray(bound.scale, dtype=np.float64)
-    base = np.ascontiguousarray(cal.base_levels)
-    bk = bound.block(np.ones(bound.n_trades))  # portfolio total, linear terms merged
-    pv0 = float(pv_block_states((base * unit)[None, :], 1, bk)[0, 0])
-    garch = (np.ascontiguousarray(cal.garch) if cal.garch is not None
-             else np.zeros((cal.n_factors, 3)))
-    if model.method == "bootstrap" and model.volatility == "constant":
-        vol0 = np.ones(cal.n_factors)  # raw historical daily shocks
-    else:
-        vol0 = np.ascontiguousarray(cal.vol)
-    use_garch = bool(model.garch_dynamics)
-    fused = sim.fused
-
+    run = _Simulation(portfolio, market, date, model, seed, int(hsteps[-1]), calibration)
+    cal, sim = run.cal, run.sim
+    bk = run.bound.block(np.ones(run.bound.n_trades))  # portfolio total, linear terms merged
+    pv0 = float(pv_block_states((run.base * run.unit)[None, :], 1, bk)[0, 0])
     pnl = np.empty((n_paths, len(hsteps)))
     t0 = time.perf_counter()
     for lo in range(0, n_paths, block_size):
         hi = min(lo + block_size, n_paths)
-        innov = sim.innovations(lo, hi)
-        K.mc_pnl_block_kernel(innov, sim.lt, fused, vol0, garch, use_garch, base, cal.mult,
-                              cal.disp, unit, hsteps, pv0, pnl[lo:hi], 4 * n_threads(), bk)
+        K.mc_pnl_block_kernel(*run.inputs(lo, hi), hsteps, pv0, pnl[lo:hi], 4 * n_threads(),
+                              bk)
     elapsed = time.perf_counter() - t0
 
     level = model.ci_level

@@ -127,17 +127,67 @@ class BoundPortfolio:
     def _block_by_trade(self) -> K.BlockArrays:
         return block_arrays(self, None)
 
-    def block(self, weights: Float64Array | None = None) -> K.BlockArrays:
+    def block(self, weights: Float64Array | None = None,
+              groups: Int64Array | None = None) -> K.BlockArrays:
         """The portfolio for the block pricer (:func:`imresearch.portfolio._kernels.price_block`).
 
-        Without ``weights`` every trade accumulates into its own row (PV per trade); with
-        ``weights`` (n_trades,) everything accumulates into row 0, each trade scaled by its
-        weight, and the linear terms of equal (spot, grid point, FX) are merged: the
-        portfolio PV costs one term per distinct (factor, grid point, FX) combination.
+        Without ``weights`` or ``groups`` every trade accumulates into its own row (PV per
+        trade); with ``weights`` (n_trades,) everything accumulates into row 0, each trade
+        scaled by its weight, and the linear terms of equal (spot, grid point, FX) are merged:
+        the portfolio PV costs one term per distinct (factor, grid point, FX) combination.
+        With ``groups`` (n_trades,) int64 codes ``0 .. n_groups - 1`` each trade accumulates
+        into the row of its group (e.g. its netting set; weights default 1), linear terms
+        merged per (group, factor, grid point, FX): the PV of every group in one pass.
         """
-        if weights is None:
+        if weights is None and groups is None:
             return self._block_by_trade
-        return block_arrays(self, np.asarray(weights, dtype=np.float64))
+        w = np.ones(self.n_trades) if weights is None else np.asarray(weights, dtype=np.float64)
+        g = None if groups is None else np.asarray(groups, dtype=np.int64)
+        if g is not None and (g.shape != (self.n_trades,) or (g < 0).any()):
+            raise InputError(f"groups must be {self.n_trades} codes >= 0; got shape {g.shape}")
+        return block_arrays(self, w, g)
+
+    def take(self, rows: slice | Int64Array | list[int], name: str | None = None
+             ) -> BoundPortfolio:
+        """The trades ``rows`` as a bound portfolio of their own, in the same factor space.
+
+        A view: the market arrays, the discount grid and the dated rows are shared, and the
+        trades' parameter rows are NumPy views when ``rows`` is a slice or a run of
+        consecutive rows (a copy of those rows otherwise). Engines run on it exactly as on a
+        portfolio bound alone, in the factor space of the whole book (its stress window and
+        Monte Carlo calibration are the book's).
+        """
+        a = self.arrays
+        if not isinstance(rows, slice):
+            idx = np.asarray(rows, dtype=np.int64).reshape(-1)
+            if idx.size and (np.diff(idx) == 1).all():
+                rows = slice(int(idx[0]), int(idx[-1]) + 1)
+        if isinstance(rows, slice):
+            picked = range(self.n_trades)[rows]
+            ip, fp = a.ip[rows], a.fp[rows]
+        else:
+            picked = idx.tolist()
+            ip, fp = np.ascontiguousarray(a.ip[idx]), np.ascontiguousarray(a.fp[idx])
+        if len(picked) == 0:
+            raise InputError(f"portfolio {self.portfolio_name!r}: no trades taken")
+        return BoundPortfolio(
+            trades=tuple(self.trades[i] for i in picked),
+            portfolio_name=self.portfolio_name if name is None else name, date=self.date,
+            factor_names=self.factor_names, factor_specs=self.factor_specs,
+            base_levels=self.base_levels, scale=self.scale, arrays=a._replace(ip=ip, fp=fp),
+            bindings=tuple(self.bindings[i] for i in picked), curves=self.curves)
+
+    def split(self, by: str) -> dict[str, BoundPortfolio]:
+        """Views (:meth:`take`) of the trades by the value of a trade field (e.g.
+        ``"netting_set"``, ``"counterparty"``, ``"counterparty_group"``), in order of first
+        appearance; a blank netting set is the portfolio's name, as in CRIF ``PortfolioID``."""
+        rows: dict[str, list[int]] = {}
+        for j, t in enumerate(self.trades):
+            key = str(getattr(t, by, ""))
+            if by == "netting_set" and not key:
+                key = self.portfolio_name
+            rows.setdefault(key, []).append(j)
+        return {k: self.take(v) for k, v in rows.items()}
 
     def pv_state(self, state: Float64Array) -> Float64Array:
         """PV in USD of each trade in a market state of model units, shape (n_trades,)."""
@@ -221,7 +271,8 @@ class BoundPortfolio:
         return self._revalue(levels, True)
 
 
-def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None) -> K.BlockArrays:
+def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None,
+                 groups: np.ndarray | None = None) -> K.BlockArrays:
     """The block pricer's arrays of a bound portfolio (see :meth:`BoundPortfolio.block`).
 
     Rows of the state block: factor ``f``, ``n_f + f`` its inverse, ``2 n_f`` ones; grid rows:
@@ -246,7 +297,7 @@ def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None) -> K.BlockArray
         w = 1.0 if weights is None else float(weights[j])
         if w == 0.0:
             continue
-        row = 0 if total else j
+        row = int(groups[j]) if groups is not None else (0 if total else j)
         kind = int(ip[j, K.I_KIND])
         sp = srow(ip[j, K.I_SPOT], ip[j, K.I_SPOT_INV])
         fx = srow(ip[j, K.I_FX], ip[j, K.I_FX_INV])

@@ -41,6 +41,21 @@ TOML (``.toml``)
         expiry = 2026-06-30             # a TOML date, or the text "2026-06-30"
         ...
 
+Netting structure
+    Every trade type takes the columns / keys ``counterparty``, ``netting_set`` and
+    ``counterparty_group`` (and ``prime_broker``), all optional text; ``[defaults]`` can set
+    them for every trade of a TOML file. A netting set is one margin agreement with one
+    counterparty: IM and VM are computed per netting set and never netted across netting sets
+    (it is the CRIF ``PortfolioID``; blank means the portfolio's name). ``counterparty_group``
+    is the counterparty's consolidated group, across whose netting sets the IM threshold is
+    shared; blank means the counterparty itself (and is not written back). Aggregate IM
+    (:mod:`imresearch.aggregate`) needs a netting set and a counterparty on every trade, one
+    counterparty per netting set and one group per counterparty::
+
+        type,trade_id,counterparty,counterparty_group,netting_set,pair,notional,strike,maturity
+        fx_forward,F1,BANK_A_LDN,BANK_A,BANK_A_LDN-ISDA,EURUSD,1e7,1.1,2027-06-30
+        fx_forward,F2,BANK_A_NY,BANK_A,BANK_A_NY-ISDA,EURUSD,1e7,1.1,2027-06-30
+
 Every problem with a file is an :class:`~imresearch.errors.InputError` naming the file, the line
 (CSV) or ``[[trades]]`` entry (TOML), the trade, the field and the value.
 """
@@ -156,10 +171,17 @@ class Portfolio:
         return Portfolio(tuple(out), self.name, self.description, self.source, self.origins)
 
     def split(self, by: str) -> dict[str, Portfolio]:
-        """Sub-portfolios by the value of a trade field (e.g. ``"prime_broker"``)."""
+        """Sub-portfolios by the value of a trade field (``"netting_set"``, ``"counterparty"``,
+        ``"counterparty_group"``, ``"prime_broker"``...), in order of first appearance.
+
+        The sub-portfolios share the (immutable) trade objects; a blank netting set is the
+        portfolio's name. Bound portfolios split into views of their arrays
+        (:meth:`imresearch.portfolio.bound.BoundPortfolio.split`).
+        """
         groups: dict[str, list[Trade]] = {}
         for t in self.trades:
-            groups.setdefault(str(getattr(t, by, "")), []).append(t)
+            key = self.netting_set(t) if by == "netting_set" else str(getattr(t, by, ""))
+            groups.setdefault(key, []).append(t)
         return {k: Portfolio(tuple(v), f"{self.name}:{k}", self.description, self.source,
                              self.origins) for k, v in groups.items()}
 
@@ -448,6 +470,8 @@ def _non_default(trade: Trade) -> dict[str, Any]:
             getattr(trade, f.name) == f.default
         ):
             continue
+        if f.name == "counterparty_group" and value == trade.counterparty:
+            continue  # the default: the counterparty itself
         if value is None:
             continue
         rec[f.name] = value

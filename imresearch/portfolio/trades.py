@@ -8,9 +8,12 @@ it is priced (:meth:`Trade.bind`: its market factors and its payoff family for t
 Everything else (HS attribution by risk class, SIMM product class, CRIF sensitivities, schedule
 inputs, ageing) reads these, so adding a product touches its own module and the registry only.
 
-Every trade has a ``trade_id`` and the reference fields ``counterparty``, ``netting_set`` and
-``prime_broker`` (all optional text), which the margin engines use to slice a portfolio (per
-netting set, per prime broker...). Amounts are positive; the side is given by ``direction``.
+Every trade has a ``trade_id`` and the reference fields ``counterparty``, ``netting_set``,
+``counterparty_group`` and ``prime_broker`` (all optional text), which the margin engines use to
+slice a portfolio (per netting set, counterparty, consolidated group, prime broker...): margin
+is set per netting set (one margin agreement with one counterparty), and IM thresholds per
+counterparty group (the counterparty's consolidated group; a blank group is the counterparty
+itself). Amounts are positive; the side is given by ``direction``.
 
 Units and values of trade fields
 --------------------------------
@@ -101,6 +104,9 @@ class Trade:
         Counterparty name. Default ``""``.
     netting_set : str
         Netting set (CRIF ``PortfolioID``); default ``""`` means the portfolio's name.
+    counterparty_group : str
+        The counterparty's consolidated group (IM thresholds apply per group). Default: the
+        ``counterparty`` itself (a blank value is replaced by it).
     prime_broker : str
         Prime broker carrying the trade (for prime-brokerage books). Default ``""``.
 
@@ -137,6 +143,7 @@ class Trade:
     trade_id: str
     counterparty: str = ""
     netting_set: str = ""
+    counterparty_group: str = ""
     prime_broker: str = ""
 
     def __post_init__(self) -> None:
@@ -160,6 +167,8 @@ class Trade:
                     raise fail(self.trade_id, "direction",
                                f"must be one of {', '.join(self.DIRECTIONS)}; got {value!r}")
                 object.__setattr__(self, "direction", text)
+        if not self.counterparty_group:
+            object.__setattr__(self, "counterparty_group", self.counterparty)
         self._check_ranges()
         for name in self.POSITIVE:
             value = getattr(self, name)
@@ -218,6 +227,12 @@ class Trade:
     def sign(self) -> float:
         """+1 for the first direction (long, payer, protection buyer), -1 otherwise."""
         return 1.0 if getattr(self, "direction", self.DIRECTIONS[0]) == self.DIRECTIONS[0] else -1.0
+
+    def negated(self, trade_id: str | None = None) -> Trade:
+        """The same trade on the other side (``direction`` flipped; its P&L negated)."""
+        other = self.DIRECTIONS[1] if self.sign > 0 else self.DIRECTIONS[0]
+        return dataclasses.replace(self, direction=other,  # type: ignore[call-arg]
+                                   trade_id=self.trade_id if trade_id is None else trade_id)
 
     @property
     def end_date(self) -> pd.Timestamp | None:

@@ -177,7 +177,7 @@ def test_bad_input(market, trades) -> None:
         historical_im(trades, market, "2002-12-28", HSModel(lookback_days=250))
     with pytest.raises(InputError, match="no date in"):
         rolling_im(trades, market, None, market.dates[100], HSModel(lookback_days=500))
-    with pytest.raises(InputError, match="rolling_im supports quantile_method"):
+    with pytest.raises(InputError, match="rolling IM supports quantile_method"):
         rolling_im(trades, market, model=HSModel(lookback_days=250, quantile_method="linear"))
     with pytest.raises(InputError, match="trade_weights must have shape"):
         rolling_im(trades, market, model=HSModel(lookback_days=250), trade_weights=np.ones(2))

@@ -47,7 +47,7 @@ def test_bucket_lists_are_those_of_every_simm_version():
 
 def test_registry_docstring_lists_every_type_and_field():
     doc = products_module.__doc__
-    common = {"trade_id", "counterparty", "netting_set", "prime_broker"}
+    common = {"trade_id", "counterparty", "netting_set", "counterparty_group", "prime_broker"}
     for cls in PRODUCTS:
         assert re.search(rf"^{cls.TYPE}\s+:class:`{cls.__name__}`", doc, re.M), cls.TYPE
         block = doc.split(f"``{cls.TYPE}``\n", 1)[1].split("\n``", 1)[0]

@@ -22,7 +22,7 @@ commodity_option    :class:`CommodityOption` (``commodity``)   long / short
 ==================  =========================================  ================================
 
 Fields of each type (``*`` required; the rest optional; every type also takes ``trade_id*``,
-``counterparty``, ``netting_set`` and ``prime_broker``; units in
+``counterparty``, ``netting_set``, ``counterparty_group`` and ``prime_broker``; units in
 :mod:`imresearch.portfolio.trades`):
 
 ``equity_position``

@@ -1,0 +1,223 @@
+"""Aggregate IM on a date and through time: every netting set is the model on that netting set
+alone (and post the model on it negated), nothing is netted across netting sets, thresholds,
+MTA and rounding as worked by hand, and one-line errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import imresearch.marketdata as md
+from imresearch.aggregate import Terms, aggregate_im, aggregate_im_series
+from imresearch.errors import InputError
+from imresearch.models import (
+    HSModel,
+    MCModel,
+    ScheduleModel,
+    SimmModel,
+    StaticModel,
+    im_on_date,
+)
+from imresearch.portfolio import InterestRateSwap, Portfolio, bind, load_portfolio
+
+
+@pytest.fixture(scope="module")
+def market() -> md.RiskFactorHistory:
+    return md.synthetic_market(seed=0)
+
+
+@pytest.fixture(scope="module")
+def book() -> Portfolio:
+    """Four trades of each of the dealer book's five netting sets (mixed products)."""
+    seen: dict[str, int] = {}
+    picked = []
+    for t in load_portfolio("dealer_book").trades[::3]:
+        if seen.get(t.netting_set, 0) < 4:
+            seen[t.netting_set] = seen.get(t.netting_set, 0) + 1
+            picked.append(t)
+    return Portfolio(tuple(picked), "mini")
+
+
+def _alone(book: Portfolio, ns: str, negate: bool = False) -> Portfolio:
+    trades = [t.negated() if negate else t for t in book if t.netting_set == ns]
+    return Portfolio(tuple(trades), book.name)
+
+
+@pytest.mark.parametrize("model", [
+    HSModel(lookback_days=500),
+    HSModel(lookback_days=750, filtering="ewma"),
+    SimmModel(version="2.6"),
+    ScheduleModel(),
+    StaticModel(rate=0.03, rates={"IR": 0.01}),
+], ids=["hs", "fhs", "simm", "schedule", "static"])
+def test_each_netting_set_is_the_model_on_it_alone(book, market, model):
+    d = market.dates[-5]
+    res = aggregate_im(book, market, d, model)
+    table = res.by_netting_set
+    assert list(table.index) == list(dict.fromkeys(t.netting_set for t in book))
+    for ns in table.index:
+        call = im_on_date(model, _alone(book, ns), market, d).im
+        post = im_on_date(model, _alone(book, ns, negate=True), market, d).im
+        assert table.loc[ns, "im_call"] == pytest.approx(call, rel=1e-10, abs=1e-6)
+        assert table.loc[ns, "im_post"] == pytest.approx(post, rel=1e-10, abs=1e-6)
+    assert res.im_call == pytest.approx(table["im_call"].sum())
+
+
+def test_monte_carlo_netting_sets_share_the_books_simulation(book, market):
+    """With a seed, each netting set's MC IM is the engine on that netting set in the book's
+    factor space (the paths of every factor simulated once)."""
+    d = market.end
+    model = MCModel(n_paths=2000, seed=4, lookback_days=500)
+    res = aggregate_im(book, market, d, model)
+    bound = bind(book, market, d)
+    for ns, view in bound.split("netting_set").items():
+        assert res.by_netting_set.loc[ns, "im_call"] == im_on_date(model, view, market, d).im
+    again = aggregate_im(book, market, d, model)
+    pd.testing.assert_frame_equal(again.by_netting_set, res.by_netting_set)
+
+
+def test_never_nets_across_netting_sets(market):
+    """Two opposite swaps in two netting sets: the book is flat, but each netting set calls
+    and posts margin."""
+    swap = InterestRateSwap(trade_id="a", currency="USD", notional=5e8, fixed_rate=0.035,
+                            start_date="2024-01-02", maturity="2034-01-02", counterparty="X",
+                            netting_set="NS_X")
+    book = Portfolio((swap, dataclasses.replace(swap.negated("b"), counterparty="Y",
+                                                netting_set="NS_Y")))
+    model = HSModel(lookback_days=500)
+    res = aggregate_im(book, market, market.end, model, threshold=0.0, mta=0.0)
+    whole = im_on_date(model, Portfolio(tuple(book)), market, market.end).im
+    assert whole == 0.0
+    t = res.by_netting_set
+    assert t.loc["NS_X", "im_call"] == pytest.approx(t.loc["NS_Y", "im_post"], rel=1e-12)
+    assert res.collect == pytest.approx(t["im_call"].sum()) and res.collect > 1e6
+    assert res.post == pytest.approx(res.collect, rel=1e-12)
+
+
+def _swap(tid: str, notional: float, cp: str, ns: str, group: str = "") -> InterestRateSwap:
+    return InterestRateSwap(trade_id=tid, currency="USD", notional=notional, fixed_rate=0.03,
+                            start_date="2025-01-02", maturity="2030-01-02", counterparty=cp,
+                            netting_set=ns, counterparty_group=group)
+
+
+@pytest.fixture(scope="module")
+def hand_book() -> Portfolio:
+    """Static 1% of notional: IM 40m (A) and 20m (B) in group G, 0.3m (C) in group H."""
+    return Portfolio((_swap("a", 4e9, "G_LDN", "A", "G"), _swap("b", 2e9, "G_NY", "B", "G"),
+                      _swap("c", 3e7, "H", "C")), "hand")
+
+
+STATIC = StaticModel(rate=0.01)
+
+
+def test_threshold_shared_in_proportion_to_im(hand_book, market):
+    res = aggregate_im(hand_book, market, market.end, STATIC)
+    t = res.by_netting_set
+    assert list(t["group"]) == ["G", "G", "H"]
+    # G's 50m threshold split 40:20 -> 33.33m and 16.67m; H's whole threshold covers C
+    np.testing.assert_allclose(t["threshold_call"], [50e6 * 2 / 3, 50e6 / 3, 50e6])
+    np.testing.assert_allclose(t["collect"], [40e6 - 50e6 * 2 / 3, 20e6 - 50e6 / 3, 0.0])
+    np.testing.assert_allclose(t["post"], t["collect"])
+    assert res.collect == pytest.approx(10e6)
+    assert res.by_group.loc["G", "collect"] == pytest.approx(10e6)
+    assert res.by_group.loc["G", "netting_sets"] == 2
+
+
+def test_mta_and_rounding_by_hand(hand_book, market):
+    # MTA 5m: A's 6.667m is called and rounded up to 7m; B's 3.333m stays below the MTA
+    terms = {"G": Terms(threshold=50e6, mta=5e6, rounding=1e6)}
+    t = aggregate_im(hand_book, market, market.end, STATIC, terms=terms).by_netting_set
+    np.testing.assert_allclose(t["collect"], [7e6, 0.0, 0.0])
+    # no threshold for H, MTA 0.5m: C's 0.3m is not called; equal split of G's threshold
+    terms = {"H": {"threshold": 0.0}, "G_NY": {"threshold": 50e6, "threshold_split": "equal"}}
+    t = aggregate_im(hand_book, market, market.end, STATIC, terms=terms).by_netting_set
+    np.testing.assert_allclose(t["collect"], [15e6, 0.0, 0.0])
+    # fixed shares: A 10%, B 90%: A 35m over, B 20 - 45 < 0
+    terms = {"G": Terms(threshold_split={"A": 0.1, "B": 0.9})}
+    t = aggregate_im(hand_book, market, market.end, STATIC, terms=terms).by_netting_set
+    np.testing.assert_allclose(t["collect"], [35e6, 0.0, 0.0])
+
+
+def test_series_opens_with_the_date_amounts_and_carries_balances(hand_book, market):
+    dates = market.dates[-30:]
+    s = aggregate_im_series(hand_book, market, dates, STATIC, threshold=30e6, bind_date=dates[0])
+    first = aggregate_im(hand_book, market, dates[0], STATIC, threshold=30e6)
+    opened = s.by_netting_set.xs(dates[0], level="date")
+    np.testing.assert_allclose(opened["collected"], first.by_netting_set["collect"])
+    np.testing.assert_allclose(opened["posted"], first.by_netting_set["post"])
+    agg = s.aggregate
+    np.testing.assert_allclose(agg["collected"].diff().iloc[1:],
+                               s.by_netting_set["im_collect_flow"].groupby("date").sum()[1:])
+    # VM follows the MtM: the VM balance moves by whole transfers only when they reach the MTA
+    vm = s.by_netting_set["vm"].unstack()
+    mtm = s.by_netting_set["mtm"].unstack()
+    assert (np.abs(vm - mtm).to_numpy() < 0.5e6 * 3 + 1).all()
+    assert set(s.peaks.index) == {1, 5, 20}
+    assert (s.peaks["calls_out"] >= s.peaks["vm_calls_out"] - 1e-6).all()
+
+
+def test_threshold_cliff(market):
+    """A netting set whose IM rises through its threshold: the crossing, and the call it
+    causes once the excess reaches the MTA."""
+    swap = _swap("s", 2e9, "CP", "NS_CP")
+    dates = market.dates[-60:]
+    im = StaticModel(rate=0.01)
+    base = aggregate_im_series(Portfolio((swap,)), market, dates, im, threshold=10e6)
+    call = base.by_netting_set["im_call"].unstack()
+    rising = call.copy()
+    rising[:] = np.linspace(5e6, 15e6, len(dates))[:, None]
+    separate = {"CP": Terms(threshold=10e6, mta_scope="separate")}
+    s = aggregate_im_series(Portfolio((swap,)), market, dates, im, terms=separate,
+                            im=(rising, rising))
+    up = s.cliff[(s.cliff["side"] == "call")]
+    assert len(up) == 1 and up.iloc[0]["direction"] == "up"
+    crossing = up.iloc[0]["date"]
+    assert rising.loc[crossing, "NS_CP"] > 10e6 >= rising.shift(1).loc[crossing, "NS_CP"]
+    # the first IM transfer comes when the excess over the threshold reaches the MTA
+    flows = s.by_netting_set["im_collect_flow"].xs("NS_CP", level="netting_set")
+    first = flows[flows != 0].index[0]
+    assert up.iloc[0]["first_flow_date"] == first and first > crossing
+    assert rising.loc[first, "NS_CP"] - 10e6 >= 0.5e6 > rising.shift(1).loc[first, "NS_CP"] - 10e6
+    assert up.iloc[0]["first_flow"] == pytest.approx(rising.loc[first, "NS_CP"] - 10e6)
+    # with the MTA combined over IM and VM, the VM the counterparty owes carries the IM sooner
+    combined = aggregate_im_series(Portfolio((swap,)), market, dates, im, threshold=10e6,
+                                   im=(rising, rising)).cliff
+    assert combined.iloc[0]["first_flow_date"] <= first
+    assert s.procyclicality.loc["aggregate call", "peak_to_trough"] == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"threshold": -1.0}, r"threshold must be a finite number >= 0 \(USD\); got -1.0"),
+    ({"mta": -5.0}, r"mta must be a finite number >= 0 \(USD\); got -5.0"),
+    ({"mta": float("nan")}, r"mta must be a finite number >= 0"),
+    ({"terms": {"G": {"threshold": 60e6, "regulations": ["US"]}}},
+     r"terms\['G'\]: contradictory terms: threshold 60,000,000 exceeds the US maximum"),
+    ({"terms": {"G_LDN": Terms(threshold=1e6), "G": Terms(threshold=2e6)}},
+     r"group 'G': contradictory terms from 'G_LDN' .* and 'G'"),
+    ({"terms": {"nobody": Terms()}}, r"terms: 'nobody' is neither a counterparty group nor"),
+    ({"terms": {"G": {"threshold_split": {"A": 0.5, "C": 0.5}}}},
+     r"threshold_split names 'C', not a netting set of group 'G'"),
+    ({"terms": {"G": {"threshold_split": {"A": 0.5}}}}, r"threshold_split shares must sum to 1"),
+    ({"terms": {"G": {"mta": "1m"}}}, r"terms\['G'\]: mta must be a number; got '1m'"),
+])
+def test_bad_terms_are_one_line_errors(hand_book, market, kwargs, message):
+    with pytest.raises(InputError, match=message) as err:
+        aggregate_im(hand_book, market, market.end, STATIC, **kwargs)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_netting_structure_is_one_line(market):
+    lone = _swap("x", 1e8, "CP", "")
+    with pytest.raises(InputError, match=r"trade 'x', field 'netting_set': missing"):
+        aggregate_im(Portfolio((lone,)), market, market.end, STATIC)
+    two = Portfolio((_swap("x", 1e8, "CP1", "NS"), _swap("y", 1e8, "CP2", "NS")))
+    with pytest.raises(InputError, match=r"netting set 'NS': trades of two counterparties"):
+        aggregate_im(two, market, market.end, STATIC)
+    split = Portfolio((_swap("x", 1e8, "CP", "N1", "G1"), _swap("y", 1e8, "CP", "N2", "G2")))
+    with pytest.raises(InputError, match=r"counterparty 'CP': two counterparty groups"):
+        aggregate_im(split, market, market.end, STATIC)
+    with pytest.raises(InputError, match=r"date 2031-01-01 is not a date of market"):
+        aggregate_im(split.select(trade_id="x"), market, "2031-01-01", STATIC)
