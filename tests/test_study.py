@@ -169,7 +169,7 @@ def test_study_file_errors(tmp_path: Path) -> None:
         '[apc]\ncalibration_models = "HS 1y"\n': r"calibration_models must be a list of text",
         '[apc]\ntarget = "HS 2y"\n': r"\[apc\]: target 'HS 2y' is not an HS model of the "
         r"study; HS models: \[",
-        '[models."HS"]\n[apc]\ntarget = "HS"\n': r"floor_model 'HS 10y' is not an HS model",
+        '[models."HS"]\n[apc]\ntarget = "HS"\n': r"floor_model 'HS 5y' is not an HS model",
     }
     for text, message in cases.items():
         bad.write_text(text)
@@ -213,3 +213,22 @@ def test_cli_bad_study_value_is_one_line_exit_2(tmp_path: Path,
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and str(f) in err and '[models."MC"]' in err
     assert "window" in err and "'calm'" in err
+
+
+def test_default_study_runs_on_real_public_data(tmp_path: Path) -> None:
+    """`imresearch run` with no study file: the built-in real market and the public book."""
+    out = tmp_path / "default"
+    assert main(["run", "--out", str(out), "--quiet"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["market"]["data"] == "public_markets"
+    assert manifest["settings"]["portfolio"]["source"] == "dealer_book_public"
+    assert manifest["inputs"]["market"]["first_date"] == "2006-02-09"
+    im = pd.read_parquet(out / "im_through_time.parquet")
+    assert im.index[-1] == pd.Timestamp("2018-12-28") and im.index[0].year == 2008
+    assert (im.dropna() > 0).all().all()
+    on_date = pd.read_csv(out / "im_on_valuation_date.csv", index_col=0)
+    assert set(on_date["kind"]) == {"historical simulation", "Monte Carlo", "ISDA SIMM",
+                                    "BCBS-IOSCO schedule"}
+    assert (on_date["im"] > 0).all()
+    frontier = pd.read_csv(out / "apc_frontier.csv", index_col=0)
+    assert "floor: HS 5y" in frontier.index

@@ -63,8 +63,13 @@ __all__ = [
 
 EXAMPLE_DATE = pd.Timestamp("2025-12-31")
 """Valuation date the example books were struck on (a date of ``synthetic_market(seed=0)``)."""
-EXAMPLES: dict[str, str] = {"dealer_book": "dealer_book.toml", "archegos_trs": "archegos_trs.csv"}
-"""Shipped example portfolios: name -> file in ``imresearch/portfolio/data``."""
+EXAMPLES: dict[str, str] = {"dealer_book": "dealer_book.toml",
+                            "dealer_book_public": "dealer_book_public.toml",
+                            "archegos_trs": "archegos_trs.csv"}
+"""Shipped example portfolios: name -> file in ``imresearch/portfolio/data``. The dealer book
+margins the synthetic market; ``dealer_book_public`` is its rates, FX, S&P 500 and WTI trades
+on the built-in real market (``public_markets``, written by
+``market_data/build_dealer_book_public.py``)."""
 
 EQUITY_BUCKETS = {"SPX": "11", "SX5E": "11", "NKY": "11", "UKX": "11", "SN_TECH": "8",
                   "SN_BANK": "8", "SN_AUTO": "5", "SN_ENERGY": "7"}
@@ -88,7 +93,7 @@ PRIME_BROKERS = ("PB_ONE", "PB_TWO", "PB_THREE", "PB_FOUR")
 
 
 def example_path(name: str) -> Path:
-    """Path of a shipped example portfolio (``"dealer_book"`` or ``"archegos_trs"``)."""
+    """Path of a shipped example portfolio (a name of :data:`EXAMPLES`)."""
     if name not in EXAMPLES:
         raise InputError(f"unknown example portfolio {name!r}; known: {', '.join(EXAMPLES)}")
     return Path(str(resources.files("imresearch.portfolio") / "data" / EXAMPLES[name]))

@@ -32,15 +32,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imresearch.engines.hs import first_full_row, realised_pnl
+from imresearch.engines.hs import realised_pnl
 from imresearch.errors import InputError
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.shocks import horizon_shocks
 from imresearch.marketdata.stress import find_stress_window
-from imresearch.models import MODEL_KINDS, HSModel, MarginModel, MCModel, im_series
+from imresearch.models import MODEL_KINDS, MarginModel, MCModel, im_series
 from imresearch.models import model_from_table as _model_from_table
 from imresearch.schema import from_mapping, read_toml, to_mapping
-from imresearch.study.margin import mc_series_with_interval
+from imresearch.study.margin import mc_series_with_interval, required_rows
 from imresearch.study.market import episodes_for, load_market, tail_table
 from imresearch.study.settings import MarketStudyConfig, Study
 
@@ -222,15 +222,6 @@ def margin_task(params: dict[str, Any], shared: dict[str, Any],
     }
 
 
-def required_rows(model: MarginModel) -> int:
-    """Business days of history a model needs before its first IM date."""
-    if isinstance(model, HSModel):
-        return first_full_row(model) + model.horizon
-    if isinstance(model, MCModel):
-        return int(model.lookback_days) + 1
-    return 1
-
-
 def model_sweep_inputs(study: Study, points: list[dict[str, Any]], market: RiskFactorHistory,
                        *, pad_days: int = 20) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The tasks and shared inputs of a model sweep (see :func:`sweep_study`).
@@ -255,7 +246,8 @@ def model_sweep_inputs(study: Study, points: list[dict[str, Any]], market: RiskF
         if e < market.start or s > market.end:
             return False
         first = _episode_dates(market, s, e, pad_days, step)[0]
-        return int(market.dates.searchsorted(first)) >= required_rows(model)
+        return int(market.dates.searchsorted(first)) >= required_rows(model) + getattr(
+            model, "horizon", 0)
 
     expanded: list[dict[str, Any]] = []
     for point in points:
@@ -279,7 +271,8 @@ def model_sweep_inputs(study: Study, points: list[dict[str, Any]], market: RiskF
             if not fits(name, model):
                 raise InputError(
                     f"grid: episode {name!r} ({s:%Y-%m-%d} .. {e:%Y-%m-%d}) has fewer than "
-                    f"the {required_rows(model)} business days of {market.name} history "
+                    f"the {required_rows(model) + getattr(model, 'horizon', 0)} business days "
+                    f"of {market.name} history "
                     f"before it that model {model.label!r} needs (data from "
                     f"{market.start:%Y-%m-%d})")
             expanded.append(point)

@@ -44,7 +44,8 @@ from imresearch.portfolio.binding import bind
 from imresearch.provenance import frame_sha256
 from imresearch.study.settings import APCConfig, RollingConfig
 
-__all__ = ["MarginResults", "margin_analysis", "mc_series_with_interval", "monthly_grid"]
+__all__ = ["MarginResults", "margin_analysis", "mc_series_with_interval", "monthly_grid",
+           "required_rows"]
 
 KIND_NAMES = {HSModel: "historical simulation", MCModel: "Monte Carlo", SimmModel: "ISDA SIMM",
               ScheduleModel: "BCBS-IOSCO schedule", StaticModel: "static"}
@@ -133,6 +134,16 @@ class MarginResults:
         return out
 
 
+def required_rows(model: MarginModel) -> int:
+    """Business days of history a model needs before an IM date (HS: its lookback and one
+    horizon; Monte Carlo: its calibration window; the others: none)."""
+    if isinstance(model, HSModel):
+        return first_full_row(model)
+    if isinstance(model, MCModel):
+        return int(model.lookback_days) + 1
+    return 0
+
+
 def _portfolio_hash(portfolio: Portfolio) -> str:
     return cache_key(portfolio.to_frame().astype(str).to_dict("split"))
 
@@ -204,13 +215,19 @@ def margin_analysis(
         key = cache_key(kind, *keys, model.to_table(), [str(d.date()) for d in dates])
         return cached_frame(key, compute, kind=kind)
 
+    def dates_of(label: str, model: MarginModel, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
+        """The dates with the history the model needs."""
+        first = market.dates[min(required_rows(model), market.n_dates - 1)]
+        dates = dates[dates >= first]
+        if dates.empty:
+            raise InputError(f"model {label!r} needs {required_rows(model)} business days of "
+                             f"history; none of the IM dates of the last {rolling.years:g} "
+                             f"years has them (data from {market.start:%Y-%m-%d})")
+        return dates
+
     series = {}
     for label, model in hs.items():
-        first = market.dates[min(first_full_row(model), market.n_dates - 1)]
-        dates = grid[grid >= first]
-        if dates.empty:
-            raise InputError(f"model {label!r}: lookback_days={model.lookback_days} leaves no "
-                             f"IM date with a full lookback in the last {rolling.years:g} years")
+        dates = dates_of(label, model, grid)
         series[label] = cached("rolling IM", label, model, dates, lambda m=model, d=dates: (
             im_series(m, bound, market, d).to_frame("im")))["im"]
     im = pd.DataFrame(series).rename_axis("date")
@@ -221,14 +238,15 @@ def margin_analysis(
     for label, model in models.items():
         if isinstance(model, HSModel) or (isinstance(model, MCModel) and not rolling.mc_paths):
             continue
+        dates = dates_of(label, model, months)
         if isinstance(model, MCModel):
             run = dataclasses.replace(model, n_paths=rolling.mc_paths)
-            frame = cached("Monte Carlo through time", label, run, months,
-                           lambda r=run, lb=label: mc_series_with_interval(
-                               lb, r, bound, market, months))
+            frame = cached("Monte Carlo through time", label, run, dates,
+                           lambda r=run, lb=label, d=dates: mc_series_with_interval(
+                               lb, r, bound, market, d))
         else:
-            frame = cached("IM through time", label, model, months, lambda m=model, lb=label: (
-                im_series(m, bound, market, months).to_frame(lb)))
+            frame = cached("IM through time", label, model, dates, lambda m=model, lb=label,
+                           d=dates: im_series(m, bound, market, d).to_frame(lb))
         monthly = monthly.join(frame)
     reference = next((k for k, m in models.items() if isinstance(m, SimmModel)), None)
     vs_simm = pd.DataFrame()
@@ -306,6 +324,10 @@ def _backtests(models: Mapping[str, MarginModel], im: pd.DataFrame, monthly: pd.
 
 
 def _apc(im: pd.DataFrame, apc: APCConfig, step: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tools on the dates where the target and every model the tools use have an IM (so
+    that each tool is judged over the same window)."""
+    used = [label for label in dict.fromkeys(apc.labels) if label in im]
+    im = im[used].dropna()
     target = im[apc.target]
     tools: dict[str, Any] = {
         f"buffer {apc.buffer:.0%}": lambda s: pc.buffer(s, apc.buffer),

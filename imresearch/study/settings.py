@@ -5,7 +5,7 @@ A study file (every section and key optional; the defaults give the built-in stu
     name = "my study"
 
     [market]
-    data = "synthetic"            # built-in name, catalogue name, or CSV/Parquet path
+    data = "public_markets"       # built-in name, catalogue name, or CSV/Parquet path
     seed = 0                      # seed of the synthetic markets
     horizon = 10                  # of the tail-shock table
     confidence = 0.99
@@ -13,15 +13,15 @@ A study file (every section and key optional; the defaults give the built-in stu
     recent_years = 3
 
     [portfolio]
-    source = "dealer_book"        # shipped example, a CSV/TOML portfolio file, or "none"
+    source = "dealer_book_public" # shipped example, a CSV/TOML portfolio file, or "none"
 
     [rolling]
     years = 10                    # years of IM dates, ending on the last market date
     step = 5                      # business days between IM dates of the HS models
     mc_paths = 2000               # Monte Carlo paths on each month end (0: valuation date only)
 
-    [models."HS 10y"]             # one table per model; kind = "hs" (default), "mc",
-    lookback_days = 2520          # "simm", "schedule" or "static" (imresearch.models)
+    [models."HS 5y"]              # one table per model; kind = "hs" (default), "mc",
+    lookback_days = 1260          # "simm", "schedule" or "static" (imresearch.models)
 
     [models."MC 3y+stress"]
     kind = "mc"
@@ -37,7 +37,7 @@ A study file (every section and key optional; the defaults give the built-in stu
 
     [apc]
     target = "HS 1y"              # labels of HS models above
-    floor_model = "HS 10y"
+    floor_model = "HS 5y"
 
 Relative paths (market data, portfolio file) are read from the study file's folder.
 """
@@ -70,13 +70,15 @@ __all__ = [
     "load_study",
 ]
 
-#: The models of the built-in study, by label: five HS models through time (weekly), one
-#: Monte Carlo model (Gaussian copula, normal marginals, 3 years + the stress year: the fused,
-#: fastest kernel path; 20,000 paths on the valuation date), SIMM in force and the schedule.
+#: The models of the built-in study, by label: five HS models through time (weekly; lookbacks
+#: of at most 5 years, so that the 13 years of the built-in real market give most of a decade
+#: of IM), one Monte Carlo model (Gaussian copula, normal marginals, 3 years + the stress year:
+#: the fused, fastest kernel path; 20,000 paths on the valuation date), SIMM in force and the
+#: schedule.
 DEFAULT_MODELS: dict[str, MarginModel] = {
-    "HS 10y": HSModel(lookback_days=2520),
+    "HS 5y": HSModel(lookback_days=1260),
     "HS 3y+stress": HSModel(lookback_days=756, stress=True),
-    "FHS-EWMA 10y": HSModel(lookback_days=2520, filtering="ewma"),
+    "FHS-EWMA 3y": HSModel(lookback_days=756, filtering="ewma"),
     "HS 1y": HSModel(lookback_days=252),
     "HS 1y+stress 25%": HSModel(lookback_days=252, stress=True, stress_weight=0.25),
     "MC 3y+stress": MCModel(n_paths=20_000, window="recent+stress", lookback_days=750),
@@ -93,7 +95,7 @@ class MarketStudyConfig:
     ----------
     data : str
         A built-in name (``imresearch data list``), a catalogue name, or a CSV/Parquet file.
-        Default ``"synthetic"``.
+        Default ``"public_markets"`` (the built-in real market of public sources).
     seed : int
         Seed of the synthetic markets. Default 0.
     horizon : int
@@ -106,7 +108,7 @@ class MarketStudyConfig:
         Years of the "recent" columns of the tail-shock table. Default 3.
     """
 
-    data: str = "synthetic"
+    data: str = "public_markets"
     seed: int = 0
     horizon: int = 10
     confidence: float = 0.99
@@ -130,11 +132,12 @@ class PortfolioStudyConfig:
     Parameters
     ----------
     source : str
-        A shipped example (``dealer_book``, ``archegos_trs``) or a CSV/TOML portfolio file.
-        Default ``"dealer_book"``.
+        A shipped example (``dealer_book_public``, ``dealer_book``, ``archegos_trs``) or a
+        CSV/TOML portfolio file. Default ``"dealer_book_public"`` (the dealer book's trades on
+        the factors of the built-in real market).
     """
 
-    source: str = "dealer_book"
+    source: str = "dealer_book_public"
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source.strip():
@@ -197,7 +200,7 @@ class APCConfig:
     buffer: float = 0.25
     speed_limit: float = 0.10
     blend_weight: float = 0.75
-    floor_model: str = "HS 10y"
+    floor_model: str = "HS 5y"
     stressed_model: str = "HS 3y+stress"
     calibration_models: tuple[str, ...] = ("HS 1y+stress 25%",)
     frontier_days: int = 20
