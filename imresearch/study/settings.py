@@ -14,6 +14,7 @@ A study file (every section and key optional; the defaults give the built-in stu
 
     [portfolio]
     source = "dealer_book_public" # shipped example, a CSV/TOML portfolio file, or "none"
+                                  # (default: the shipped book made for the market)
 
     [rolling]
     years = 10                    # years of IM dates, ending on the last market date
@@ -134,7 +135,8 @@ class PortfolioStudyConfig:
     source : str
         A shipped example (``dealer_book_public``, ``dealer_book``, ``archegos_trs``) or a
         CSV/TOML portfolio file. Default ``"dealer_book_public"`` (the dealer book's trades on
-        the factors of the built-in real market).
+        the factors of the built-in real market); a study file on a synthetic market without
+        a source gets ``"dealer_book"``, the book made for it.
     """
 
     source: str = "dealer_book_public"
@@ -287,6 +289,9 @@ def load_study(path: str | os.PathLike[str] | None) -> Study:
         raise InputError(f"{path} [portfolio]: simm_version is from an earlier file format: "
                          "add a model table [models.SIMM] with kind = \"simm\" and version = "
                          f"{port_doc['simm_version']!r}")
+    if "source" not in port_doc:  # the shipped book made for the market
+        port_doc["source"] = ("dealer_book" if market.data.startswith("synthetic")
+                              else "dealer_book_public")
     portfolio = None
     if str(port_doc.get("source", "")).lower() != "none":
         if isinstance(port_doc.get("source"), str):
