@@ -6,13 +6,7 @@
 """
 
 from imresearch.simm.allocation import simm_allocation
-from imresearch.simm.calculator import (
-    MARGIN_TYPES,
-    SimmResult,
-    WorstOfResult,
-    simm,
-    simm_worst_of,
-)
+from imresearch.simm.calculator import simm
 from imresearch.simm.crif import (
     CRIF_COLUMNS,
     SENSITIVITY_RISK_TYPES,
@@ -27,6 +21,8 @@ from imresearch.simm.parameters import (
     SimmParameters,
     load_parameters,
 )
+from imresearch.simm.regulations import WorstOfResult, simm_worst_of
+from imresearch.simm.result import MARGIN_TYPES, SimmResult
 from imresearch.simm.synthetic import synthetic_crif
 
 __all__ = [

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imresearch.simm import _kernels
-from imresearch.simm.calculator import _group, _pair_sum
+from imresearch.simm._groups import group as _group
+from imresearch.simm._groups import pair_sum as _pair_sum
 
 
 def _py(kernel):  # the plain-Python function a Numba dispatcher was compiled from
