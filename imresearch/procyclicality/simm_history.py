@@ -1,17 +1,17 @@
 """ISDA SIMM through time: the version in force on each date, and a "recalibrated SIMM".
 
-SIMM's risk weights are recalibrated by ISDA once or twice a year and take effect months after
-the data they were estimated on ends: between two versions the weights are frozen, so SIMM
+SIMM's risk weights are recalibrated by ISDA once a year (twice from 2025) and take effect months
+after the data they were estimated on ends: between two versions the weights are frozen, so SIMM
 reacts to a market stress only through the portfolio's sensitivities, not through its risk
 weights. Two series show this calibration lag:
 
 ``simm``
     SIMM of the portfolio's CRIF on each date with the parameters of the version *in force* on
-    that date (the version with the latest ``effective_date`` on or before it, read from
-    ``imresearch/simm/params/<version>.toml``: 2.5 from 2022-12-03, 2.6 from 2023-12-02,
-    2.7+2412 from 2025-07-12, 2.8+2506 from 2025-12-06, 2.8+2512 from 2026-07-11). Dates before
-    the first version in the project (2.5) use 2.5, and the column ``before_first_version`` says
-    so: SIMM existed from September 2016 (v1.0) but earlier parameter sets are not shipped.
+    that date (:func:`imresearch.simm.version_in_force`: 1.0 from 2016-09-01, 1.3, 2.0 ... 2.7,
+    2.7+2412, 2.8+2506, 2.8+2512, each from its effective date). No SIMM was in force before
+    2016-09-01: those dates use version 1.0 and the column ``before_first_version`` says so
+    (``before="first"``, the default), or raise (``before="error"``); the recalibrated series
+    below is the point-in-time answer for them.
 
 ``simm_recalibrated`` (research mode, ``recalibrate=True``)
     The same CRIF with the *delta* risk weights of each SIMM risk class rescaled by how much the
@@ -21,17 +21,19 @@ weights. Two series show this calibration lag:
 
     where ``q_f(W)`` is the 99% quantile of the absolute ``horizon``-day (10-day) overlapping
     shock of factor ``f`` (in its shock convention) over the window ``W``; ``W_t`` is the
-    ``recent_years`` (3) years of shocks ending on ``t`` together with the version's published
-    stress period (``[meta] stress_period``, e.g. 2008-09-13 .. 2009-06-12) *once it lies in
+    ``recent_years`` (3) years of shocks ending on ``t`` together with the version's stress
+    period (``version_info(v).stress_period``, e.g. 2008-09-13 .. 2009-06-12) *once it lies in
     the past and in the data* (point in time: before its end it is left out, and the column
-    ``stress_in_window`` is False); ``W_c(v)`` is the same window ending on the version's
-    calibration date ``c(v)``. ISDA estimates each risk weight as a high quantile of 10-day
-    moves over "3 recent years + 1 stress year" (ISDA SIMM Methodology, section on calibration;
-    ISDA, "SIMM Calibration" governance documents), so the ratio approximates what a
-    re-estimation on date ``t`` would give relative to the published weight. It is a ratio
-    estimator, not ISDA's calibration: one scale per risk class (not per bucket/tenor), pooled
-    by the median across the portfolio's factors of that class; vega, curvature and base
-    correlation weights, correlations and concentration thresholds stay as published.
+    ``stress_in_window`` is False); ``W_c(v)`` is the same window ending on the end of the
+    version's calibration data ``c(v)`` (``version_info(v).calibration_end``: 2021-12-31 for
+    2.5, 2024-12-31 for 2.7+2412, 2025-06-30 for 2.8+2506..., each with its source). ISDA
+    estimates each risk weight as a high quantile of 10-day moves over "3 recent years + 1
+    stress year" (ISDA SIMM Methodology, section on calibration), so the ratio approximates what
+    a re-estimation on date ``t`` would give relative to the published weight. It is a ratio
+    estimator, not ISDA's calibration: one scale per risk class (not per bucket/tenor, see
+    :mod:`imresearch.simm.calibration` for that), pooled by the median across the portfolio's
+    factors of that class; vega, curvature and base correlation weights, correlations and
+    concentration thresholds stay as published.
 
     Because ``WS_k = RW_k s_k CR_k`` and the concentration factor ``CR_k`` does not depend on
     the weight, multiplying every delta weight of a risk class by ``k`` multiplies that class's
@@ -39,11 +41,6 @@ weights. Two series show this calibration lag:
     :func:`imresearch.simm.simm`: risk-class margin = sum of its margin types (delta scaled),
     product-class margin ``sqrt(sum_rs psi_rs M_r M_s)``, the product-class multiplier add-on
     scaled with it, and the notional/fixed add-ons unchanged.
-
-    Calibration dates are not published with the parameters; the default assumes the data
-    window ends ``calibration_lag_months`` (11) months before the effective date (v2.5,
-    effective December 2022, on data to end-2021; v2.6 on data to end-2022), an approximation
-    stated in every result (column ``calibration_date``).
 
 The CRIF on each date comes from :func:`imresearch.portfolio.to_crif` by bump-and-revalue of
 the portfolio bound once on ``bind_date`` (its terms held at constant maturity, as in
@@ -56,7 +53,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -67,7 +64,16 @@ from imresearch.marketdata.shocks import horizon_shocks
 from imresearch.portfolio.binding import BoundPortfolio, bind
 from imresearch.portfolio.sensitivities import to_crif
 from imresearch.simm import RISK_CLASSES as SIMM_RISK_CLASSES
-from imresearch.simm import VERSIONS, SimmResult, load_parameters, simm
+from imresearch.simm import (
+    InForce,
+    SimmResult,
+    canonical_version,
+    load_parameters,
+    simm,
+    version_info,
+    version_schedule,
+)
+from imresearch.simm import version_in_force as _in_force
 
 __all__ = [
     "calibration_date",
@@ -89,47 +95,34 @@ MARKET_TO_SIMM: dict[str, tuple[str, ...]] = {
 }
 
 
-def version_schedule() -> pd.DataFrame:
-    """Every SIMM version in the project with its effective date and published stress period.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by version (in effective-date order): ``effective_date``, ``stress_start``,
-        ``stress_end`` (Timestamps).
-    """
-    rows = {}
-    for v in VERSIONS:
-        p = load_parameters(v)
-        rows[v] = {"effective_date": pd.Timestamp(p.effective_date),
-                   "stress_start": pd.Timestamp(p.stress_period[0]),
-                   "stress_end": pd.Timestamp(p.stress_period[1])}
-    return pd.DataFrame(rows).T.sort_values("effective_date").rename_axis("version")
+_LEGACY_VERSIONS = ("2.5", "2.6", "2.7+2412", "2.8+2506", "2.8+2512")
 
 
-def version_in_force(date: object) -> tuple[str, bool]:
-    """The SIMM version in force on ``date`` and whether ``date`` precedes the first version.
+def version_in_force(date: object) -> InForce:
+    """Legacy: the version in force among those shipped before issue #14 (2.5 and later).
 
-    Dates before the first version's effective date get the first version (2.5) and ``True``.
+    Dates before 2.5's effective date get 2.5 and ``before_first=True``, as before. Kept for
+    callers not yet switched to :func:`imresearch.simm.version_in_force`, which knows every
+    version since 1.0 and says that no SIMM was in force before 2016-09-01.
     """
     ts = pd.Timestamp(date)
-    sched = version_schedule()
-    live = sched.index[sched["effective_date"] <= ts]
-    if len(live) == 0:
-        return str(sched.index[0]), True
-    return str(live[-1]), False
+    live = [v for v in _LEGACY_VERSIONS if version_info(v).effective_date <= ts]
+    return InForce(live[-1], False) if live else InForce(_LEGACY_VERSIONS[0], True)
 
 
-def calibration_date(version: str, *, lag_months: int = 11,
-                     dates: Mapping[str, object] | None = None) -> pd.Timestamp:
-    """Assumed end of the data window of a version's calibration.
+def calibration_date(version: str, *, dates: Mapping[str, object] | None = None
+                     ) -> pd.Timestamp:
+    """End of the data window of a version's calibration.
 
-    ``dates[version]`` if given, else the effective date minus ``lag_months`` months.
+    ``dates[version]`` if given, else the published (or documented inferred) end of the version's
+    recent window, ``imresearch.simm.version_info(version).calibration_end``.
     """
-    if dates and version in dates:
-        return pd.Timestamp(dates[version])
-    eff = pd.Timestamp(load_parameters(version).effective_date)
-    return eff - pd.DateOffset(months=check_positive_int("lag_months", lag_months, minimum=0))
+    v = canonical_version(version)
+    if dates:
+        for key, value in dates.items():
+            if canonical_version(key) == v:
+                return pd.Timestamp(value)
+    return version_info(v).calibration_end
 
 
 def simm_dates(market: RiskFactorHistory, start: object = None, end: object = None,
@@ -224,9 +217,9 @@ def simm_history(
     recalibrate: bool = False,
     recent_years: int = 3,
     confidence: float = 0.99,
-    calibration_lag_months: int = 11,
     calibration_dates: Mapping[str, object] | None = None,
     dates: Sequence[object] | pd.DatetimeIndex | None = None,
+    before: Literal["first", "error"] = "first",
 ) -> pd.DataFrame:
     """SIMM of a portfolio through time with the version in force on each date.
 
@@ -241,7 +234,8 @@ def simm_history(
     step : "M" or int
         Month ends (default) or every ``step``-th business day.
     version : str, optional
-        Hold one version fixed instead of the version in force on each date.
+        Hold one version fixed (any name :func:`imresearch.simm.canonical_version` accepts)
+        instead of the version in force on each date.
     mpor_days : {10, 1}
         SIMM margin period of risk. Default 10.
     side : {"call", "post"}
@@ -254,19 +248,20 @@ def simm_history(
         Recent window of the recalibration, years. Default 3.
     confidence : float
         Quantile of the absolute 10-day shocks. Default 0.99.
-    calibration_lag_months : int
-        Assumed months from the end of a version's calibration data to its effective date.
-        Default 11.
     calibration_dates : mapping of version to date, optional
-        Calibration data end dates overriding the lag rule.
+        Calibration data end dates overriding the versions' own
+        (:func:`imresearch.simm.version_info` ``.calibration_end``).
     dates : sequence of dates, optional
         Explicit dates (each must be a market date); overrides ``start``/``end``/``step``.
+    before : {"first", "error"}
+        Dates before 2016-09-01, when no SIMM was in force: version 1.0, flagged in
+        ``before_first_version`` (default), or an error saying so.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by date: ``version`` (used), ``before_first_version`` (True where the date
-        precedes the first shipped version and the first version is used instead),
+        Indexed by date: ``version`` (used), ``before_first_version`` (True where no SIMM was in
+        force on the date and version 1.0 is used instead),
         ``simm`` and the risk-class margins ``simm_<RiskClass>`` (summed over product classes,
         each class's own margin). With ``recalibrate``: ``calibration_date``,
         ``stress_in_window``, ``scale_<RiskClass>`` and ``simm_recalibrated``.
@@ -285,8 +280,8 @@ def simm_history(
                              f"{market.name} ({market.start:%Y-%m-%d} .. {market.end:%Y-%m-%d})")
     else:
         idx = simm_dates(market, start, end, step)
-    if version is not None and version not in VERSIONS:
-        raise InputError(f"unknown SIMM version {version!r}; known: {', '.join(VERSIONS)}")
+    if version is not None:
+        version = canonical_version(version)
     recent_years = check_positive_int("recent_years", recent_years)
     confidence = check_in_open_interval("confidence", confidence)
     bp = portfolio if isinstance(portfolio, BoundPortfolio) else bind(portfolio, market,
@@ -298,7 +293,7 @@ def simm_history(
     records: list[dict[str, Any]] = []
     results: list[SimmResult] = []
     for t, r in zip(idx, rows, strict=True):
-        v, early = (version, False) if version is not None else version_in_force(t)
+        v, early = (version, False) if version is not None else _in_force(t, before=before)
         b_t = dataclasses.replace(bp, base_levels=np.array(levels[r]), date=t)
         res = simm(to_crif(b_t), version=v, mpor_days=mpor_days, side=side)
         rec: dict[str, Any] = {"date": t, "version": v, "before_first_version": early,
@@ -314,17 +309,16 @@ def simm_history(
         return out
     return _recalibrate(out, results, hist, horizon=10 if mpor_days == 10 else 1,
                         recent_years=recent_years, confidence=confidence,
-                        lag=calibration_lag_months, cal_dates=calibration_dates)
+                        cal_dates=calibration_dates)
 
 
 def _recalibrate(out: pd.DataFrame, results: list[SimmResult], hist: RiskFactorHistory, *,
-                 horizon: int, recent_years: int, confidence: float, lag: int,
+                 horizon: int, recent_years: int, confidence: float,
                  cal_dates: Mapping[str, object] | None) -> pd.DataFrame:
     classes: dict[str, list[int]] = {}
     for j, spec in enumerate(hist.factors.values()):
         for rc in MARKET_TO_SIMM.get(spec.risk_class, ()):
             classes.setdefault(rc, []).append(j)
-    sched = version_schedule()
     out = out.copy()
     out["calibration_date"] = pd.NaT
     out["stress_in_window"] = False
@@ -333,7 +327,7 @@ def _recalibrate(out: pd.DataFrame, results: list[SimmResult], hist: RiskFactorH
     out["simm_recalibrated"] = np.nan
     for v in out["version"].unique():
         on_v = out.index[out["version"] == v]
-        c = calibration_date(v, lag_months=lag, dates=cal_dates)
+        c = calibration_date(v, dates=cal_dates)
         first_ok = hist.dates[0] + pd.DateOffset(years=recent_years)
         if c < first_ok or c > hist.end:
             raise InputError(
@@ -341,7 +335,7 @@ def _recalibrate(out: pd.DataFrame, results: list[SimmResult], hist: RiskFactorH
                 f"{c:%Y-%m-%d}) is outside the data {hist.name} ({hist.start:%Y-%m-%d} .. "
                 f"{hist.end:%Y-%m-%d}); give calibration_dates or more history"
             )
-        stress = (sched.loc[v, "stress_start"], sched.loc[v, "stress_end"])
+        stress = version_info(v).stress_period
         c_row = hist.dates[hist.dates.searchsorted(c, "right") - 1]
         q_c, _ = _tail_quantiles(hist, pd.DatetimeIndex([c_row]), horizon=horizon,
                                  recent_years=recent_years, confidence=confidence, stress=stress)

@@ -24,17 +24,32 @@ from imresearch.simm.parameters import (
 from imresearch.simm.regulations import WorstOfResult, simm_worst_of
 from imresearch.simm.result import MARGIN_TYPES, SimmResult
 from imresearch.simm.synthetic import synthetic_crif
+from imresearch.simm.versions import (
+    FIRST_SIMM_DATE,
+    InForce,
+    NoSimmInForceError,
+    VersionInfo,
+    canonical_version,
+    version_in_force,
+    version_info,
+    version_schedule,
+)
 
 __all__ = [
     "CRIF_COLUMNS",
     "DEFAULT_VERSION",
+    "FIRST_SIMM_DATE",
     "MARGIN_TYPES",
     "RISK_CLASSES",
     "SENSITIVITY_RISK_TYPES",
     "VERSIONS",
+    "InForce",
+    "NoSimmInForceError",
     "SimmParameters",
     "SimmResult",
+    "VersionInfo",
     "WorstOfResult",
+    "canonical_version",
     "load_parameters",
     "net_crif",
     "parse_crif",
@@ -43,4 +58,7 @@ __all__ = [
     "simm_allocation",
     "simm_worst_of",
     "synthetic_crif",
+    "version_in_force",
+    "version_info",
+    "version_schedule",
 ]

@@ -188,7 +188,7 @@ def interest_rate_margin(d: Rows, p: SimmParameters, n: int, out: Margins, fx: f
         sum_node = bincount(b_node, fac.sum(axis=1), n)
         cross = ir.currency_correlation**2 * pair_sum(b_node, s, n)
         k_node = np.sqrt(np.maximum(bincount(b_node, k**2, n) + cross, 0.0))
-        scale = ir.hvr**m.ir_curvature_hvr_power
+        scale = m.ir_curvature_multiplier(ir.hvr)
         total = _curvature_margin(sum_node, abs_node, k_node, m.curvature_lambda_base) * scale
         out.add("InterestRate", "Curvature", total, b_node, b_ccy, k * scale)
 

@@ -68,7 +68,7 @@ def simm_allocation(
     """
     if not (0.0 < relative_step < 0.5):
         raise InputError(f"relative_step must be in (0, 0.5); got {relative_step!r}")
-    table = read_crif(crif, fx_rates=fx_rates)
+    table = read_crif(crif, fx_rates=fx_rates, version=version)
     if by not in table.columns:
         raise InputError(f"by={by!r} is not a CRIF column; use one of {', '.join(table.columns)}")
     units = table[by].to_numpy(object)

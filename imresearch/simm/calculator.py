@@ -118,7 +118,8 @@ def simm(
                 f"calculation_currency {calc!r} needs fx_rates[{calc!r}] (USD per unit)"
             )
     group_cols = (group_by,) if isinstance(group_by, str) else tuple(group_by or ())
-    parsed = parse_crif(crif, fx_rates=fx_rates, trade_ids="TradeID" in group_cols)
+    parsed = parse_crif(crif, fx_rates=fx_rates, trade_ids="TradeID" in group_cols,
+                        version=params.version)
     columns = dict(parsed.columns)
     for col in group_cols:
         if col not in CRIF_COLUMNS:

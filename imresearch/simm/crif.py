@@ -27,6 +27,7 @@ from imresearch._typing import Float64Array1D
 from imresearch.errors import InputError, where
 from imresearch.simm._codes import Codes, as_text, constant, text_codes
 from imresearch.simm.parameters import load_parameters
+from imresearch.simm.versions import DEFAULT_VERSION, VERSIONS, canonical_version
 
 __all__ = [
     "ADDON_RISK_TYPES",
@@ -116,9 +117,9 @@ _NUMERIC_TEXT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
 @functools.cache
-def _valid_values() -> dict[str, dict[str, tuple[str, ...] | None]]:
+def _valid_values(version: str) -> dict[str, dict[str, tuple[str, ...] | None]]:
     """Valid Bucket and Label1 values per risk type (``None``: any value, ``""``: blank)."""
-    p = load_parameters()
+    p = load_parameters(version)
     ir_tenors = p.interest_rate.tenors
     cq, cn = p.credit_qualifying, p.credit_non_qualifying
     ir_buckets = (*sorted(set(p.interest_rate.delta_weight)), "")
@@ -277,6 +278,14 @@ class ParsedCrif:
 _RT_INDEX = {rt: i for i, rt in enumerate(RISK_TYPES)}
 
 
+def _first_with(risk_type: str) -> str:
+    """`` (first in SIMM v)`` for the first version that knows a risk type."""
+    for v in VERSIONS:
+        if risk_type in load_parameters(v).methodology.risk_types:
+            return f" (first in SIMM {v})"
+    return ""
+
+
 def risk_type_code(*names: str) -> list[int]:
     """Codes (positions in :data:`RISK_TYPES`) of RiskType names."""
     return [_RT_INDEX[name] for name in names]
@@ -287,6 +296,7 @@ def parse_crif(
     *,
     fx_rates: Mapping[str, float] | None = None,
     trade_ids: bool = True,
+    version: str | None = None,
 ) -> ParsedCrif:
     """Read and validate a CRIF into integer-coded columns (the engine of :func:`read_crif`).
 
@@ -295,7 +305,7 @@ def parse_crif(
 
     Parameters
     ----------
-    source, fx_rates
+    source, fx_rates, version
         As in :func:`read_crif`.
     trade_ids : bool, default True
         Read the ``TradeID`` column; when False it is left blank (the margin calculation does
@@ -363,6 +373,12 @@ def parse_crif(
           lambda i: f"RiskType {rt_of(i)!r} is not valid for IMModel 'Schedule' (PV, Notional)")
     _fail(locate, ~schedule & rt_is("PV"), "RiskType",
           lambda i: "RiskType 'PV' is only valid with IMModel 'Schedule'")
+    # the SIMM version must know each risk type of its rows
+    version = canonical_version(version) if version is not None else DEFAULT_VERSION
+    known_types = load_parameters(version).methodology.risk_types
+    _fail(locate, ~schedule & ~rt_is("PV", *known_types), "RiskType",
+          lambda i: f"RiskType {rt_of(i)!r} is not part of SIMM {version}"
+          f"{_first_with(rt_of(i))}")
 
     # ProductClass: SIMM product classes, or the schedule's for IMModel=Schedule rows
     pc_in = cols["ProductClass"]
@@ -407,7 +423,7 @@ def parse_crif(
     cols["Bucket"] = cols["Bucket"].mapped(
         lambda v: "Residual" if v.lower() == "residual" else v)
     cols["Label1"] = cols["Label1"].mapped(str.lower)
-    for column, allowed_by_type in _valid_values().items():
+    for column, allowed_by_type in _valid_values(version).items():
         col = cols[column]
         ok = np.ones((len(RISK_TYPES), len(col.values)), dtype=bool)
         for risk_type, allowed in allowed_by_type.items():
@@ -420,7 +436,8 @@ def parse_crif(
             shown = ", ".join(repr(a) if a else "blank" for a in allowed)
             _fail(locate, bad & (rt_code == _RT_INDEX[first]), column,
                   lambda i, c=column, col_=col, rt_=first, shown_=shown:
-                  f"{c} {col_.dense()[i]!r} is not valid for {rt_} (valid: {shown_})")
+                  f"{c} {col_.dense()[i]!r} is not valid for {rt_} in SIMM {version} "
+                  f"(valid: {shown_})")
 
     # Amounts
     if "Amount" in frame.columns:
@@ -464,6 +481,7 @@ def read_crif(
     *,
     fx_rates: Mapping[str, float] | None = None,
     net: bool = False,
+    version: str | None = None,
 ) -> pd.DataFrame:
     """Read and validate a CRIF.
 
@@ -478,6 +496,9 @@ def read_crif(
         missing ``AmountUSD`` from ``Amount`` and ``AmountCurrency``. Amounts in USD never need it.
     net : bool, default False
         Return :func:`net_crif` of the result (duplicate risk factors summed across trades).
+    version : str, optional
+        SIMM version whose risk types, buckets and tenors the rows must use (default the newest,
+        :data:`~imresearch.simm.versions.DEFAULT_VERSION`).
 
     Returns
     -------
@@ -490,10 +511,12 @@ def read_crif(
     ------
     InputError
         Naming file and line (or DataFrame row), column and value, for: an unknown RiskType,
-        ProductClass or IMModel; a Bucket, Label1 or Qualifier not valid for its RiskType; a
-        non-numeric or non-finite amount; a missing AmountUSD with no FX rate for its currency.
+        ProductClass or IMModel; a RiskType the version does not know (naming the version and
+        the first version that has it); a Bucket, Label1 or Qualifier not valid for its RiskType
+        in the version; a non-numeric or non-finite amount; a missing AmountUSD with no FX rate
+        for its currency.
     """
-    out = parse_crif(source, fx_rates=fx_rates).frame()
+    out = parse_crif(source, fx_rates=fx_rates, version=version).frame()
     return net_crif(out) if net else out
 
 

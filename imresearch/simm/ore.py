@@ -6,8 +6,9 @@ amounts are taken from ``AmountUSD`` and the calculation currency is USD) to a t
 runs ORE's ``simm`` analytic with regulations not enforced, and returns ORE's ``simm`` report with
 full double precision. :func:`ore_totals` reads the per-portfolio totals of one side from it.
 
-ORE 1.8.17.0 has built-in configurations for SIMM 2.5, 2.6, 2.7+2412 and 2.8+2506; for 2.8+2512
-its analytic needs the calibration file (``simmcalibration_2.8+2512.xml`` from ORE's
+ORE 1.8.17.0 has built-in configurations for every SIMM version from 1.0 to 2.8+2506 (it names 2.4,
+2.6 and 2.7 also "2.3.8", "2.5.6" and "2.6.5", and computes only 10-day SIMM before 2.2); for
+2.8+2512 its analytic needs the calibration file (``simmcalibration_2.8+2512.xml`` from ORE's
 ``Configurations/SIMM``), passed as ``calibration``.
 """
 
@@ -22,15 +23,15 @@ import pandas as pd
 
 from imresearch.errors import InputError, check_choice
 from imresearch.simm.crif import read_crif
-from imresearch.simm.parameters import VERSIONS
+from imresearch.simm.versions import VERSIONS, canonical_version
 
 __all__ = ["ORE_REQUIREMENT", "ore_available", "ore_simm", "ore_totals", "run_ore",
            "write_ore_inputs"]
 
 ORE_REQUIREMENT = "open-source-risk-engine>=1.8.17"
 """pip requirement of ORE's Python package (module ``ORE``)."""
-ORE_BUILTIN_VERSIONS: tuple[str, ...] = ("2.5", "2.6", "2.7+2412", "2.8+2506")
-"""SIMM versions ORE 1.8.17 can build without a calibration file."""
+ORE_BUILTIN_VERSIONS: tuple[str, ...] = VERSIONS[:VERSIONS.index("2.8+2506") + 1]
+"""SIMM versions ORE 1.8.17 can build without a calibration file (1.0 to 2.8+2506)."""
 
 _ORE_XML = """<?xml version="1.0"?>
 <ORE>
@@ -126,13 +127,13 @@ def write_ore_inputs(
 
     Parameters are those of :func:`ore_simm`; ``folder`` must exist. :func:`run_ore` runs it.
     """
-    version = check_choice("version", str(version), VERSIONS)
+    version = canonical_version(version)
     mpor = check_choice("mpor_days", int(mpor_days), (10, 1))
     if calibration is None and version not in ORE_BUILTIN_VERSIONS:
         raise InputError(f"ORE cannot build SIMM {version} by itself: pass calibration= the "
                          f"path of simmcalibration_{version}.xml")
     folder = Path(folder).resolve()
-    table = read_crif(crif)
+    table = read_crif(crif, version=version)
     (folder / "out").mkdir(exist_ok=True)
     for name, text in _EMPTY_FILES.items():
         (folder / name).write_text(text)

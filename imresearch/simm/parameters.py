@@ -1,10 +1,13 @@
 """ISDA SIMM parameters, one versioned data file per SIMM version.
 
 The calibrated figures (risk weights, correlations, concentration thresholds, historical volatility
-ratios, currency groups) and the methodology's formula constants live in
-``imresearch/simm/params/<version>.toml``; nothing in the calculator is a bare weight.
-:func:`load_parameters` reads one version for one margin period of risk (10-day or 1-day SIMM) and
-returns a frozen :class:`SimmParameters`.
+ratios, currency groups), the methodology's formula constants and the version's treatment choices
+(which CRIF risk types it knows, how interest-rate curvature is scaled, whether equity volatility
+indices carry curvature, what makes two non-qualifying credit names "the same") live in
+``imresearch/simm/params/<version>.toml``; nothing in the calculator is a bare weight or a test
+on a version name. :func:`load_parameters` reads one version for one margin period of risk (10-day
+or 1-day SIMM) and returns a frozen :class:`SimmParameters`. A version without concentration
+thresholds (R1.0) gets infinite thresholds (no concentration add-on).
 
 Units follow the CRIF conventions: interest-rate and credit delta weights apply to sensitivities
 per 1bp, equity / commodity / FX delta weights to sensitivities per 1%, the base-correlation weight
@@ -19,19 +22,20 @@ import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from imresearch._typing import Float64Array1D, Float64Array2D
-from imresearch.errors import InputError, check_choice
-
-try:  # Python >= 3.11
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+from imresearch.errors import InputError
+from imresearch.simm.versions import (
+    DEFAULT_VERSION,
+    VERSIONS,
+    canonical_version,
+    read_version_file,
+    version_info,
+)
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -47,10 +51,6 @@ __all__ = [
     "load_parameters",
 ]
 
-VERSIONS: tuple[str, ...] = ("2.5", "2.6", "2.7+2412", "2.8+2506", "2.8+2512")
-"""SIMM versions with a parameter file, oldest first (ORE naming)."""
-DEFAULT_VERSION: str = VERSIONS[-1]
-"""The newest version, used when none is given."""
 RISK_CLASSES: tuple[str, ...] = (
     "InterestRate",
     "CreditQualifying",
@@ -63,6 +63,7 @@ RISK_CLASSES: tuple[str, ...] = (
 THRESHOLD_UNIT: float = 1e6
 """Concentration thresholds are quoted in USD million: multiply by this to get USD."""
 MPOR_DAYS: tuple[int, ...] = (10, 1)
+_NO_THRESHOLD = math.inf
 
 
 def _frozen_array(values: Any) -> np.ndarray:
@@ -95,8 +96,14 @@ class Methodology:
         Effective horizon of the MPOR in days: 14 for 10-day SIMM, 1.4 for 1-day SIMM.
     curvature_scale : float
         Factor of the curvature scaling function ``SF(t) = scale * min(1, horizon / t)``.
-    ir_curvature_hvr_power : float
-        Interest-rate curvature margin is multiplied by ``HVR_IR ** power`` (power -2).
+    ir_curvature_hvr_power : float or None
+        Interest-rate curvature margin is multiplied by ``HVR_IR ** power`` (power -2, from 2.1).
+    ir_curvature_scale : float or None
+        Or by this fixed factor (2.3, up to 2.0).
+    risk_types : frozenset of str
+        CRIF risk types the version knows (sensitivities and add-on parameters).
+    ir_sub_curves : tuple of str
+        Interest-rate sub-curves (``Label2`` of ``Risk_IRCurve``) the version names.
     vega_sigma_risk_classes : tuple of str
         Risk classes whose vega is multiplied by ``sigma = RW * sigma_multiplier``.
     expiry_days : Mapping[str, float]
@@ -114,7 +121,10 @@ class Methodology:
     days_per_year: float
     horizon_days: float
     curvature_scale: float
-    ir_curvature_hvr_power: float
+    ir_curvature_hvr_power: float | None
+    ir_curvature_scale: float | None
+    risk_types: frozenset[str]
+    ir_sub_curves: tuple[str, ...]
     vega_sigma_risk_classes: tuple[str, ...]
     expiry_days: Mapping[str, float]
     curvature_zero_buckets: Mapping[str, tuple[str, ...]]
@@ -132,6 +142,12 @@ class Methodology:
         """``q**2 - 1`` with q the normal quantile at ``curvature_confidence`` (about 5.634897)."""
         q = statistics.NormalDist().inv_cdf(self.curvature_confidence)
         return q * q - 1.0
+
+    def ir_curvature_multiplier(self, hvr_ir: float) -> float:
+        """Factor of the interest-rate curvature margin: fixed, or ``HVR_IR ** power``."""
+        if self.ir_curvature_scale is not None:
+            return self.ir_curvature_scale
+        return float(hvr_ir) ** float(self.ir_curvature_hvr_power)  # type: ignore[arg-type]
 
     def curvature_scaling(self, expiry: str) -> float:
         """Scaling function ``SF(t)`` of an option-expiry label such as ``"1y"``."""
@@ -387,6 +403,13 @@ class SimmParameters:
         return float(self.risk_class_correlation[i, j])
 
 
+def _thresholds(d: dict[str, Any], name: str, keys: tuple[str, ...]) -> Mapping[str, float]:
+    """A threshold table, or infinite thresholds when the version has none (R1.0)."""
+    if name in d:
+        return _frozen_map(d[name])
+    return MappingProxyType(dict.fromkeys(keys, _NO_THRESHOLD))
+
+
 def _ir(d: dict[str, Any], m: dict[str, Any]) -> InterestRateParameters:
     return InterestRateParameters(
         tenors=tuple(d["tenors"]),
@@ -397,10 +420,10 @@ def _ir(d: dict[str, Any], m: dict[str, Any]) -> InterestRateParameters:
         currency_correlation=float(d["currency_correlation"]),
         weight_groups=_group_lookup(d["weight_groups"]),
         weight_group_default=str(d["weight_group_default"]),
-        concentration_groups=_group_lookup(d["concentration_groups"]),
-        concentration_group_default=str(d["concentration_group_default"]),
-        delta_threshold=_frozen_map(d["delta_threshold"]),
-        vega_threshold=_frozen_map(d["vega_threshold"]),
+        concentration_groups=_group_lookup(d.get("concentration_groups", {})),
+        concentration_group_default=str(d.get("concentration_group_default", "1")),
+        delta_threshold=_thresholds(d, "delta_threshold", ("1",)),
+        vega_threshold=_thresholds(d, "vega_threshold", ("1",)),
         hvr=float(m["hvr"]),
         delta_weight=_frozen_map(m["delta_weight"], _frozen_array),
         inflation_weight=float(m["inflation_weight"]),
@@ -412,8 +435,9 @@ def _ir(d: dict[str, Any], m: dict[str, Any]) -> InterestRateParameters:
 def _credit(d: dict[str, Any], m: dict[str, Any]) -> CreditParameters:
     bcc = d.get("base_correlation_correlation")
     bcw = m.get("base_correlation_weight")
+    buckets = tuple(d["buckets"])
     return CreditParameters(
-        buckets=tuple(d["buckets"]),
+        buckets=buckets,
         tenors=tuple(d["tenors"]),
         same_issuer_correlation=float(d["same_issuer_correlation"]),
         different_issuer_correlation=float(d["different_issuer_correlation"]),
@@ -422,8 +446,8 @@ def _credit(d: dict[str, Any], m: dict[str, Any]) -> CreditParameters:
         base_correlation_correlation=None if bcc is None else float(bcc),
         bucket_order=tuple(d["bucket_order"]),
         bucket_correlation=_frozen_array(d["bucket_correlation"]),
-        delta_threshold=_frozen_map(d["delta_threshold"]),
-        vega_threshold=float(d["vega_threshold"]),
+        delta_threshold=_thresholds(d, "delta_threshold", buckets),
+        vega_threshold=float(d.get("vega_threshold", _NO_THRESHOLD)),
         delta_weight=_frozen_map(m["delta_weight"]),
         vega_weight=float(m["vega_weight"]),
         base_correlation_weight=None if bcw is None else float(bcw),
@@ -431,17 +455,21 @@ def _credit(d: dict[str, Any], m: dict[str, Any]) -> CreditParameters:
 
 
 def _bucketed(d: dict[str, Any], m: dict[str, Any]) -> BucketedParameters:
+    buckets = tuple(d["buckets"])
     return BucketedParameters(
-        buckets=tuple(d["buckets"]),
+        buckets=buckets,
         intra_correlation=_frozen_map(d["intra_correlation"]),
         bucket_order=tuple(d["bucket_order"]),
         bucket_correlation=_frozen_array(d["bucket_correlation"]),
-        delta_threshold=_frozen_map(d["delta_threshold"]),
-        vega_threshold=_frozen_map(d["vega_threshold"]),
+        delta_threshold=_thresholds(d, "delta_threshold", buckets),
+        vega_threshold=_thresholds(d, "vega_threshold", buckets),
         hvr=float(m["hvr"]),
         delta_weight=_frozen_map(m["delta_weight"]),
         vega_weight=_frozen_map(m["vega_weight"]),
     )
+
+
+_FX_PAIR_GROUPS = ("1-1", "1-2", "1-3", "2-2", "2-3", "3-3")
 
 
 def _fx(d: dict[str, Any], m: dict[str, Any]) -> FXParameters:
@@ -450,10 +478,10 @@ def _fx(d: dict[str, Any], m: dict[str, Any]) -> FXParameters:
         vol_group_default=str(d["vol_group_default"]),
         vol_group_order=tuple(d["vol_group_order"]),
         vega_correlation=float(d["vega_correlation"]),
-        concentration_groups=_group_lookup(d["concentration_groups"]),
-        concentration_group_default=str(d["concentration_group_default"]),
-        delta_threshold=_frozen_map(d["delta_threshold"]),
-        vega_threshold=_frozen_map(d["vega_threshold"]),
+        concentration_groups=_group_lookup(d.get("concentration_groups", {})),
+        concentration_group_default=str(d.get("concentration_group_default", "1")),
+        delta_threshold=_thresholds(d, "delta_threshold", ("1",)),
+        vega_threshold=_thresholds(d, "vega_threshold", _FX_PAIR_GROUPS),
         correlation=_frozen_map(d["correlation"], _frozen_array),
         hvr=float(m["hvr"]),
         delta_weight=_frozen_array(m["delta_weight"]),
@@ -461,15 +489,13 @@ def _fx(d: dict[str, Any], m: dict[str, Any]) -> FXParameters:
     )
 
 
-@functools.cache
-def _read(version: str) -> dict[str, Any]:
-    text = resources.files("imresearch.simm").joinpath("params", f"{version}.toml").read_bytes()
-    return tomllib.loads(text.decode("utf-8"))
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 @functools.cache
 def _load(version: str, mpor_days: int) -> SimmParameters:
-    raw = _read(version)
+    raw = read_version_file(version)
     key = f"mpor{mpor_days}"
     meth = raw["methodology"]
 
@@ -482,7 +508,10 @@ def _load(version: str, mpor_days: int) -> SimmParameters:
         days_per_year=float(meth["days_per_year"]),
         horizon_days=float(meth[key]["horizon_days"]),
         curvature_scale=float(meth["curvature_scale"]),
-        ir_curvature_hvr_power=float(meth["ir_curvature_hvr_power"]),
+        ir_curvature_hvr_power=_optional_float(meth.get("ir_curvature_hvr_power")),
+        ir_curvature_scale=_optional_float(meth.get("ir_curvature_scale")),
+        risk_types=frozenset(meth["risk_types"]),
+        ir_sub_curves=tuple(meth["ir_sub_curves"]),
         vega_sigma_risk_classes=tuple(meth["vega_sigma_risk_classes"]),
         expiry_days=_frozen_map(meth["expiry_days"]),
         curvature_zero_buckets=_frozen_map(meth["curvature_zero_buckets"], tuple),
@@ -515,10 +544,11 @@ def load_parameters(version: str = DEFAULT_VERSION, mpor_days: int = 10) -> Simm
     Parameters
     ----------
     version : str, default "2.8+2512"
-        SIMM version, one of :data:`VERSIONS` (ORE naming: ``"2.5"``, ``"2.6"``,
-        ``"2.7+2412"``, ``"2.8+2506"``, ``"2.8+2512"``).
+        SIMM version, one of :data:`VERSIONS` (``"1.0"``, ``"1.3"``, ``"1.3.38"``, ``"2.0"``
+        ... ``"2.5A"``, ``"2.6"``, ``"2.7"``, ``"2.7+2412"``, ``"2.8+2506"``, ``"2.8+2512"``), or
+        an alias (ORE's ``"2.3.8"``, ``"2.5.6"``, ``"2.6.5"``; ``"R1.0"``, ``"R1.3"``).
     mpor_days : {10, 1}, default 10
-        Margin period of risk: 10 for standard SIMM, 1 for 1-day SIMM.
+        Margin period of risk: 10 for standard SIMM, 1 for 1-day SIMM (published from 2.2).
 
     Returns
     -------
@@ -528,14 +558,15 @@ def load_parameters(version: str = DEFAULT_VERSION, mpor_days: int = 10) -> Simm
     Raises
     ------
     InputError
-        For an unknown version (the message lists the known ones) or an MPOR other than 10 or 1.
+        For an unknown version (the message lists the known ones), an MPOR other than 10 or
+        1, or 1-day SIMM of a version that has no 1-day calibration.
     """
-    version = str(version).strip()
-    if version not in VERSIONS:
-        raise InputError(
-            f"unknown SIMM version {version!r}; known versions: {', '.join(VERSIONS)}"
-        )
-    if isinstance(mpor_days, bool) or not isinstance(mpor_days, (int, np.integer)):
+    version = canonical_version(version)
+    if isinstance(mpor_days, bool) or not isinstance(mpor_days, (int, np.integer)) or int(
+            mpor_days) not in MPOR_DAYS:
         raise InputError(f"mpor_days must be 10 or 1; got {mpor_days!r}")
-    check_choice("mpor_days", int(mpor_days), MPOR_DAYS)
+    available = version_info(version).mpor_days
+    if int(mpor_days) not in available:
+        raise InputError(f"SIMM {version} has no {int(mpor_days)}-day calibration (1-day SIMM "
+                         f"was first published with 2.2); use mpor_days=10")
     return _load(version, int(mpor_days))

@@ -81,7 +81,7 @@ def simm_worst_of(
         If no row applies under the regulations considered.
     """
     side_l = check_choice("side", str(side).lower(), ("call", "post"))
-    table = read_crif(crif, fx_rates=fx_rates)
+    table = read_crif(crif, fx_rates=fx_rates, version=version)
     column = "CollectRegulations" if side_l == "call" else "PostRegulations"
     regs = table[column].str.replace(" ", "", regex=False).str.split(",")
     # one row per (row, regulation): the side's column then holds a single regulation

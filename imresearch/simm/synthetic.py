@@ -15,6 +15,8 @@ The data are for tests and benchmarks; they are not calibrated to any real book.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -66,6 +68,31 @@ _NONQ_LABEL2 = np.array(["CMBX", "ABX", "PrimeX", "IOS", "MBX"], dtype=object)
 _PC_PRODUCTS = np.array(["RatesFX", "Credit", "Equity", "Commodity"], dtype=object)
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What a SIMM version knows, as far as the generator is concerned."""
+
+    risk_types: frozenset[str] | None
+    sub_curves: tuple[str, ...]
+    equity_buckets: int
+    commodity_buckets: int
+
+    @staticmethod
+    def of(version: str | None) -> _Scope:
+        if version is None:
+            return _Scope(None, tuple(_SUB_CURVES), 12, 17)
+        from imresearch.simm.parameters import load_parameters
+
+        p = load_parameters(version)
+        return _Scope(p.methodology.risk_types, p.methodology.ir_sub_curves,
+                      len(p.equity.bucket_order), len(p.commodity.bucket_order))
+
+    def known(self, risk_types: list[str]) -> np.ndarray:
+        if self.risk_types is None:
+            return np.ones(len(risk_types))
+        return np.array([rt in self.risk_types for rt in risk_types], dtype=float)
+
+
 def _names(prefix: str, n: int) -> np.ndarray:
     return np.array([f"{prefix}{i:06d}" for i in range(n)], dtype=object)
 
@@ -77,6 +104,7 @@ def synthetic_crif(
     seed: SeedLike = None,
     addons: bool = True,
     universe: int = 2_000,
+    version: str | None = None,
 ) -> pd.DataFrame:
     """A random CRIF of ``n_portfolios`` netting sets with ``rows_per_portfolio`` rows each.
 
@@ -94,6 +122,11 @@ def synthetic_crif(
     universe : int, default 2000
         Number of credit issuers, equity names and commodities to draw from; a smaller universe
         makes portfolios share (and concentrate in) more names.
+    version : str, optional
+        Draw only what this SIMM version knows: its risk types and add-ons, equity and
+        commodity buckets and interest-rate sub-curves (e.g. ``"1.0"``: no cross-currency basis,
+        inflation volatility, base correlation or add-ons, 11 equity and 16 commodity buckets).
+        Default: everything the newest version knows.
 
     Returns
     -------
@@ -112,12 +145,13 @@ def synthetic_crif(
     if int(rows_per_portfolio) < 10:
         raise InputError(f"rows_per_portfolio must be at least 10; got {rows_per_portfolio!r}")
     n_p, n_r = int(n_portfolios), int(rows_per_portfolio)
+    scope = _Scope.of(version)
     rng = np.random.default_rng(seed)
     n = n_p * n_r
     port = np.repeat(np.arange(n_p), n_r)
 
     # risk type of each row
-    shares = np.array([m[2] for m in _MIX])
+    shares = np.array([m[2] for m in _MIX]) * scope.known([m[0] for m in _MIX])
     kind = rng.choice(len(_MIX), size=n, p=shares / shares.sum())
     rt_names = np.array([m[0] for m in _MIX], dtype=object)
     pc_names = np.array([m[1] for m in _MIX], dtype=object)
@@ -148,7 +182,10 @@ def synthetic_crif(
     sel = rows_of("Risk_IRCurve")
     bucket[sel] = ccy_bucket[row_ccy[sel]]
     label1[sel] = _TENORS[rng.integers(0, 12, sel.size)]
-    label2[sel] = _SUB_CURVES[rng.choice(_SUB_CURVES.size, size=sel.size, p=_SUB_CURVE_P)]
+    curve_p = _SUB_CURVE_P * np.isin(_SUB_CURVES, scope.sub_curves)
+    if not np.array_equal(curve_p, _SUB_CURVE_P):
+        curve_p = curve_p / curve_p.sum()
+    label2[sel] = _SUB_CURVES[rng.choice(_SUB_CURVES.size, size=sel.size, p=curve_p)]
     sel = rows_of("Risk_IRVol", "Risk_InflationVol", "Risk_EquityVol", "Risk_CommodityVol",
                   "Risk_FXVol")
     label1[sel] = _TENORS[rng.integers(0, 12, sel.size)]
@@ -179,15 +216,19 @@ def synthetic_crif(
 
     # equity and commodity
     names = _names("EQ", universe)
-    name_bucket = np.array([*(str(b) for b in range(1, 13)), "Residual"], dtype=object)[
-        rng.choice(13, size=universe, p=np.r_[np.full(11, 0.9 / 11), 0.05, 0.05])]
+    n_eq = scope.equity_buckets  # numbered equity buckets (12: volatility indices, from 2.0)
+    name_bucket = np.array([*(str(b) for b in range(1, n_eq + 1)), "Residual"], dtype=object)[
+        rng.choice(n_eq + 1, size=universe,
+                   p=np.r_[np.full(11, 0.9 / 11), np.full(n_eq - 11, 0.05), 0.05]
+                   / (0.95 + 0.05 * (n_eq - 11)))]
     sel = rows_of("Risk_Equity", "Risk_EquityVol")
     who = rng.integers(0, universe, sel.size)
     qualifier[sel] = names[who]
     bucket[sel] = name_bucket[who]
-    comms = _names("CMDTY", max(universe // 20, 17))
-    comm_bucket = np.array([str(b) for b in range(1, 18)], dtype=object)[
-        np.arange(comms.size) % 17]
+    n_cm = scope.commodity_buckets
+    comms = _names("CMDTY", max(universe // 20, n_cm))
+    comm_bucket = np.array([str(b) for b in range(1, n_cm + 1)], dtype=object)[
+        np.arange(comms.size) % n_cm]
     sel = rows_of("Risk_Commodity", "Risk_CommodityVol")
     who = rng.integers(0, comms.size, sel.size)
     qualifier[sel] = comms[who]
@@ -221,7 +262,7 @@ def synthetic_crif(
 
     if addons:
         _add_addons(rng, n_p, n_r, risk_type, product, qualifier, bucket, label1, label2,
-                    amount, usd, amount_currency, trade_id)
+                    amount, usd, amount_currency, trade_id, scope)
 
     return pd.DataFrame({
         "TradeID": trade_id,
@@ -252,11 +293,14 @@ def _add_addons(
     usd: np.ndarray,
     amount_currency: np.ndarray,
     trade_id: np.ndarray,
+    scope: _Scope,
 ) -> None:
     """Overwrite the last rows of some portfolios with add-on rows (in place)."""
     start = np.arange(n_p) * n_r + n_r  # one past each portfolio's last row
 
     def put(rows: np.ndarray, rt: str, qual: np.ndarray, value: np.ndarray, ccy: str) -> None:
+        if not scope.known([rt])[0]:
+            return
         risk_type[rows] = rt
         product[rows] = ""
         qualifier[rows] = qual

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +17,7 @@ from imresearch.procyclicality.simm_history import (
     version_in_force,
     version_schedule,
 )
-from imresearch.simm import CRIF_COLUMNS, VERSIONS, simm
+from imresearch.simm import CRIF_COLUMNS, VERSIONS, NoSimmInForceError, simm
 
 
 @pytest.mark.parametrize(("date", "version", "early"), [
@@ -34,22 +32,22 @@ from imresearch.simm import CRIF_COLUMNS, VERSIONS, simm
     ("2026-07-11", "2.8+2512", False),
     ("2030-01-01", "2.8+2512", False),
 ])
-def test_version_in_force(date: str, version: str, early: bool) -> None:
+def test_legacy_version_in_force(date: str, version: str, early: bool) -> None:
+    # the versions shipped before #14 (kept for callers not yet switched)
     assert version_in_force(date) == (version, early)
 
 
-def test_schedule_matches_reference_metadata(shared_simm) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_is_the_simm_schedule() -> None:
     sched = version_schedule()
-    assert list(sched.index) == list(VERSIONS)
-    for v in VERSIONS:
-        meta = json.loads((shared_simm / v / "tables" / "metadata.json").read_text())
-        assert sched.loc[v, "effective_date"] == pd.Timestamp(meta["SIMM_EffectiveDate"])
+    assert sched.index[0] == "1.0" and sched.index[-1] == "2.8+2512"
+    assert "1.3.38" not in sched.index  # a draft, never in force
 
 
-def test_calibration_date_rule_and_override() -> None:
-    assert calibration_date("2.6") == pd.Timestamp("2023-01-02")
-    assert calibration_date("2.5", lag_months=0) == pd.Timestamp("2022-12-03")
-    assert calibration_date("2.5", dates={"2.5": "2021-12-31"}) == pd.Timestamp("2021-12-31")
+def test_calibration_date_is_the_versions_data_end_or_override() -> None:
+    assert calibration_date("2.5") == pd.Timestamp("2021-12-31")
+    assert calibration_date("2.8+2506") == pd.Timestamp("2025-06-30")
+    assert calibration_date("2.3.8") == pd.Timestamp("2020-12-31")  # ORE's name of 2.4
+    assert calibration_date("2.5", dates={"2.5": "2021-06-30"}) == pd.Timestamp("2021-06-30")
 
 
 def _equity_crif(amounts: dict[str, float]) -> pd.DataFrame:
@@ -114,8 +112,9 @@ def test_simm_history_versions_and_recalibration(small) -> None:  # type: ignore
     book, market = small
     cal = pd.Timestamp("2010-06-30")
     out = simm_history(book, market, start="2009-01-01", step="M", recalibrate=True,
-                       calibration_dates={"2.5": cal})
-    assert (out["version"] == "2.5").all() and out["before_first_version"].all()
+                       calibration_dates={"1.0": cal})
+    # no SIMM before September 2016: version 1.0, flagged
+    assert (out["version"] == "1.0").all() and out["before_first_version"].all()
     assert (out["simm"] > 0).all()
     assert {"simm_Equity", "scale_Equity", "simm_recalibrated"} <= set(out.columns)
     # on the calibration date the recalibrated weights are the published ones
@@ -142,7 +141,9 @@ def test_simm_history_bad_input(small) -> None:  # type: ignore[no-untyped-def]
         simm_history(book, market, dates=["2008-01-05"])
     with pytest.raises(InputError, match="unknown SIMM version"):
         simm_history(book, market, dates=["2008-01-04"], version="9.9")
-    with pytest.raises(InputError, match=r"version 2\.5's calibration window .* outside the data"):
+    with pytest.raises(InputError, match=r"version 1\.0's calibration window .* outside the data"):
         simm_history(book, market, start="2010-01-01", recalibrate=True)
+    with pytest.raises(NoSimmInForceError, match="no ISDA SIMM version was in force"):
+        simm_history(book, market, dates=["2008-01-04"], before="error")
     with pytest.raises(InputError, match="no date of"):
         simm_history(book, market, start="2030-01-01")

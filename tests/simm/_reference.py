@@ -11,6 +11,8 @@ from imresearch.simm import RISK_CLASSES, SimmResult, simm
 from imresearch.simm.crif import PRODUCT_CLASSES
 
 UNIT_DIR = Path("tests") / "isda_simm_2.5_unit_tests"
+SHARED_VERSIONS = ("2.5", "2.6", "2.7+2412", "2.8+2506", "2.8+2512")
+"""Versions with reference tables and ORE oracle files in ``../shared/reference/simm``."""
 PERIOD_MPOR = {"10d": 10, "1d": 1}
 
 

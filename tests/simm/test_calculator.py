@@ -199,7 +199,7 @@ def test_bad_arguments() -> None:
     with pytest.raises(InputError, match="side"):
         simm(rows, side="both")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="unknown SIMM version"):
-        simm(rows, version="1.0")
+        simm(rows, version="0.9")
     with pytest.raises(InputError, match="mpor_days"):
         simm(rows, mpor_days=5)
 

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imresearch.simm import VERSIONS
-from tests.simm._reference import run_cases
+from tests.simm._reference import SHARED_VERSIONS, run_cases
 
 pytestmark = pytest.mark.shared_data
 
@@ -19,7 +18,7 @@ ABS_TOL = 1e-4  # USD, for components that are zero
 
 @pytest.mark.parametrize("side", ["Call", "Post"])
 @pytest.mark.parametrize("period", ["10d", "1d"])
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_ore_oracle(shared_simm: Path, version: str, period: str, side: str) -> None:
     path = shared_simm / "tests" / "ore_oracle_results" / f"ore_simm_results_{version}.csv"
     if not path.is_file():

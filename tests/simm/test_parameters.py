@@ -17,8 +17,10 @@ from imresearch.simm.parameters import (
     SimmParameters,
     load_parameters,
 )
+from imresearch.simm.versions import version_info
+from tests.simm._reference import SHARED_VERSIONS
 
-pytestmark = pytest.mark.shared_data
+shared = pytest.mark.shared_data
 
 
 def _rows(shared_simm: Path, version: str, name: str) -> list[dict[str, str]]:
@@ -44,7 +46,8 @@ def _by_class(p: SimmParameters, risk_class: str):
     }[risk_class]
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@shared
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_risk_weights(shared_simm: Path, version: str) -> None:
     rows = _rows(shared_simm, version, "risk_weights")
     assert len(rows) > 200
@@ -79,7 +82,8 @@ def test_risk_weights(shared_simm: Path, version: str) -> None:
         assert got == expected, (version, r, got)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@shared
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_historical_volatility_ratios(shared_simm: Path, version: str) -> None:
     rows = _rows(shared_simm, version, "historical_volatility_ratios")
     assert {r["risk_class"] for r in rows} == {"InterestRate", "Equity", "Commodity", "FX"}
@@ -88,7 +92,8 @@ def test_historical_volatility_ratios(shared_simm: Path, version: str) -> None:
         assert _by_class(p, r["risk_class"]).hvr == float(r["hvr"]), (version, r)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@shared
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_intra_bucket_correlations(shared_simm: Path, version: str) -> None:
     rows = _rows(shared_simm, version, "intra_bucket_correlations")
     for mpor in (10, 1):
@@ -116,7 +121,8 @@ def test_intra_bucket_correlations(shared_simm: Path, version: str) -> None:
         np.testing.assert_array_equal(np.diag(p.interest_rate.tenor_correlation), 1.0)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@shared
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_inter_bucket_correlations(shared_simm: Path, version: str) -> None:
     rows = _rows(shared_simm, version, "inter_bucket_correlations")
     p = _params(version, 10)
@@ -131,7 +137,8 @@ def test_inter_bucket_correlations(shared_simm: Path, version: str) -> None:
         assert n == k * (k - 1), rc
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@shared
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_correlation_scalars(shared_simm: Path, version: str) -> None:
     p = _params(version, 10)
     attr = {
@@ -148,7 +155,8 @@ def test_correlation_scalars(shared_simm: Path, version: str) -> None:
         assert attr[(r["risk_class"], r["name"])] == float(r["value"]), (version, r)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@shared
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_concentration_thresholds(shared_simm: Path, version: str) -> None:
     p = _params(version, 10)
     fx_pairs = ["1-1", "1-2", "1-3", "2-2", "2-3", "3-3"]
@@ -167,7 +175,8 @@ def test_concentration_thresholds(shared_simm: Path, version: str) -> None:
         assert got == expected, (version, r)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@shared
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_currency_groups(shared_simm: Path, version: str) -> None:
     p = _params(version, 10)
     rows = _rows(shared_simm, version, "currency_groups")
@@ -194,7 +203,8 @@ def test_currency_groups(shared_simm: Path, version: str) -> None:
         assert set(groups) == listed[key] - {"Other"}, (version, key)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@shared
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_risk_class_correlations(shared_simm: Path, version: str) -> None:
     p = _params(version, 1)
     rows = _rows(shared_simm, version, "risk_class_correlations")
@@ -204,7 +214,8 @@ def test_risk_class_correlations(shared_simm: Path, version: str) -> None:
     np.testing.assert_array_equal(np.diag(p.risk_class_correlation), 1.0)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@shared
+@pytest.mark.parametrize("version", SHARED_VERSIONS)
 def test_metadata(shared_simm: Path, version: str) -> None:
     path = shared_simm / version / "tables" / "metadata.json"
     if not path.is_file():
@@ -218,6 +229,7 @@ def test_metadata(shared_simm: Path, version: str) -> None:
     )
 
 
+@shared
 @pytest.mark.parametrize("mpor", [10, 1])
 def test_methodology_constants(shared_simm: Path, mpor: int) -> None:
     path = shared_simm / "methodology_constants.csv"
@@ -241,7 +253,8 @@ def test_default_version_is_newest() -> None:
 
 
 def test_unknown_version_lists_known_versions() -> None:
-    with pytest.raises(InputError, match=r"unknown SIMM version '2\.9'.*2\.5, 2\.6.*2\.8\+2512"):
+    with pytest.raises(InputError, match=r"unknown SIMM version '2\.9'.*1\.0, 1\.3.*2\.5, "
+                       r"2\.5A, 2\.6, 2\.7.*2\.8\+2512"):
         load_parameters("2.9")
 
 
@@ -272,6 +285,15 @@ def test_parameters_are_frozen_and_consistent(version: str) -> None:
         np.testing.assert_array_equal(mat, mat.T)
         np.testing.assert_array_equal(np.diag(mat), 1.0)
     assert p.risk_class_correlation.shape == (len(RISK_CLASSES),) * 2
+    assert p.methodology.curvature_scaling("2w") == 0.5
+    # concentration thresholds exist from R1.3 (R1.0 had none: infinite thresholds)
+    assert p.methodology.concentration is (version != "1.0")
+    if version == "1.0":
+        assert p.equity.delta_threshold["1"] == np.inf
+    if 1 not in version_info(version).mpor_days:
+        with pytest.raises(InputError, match="no 1-day calibration"):
+            load_parameters(version, 1)
+        return
     # 1-day weights are smaller than 10-day weights
     p1 = load_parameters(version, 1)
     assert all(
@@ -279,4 +301,3 @@ def test_parameters_are_frozen_and_consistent(version: str) -> None:
     )
     assert not p1.methodology.concentration and p.methodology.concentration
     assert p1.methodology.curvature_scaling("2w") == pytest.approx(0.05)
-    assert p.methodology.curvature_scaling("2w") == 0.5
