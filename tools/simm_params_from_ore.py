@@ -136,7 +136,7 @@ META: dict[str, dict[str, Any]] = {
     "2.5A": dict(
         isda_name="ISDA SIMM Methodology, version 2.5A", aliases=["2.5a"],
         effective_date="2023-07-15", in_force=True, mpor_days=[10, 1],
-        recent=["2020-01-01", "2022-12-31"],
+        recent=["2020-01-01", "2022-12-31"], recalibrated=["InterestRate"],
         recent_basis="inferred: off-cycle recalibration of the main IR delta weights after the "
         "4Q 2022 rates volatility (Clarus FT, 23 May 2023); other figures as 2.5",
         stress=_GFC, stress_basis="ORE simmcalibration_2.5A.xml AdditionalFields",
@@ -742,6 +742,9 @@ def render(version: str, data: dict[str, Any]) -> str:
               f"effective_date = {_fmt(meta['effective_date'])}",
               f"in_force = {_fmt(meta['in_force'])}",
               f"calibration_recent = {_fmt(meta['recent'])}",
+              *([f"recalibrated_risk_classes = {_fmt(meta['recalibrated'])}"
+                 "  # the others keep the previous version's calibration"]
+                if "recalibrated" in meta else []),
               f"calibration_recent_source = {_fmt(meta['recent_basis'])}",
               f"stress_period = {_fmt(meta['stress'])}",
               f"stress_period_source = {_fmt(meta['stress_basis'])}",

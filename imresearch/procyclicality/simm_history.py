@@ -110,19 +110,24 @@ def version_in_force(date: object) -> InForce:
     return InForce(live[-1], False) if live else InForce(_LEGACY_VERSIONS[0], True)
 
 
-def calibration_date(version: str, *, dates: Mapping[str, object] | None = None
-                     ) -> pd.Timestamp:
-    """End of the data window of a version's calibration.
+def calibration_date(version: str, risk_class: str | None = None, *,
+                     dates: Mapping[str, object] | None = None) -> pd.Timestamp:
+    """End of the data window behind a version's weights (of one risk class).
 
-    ``dates[version]`` if given, else the published (or documented inferred) end of the version's
-    recent window, ``imresearch.simm.version_info(version).calibration_end``.
+    ``dates[version]`` if given, else the published (or documented inferred) end of the recent
+    window of the calibration that set the class's weights
+    (``imresearch.simm.version_info(version).calibration_window(risk_class)``; the version's own
+    window when ``risk_class`` is None).
     """
     v = canonical_version(version)
     if dates:
         for key, value in dates.items():
             if canonical_version(key) == v:
                 return pd.Timestamp(value)
-    return version_info(v).calibration_end
+    info = version_info(v)
+    if risk_class is None:
+        return info.calibration_end
+    return info.calibration_window(risk_class)[0][1]
 
 
 def simm_dates(market: RiskFactorHistory, start: object = None, end: object = None,
@@ -325,27 +330,32 @@ def _recalibrate(out: pd.DataFrame, results: list[SimmResult], hist: RiskFactorH
     for rc in SIMM_RISK_CLASSES:
         out[f"scale_{rc}"] = 1.0
     out["simm_recalibrated"] = np.nan
+    first_ok = hist.dates[0] + pd.DateOffset(years=recent_years)
     for v in out["version"].unique():
         on_v = out.index[out["version"] == v]
-        c = calibration_date(v, dates=cal_dates)
-        first_ok = hist.dates[0] + pd.DateOffset(years=recent_years)
-        if c < first_ok or c > hist.end:
-            raise InputError(
-                f"recalibrated SIMM: version {v}'s calibration window ({recent_years}y to "
-                f"{c:%Y-%m-%d}) is outside the data {hist.name} ({hist.start:%Y-%m-%d} .. "
-                f"{hist.end:%Y-%m-%d}); give calibration_dates or more history"
-            )
         stress = version_info(v).stress_period
-        c_row = hist.dates[hist.dates.searchsorted(c, "right") - 1]
-        q_c, _ = _tail_quantiles(hist, pd.DatetimeIndex([c_row]), horizon=horizon,
-                                 recent_years=recent_years, confidence=confidence, stress=stress)
         q_t, used = _tail_quantiles(hist, on_v, horizon=horizon, recent_years=recent_years,
                                     confidence=confidence, stress=stress)
-        ratio = q_t.to_numpy() / q_c.to_numpy()[0]
-        out.loc[on_v, "calibration_date"] = c_row
         out.loc[on_v, "stress_in_window"] = used.to_numpy()
+        own = calibration_date(v, dates=cal_dates)
+        out.loc[on_v, "calibration_date"] = hist.dates[max(hist.dates.searchsorted(own, "right")
+                                                           - 1, 0)]
+        q_at: dict[pd.Timestamp, np.ndarray] = {}
         for rc, cols in classes.items():
-            vals = ratio[:, cols]
+            # each class against the calibration that set its weights (2.5A: IR only)
+            c = calibration_date(v, rc, dates=cal_dates)
+            if c < first_ok or c > hist.end:
+                raise InputError(
+                    f"recalibrated SIMM: version {v}'s calibration window ({recent_years}y to "
+                    f"{c:%Y-%m-%d}) is outside the data {hist.name} ({hist.start:%Y-%m-%d} .. "
+                    f"{hist.end:%Y-%m-%d}); give calibration_dates or more history"
+                )
+            c_row = hist.dates[hist.dates.searchsorted(c, "right") - 1]
+            if c_row not in q_at:
+                q_at[c_row] = _tail_quantiles(hist, pd.DatetimeIndex([c_row]), horizon=horizon,
+                                              recent_years=recent_years, confidence=confidence,
+                                              stress=stress)[0].to_numpy()[0]
+            vals = q_t.to_numpy()[:, cols] / q_at[c_row][cols]
             with np.errstate(all="ignore"):
                 med = np.nanmedian(np.where(np.isfinite(vals), vals, np.nan), axis=1)
             out.loc[on_v, f"scale_{rc}"] = np.where(np.isfinite(med), med, np.nan)

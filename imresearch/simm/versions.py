@@ -89,6 +89,10 @@ def canonical_version(version: object) -> str:
     return found
 
 
+_ALL_CLASSES = ("InterestRate", "CreditQualifying", "CreditNonQualifying", "Equity",
+                "Commodity", "FX")
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     """Dates, calibration windows and sources of one SIMM version.
@@ -112,6 +116,10 @@ class VersionInfo:
         Margin periods of risk with published figures (1-day SIMM from 2.2).
     sources : tuple of str
         Sources of the figures and dates.
+    recalibrated_risk_classes : tuple of str
+        Risk classes whose weights this version re-estimated (all six, except for an
+        off-cycle version such as 2.5A: interest rates only); the others keep the calibration
+        of the version before (:meth:`calibration_window`).
     """
 
     version: str
@@ -125,11 +133,29 @@ class VersionInfo:
     stress_period_source: str
     mpor_days: tuple[int, ...]
     sources: tuple[str, ...]
+    recalibrated_risk_classes: tuple[str, ...] = _ALL_CLASSES
 
     @property
     def calibration_end(self) -> pd.Timestamp:
         """Last date of the calibration data (end of the recent window)."""
         return self.calibration_recent[1]
+
+    def calibration_window(self, risk_class: str
+                           ) -> tuple[tuple[pd.Timestamp, pd.Timestamp],
+                                      tuple[pd.Timestamp, pd.Timestamp]]:
+        """(recent window, stress period) of the data behind one risk class's weights.
+
+        The version's own windows, or those of the latest earlier version that re-estimated the
+        class (2.5A re-estimated only interest rates: its equity weights are 2.5's).
+        """
+        if risk_class not in _ALL_CLASSES:
+            raise InputError(f"unknown SIMM risk class {risk_class!r}; known: "
+                             f"{', '.join(_ALL_CLASSES)}")
+        if risk_class in self.recalibrated_risk_classes:
+            return self.calibration_recent, self.stress_period
+        earlier = [v for v in VERSIONS[:VERSIONS.index(self.version)]
+                   if version_info(v).in_force]
+        return version_info(earlier[-1]).calibration_window(risk_class)
 
 
 @functools.cache
@@ -148,6 +174,7 @@ def version_info(version: str) -> VersionInfo:
         stress_period_source=str(meta["stress_period_source"]),
         mpor_days=tuple(int(m) for m in meta["mpor_days"]),
         sources=tuple(str(s) for s in meta["sources"]),
+        recalibrated_risk_classes=tuple(meta.get("recalibrated_risk_classes", _ALL_CLASSES)),
     )
 
 

@@ -92,3 +92,14 @@ def test_schedule_windows_are_consistent() -> None:
     assert "1.3.38" not in sched.index and "1.3.38" in version_schedule(in_force_only=False).index
     for v in VERSIONS:
         assert version_info(v).sources  # every version names its sources
+
+
+def test_off_cycle_version_keeps_the_other_classes_calibration() -> None:
+    info = version_info("2.5A")
+    assert info.recalibrated_risk_classes == ("InterestRate",)
+    (recent, _) = info.calibration_window("InterestRate")
+    assert recent[1] == pd.Timestamp("2022-12-31")
+    assert info.calibration_window("Equity") == version_info("2.5").calibration_window("Equity")
+    assert version_info("2.6").calibration_window("Equity")[0][1] == pd.Timestamp("2022-12-31")
+    with pytest.raises(InputError, match="unknown SIMM risk class"):
+        info.calibration_window("Rates")
