@@ -77,6 +77,7 @@ from imresearch.simm import version_in_force as _in_force
 
 __all__ = [
     "calibration_date",
+    "recalibrated_simm_history",
     "recalibrated_total",
     "simm_dates",
     "simm_history",
@@ -277,14 +278,7 @@ def simm_history(
         Dates outside the market, an unknown version, a recalibration whose calibration window
         lies outside the data (the message names the version, the date and the data range).
     """
-    if dates is not None:
-        idx = pd.DatetimeIndex(pd.to_datetime(list(dates)), name="date")
-        missing = idx.difference(market.dates)
-        if len(missing):
-            raise InputError(f"date {missing[0]:%Y-%m-%d} is not a date of market "
-                             f"{market.name} ({market.start:%Y-%m-%d} .. {market.end:%Y-%m-%d})")
-    else:
-        idx = simm_dates(market, start, end, step)
+    idx = _dates(market, start, end, step, dates)
     if version is not None:
         version = canonical_version(version)
     recent_years = check_positive_int("recent_years", recent_years)
@@ -299,8 +293,7 @@ def simm_history(
     results: list[SimmResult] = []
     for t, r in zip(idx, rows, strict=True):
         v, early = (version, False) if version is not None else _in_force(t, before=before)
-        b_t = dataclasses.replace(bp, base_levels=np.array(levels[r]), date=t)
-        res = simm(to_crif(b_t), version=v, mpor_days=mpor_days, side=side)
+        res = simm(_crif_at(bp, levels[r], t), version=v, mpor_days=mpor_days, side=side)
         rec: dict[str, Any] = {"date": t, "version": v, "before_first_version": early,
                                "simm": res.total}
         b = res.breakdown
@@ -315,6 +308,97 @@ def simm_history(
     return _recalibrate(out, results, hist, horizon=10 if mpor_days == 10 else 1,
                         recent_years=recent_years, confidence=confidence,
                         cal_dates=calibration_dates)
+
+
+def _crif_at(bp: BoundPortfolio, levels: np.ndarray, t: pd.Timestamp) -> pd.DataFrame:
+    """CRIF of the bound portfolio at one date's levels (terms held at constant maturity)."""
+    return to_crif(dataclasses.replace(bp, base_levels=np.array(levels), date=t))
+
+
+def _dates(market: RiskFactorHistory, start: object, end: object, step: int | str,
+           dates: Sequence[object] | pd.DatetimeIndex | None) -> pd.DatetimeIndex:
+    if dates is None:
+        return simm_dates(market, start, end, step)
+    idx = pd.DatetimeIndex(pd.to_datetime(list(dates)), name="date")
+    missing = idx.difference(market.dates)
+    if len(missing):
+        raise InputError(f"date {missing[0]:%Y-%m-%d} is not a date of market "
+                         f"{market.name} ({market.start:%Y-%m-%d} .. {market.end:%Y-%m-%d})")
+    return idx
+
+
+def recalibrated_simm_history(
+    portfolio: Any,
+    market: RiskFactorHistory,
+    start: object = None,
+    end: object = None,
+    *,
+    step: int | str = "M",
+    dates: Sequence[object] | pd.DatetimeIndex | None = None,
+    buckets: Mapping[str, Any] | None = None,
+    mpor_days: int = 10,
+    side: str = "call",
+    bind_date: object = None,
+    recent_years: int = 3,
+    confidence: float = 0.99,
+) -> pd.DataFrame:
+    """Point-in-time recalibrated SIMM: each date's SIMM with weights re-estimated that day.
+
+    On each date ``t`` the delta risk weight of every SIMM bucket the market has factors for is
+    re-estimated from the data up to ``t`` (:func:`imresearch.simm.calibration
+    .estimate_risk_weights`: the 99% quantile of absolute 10-day changes over the
+    ``recent_years`` ending on ``t`` plus the version's stress year once it is over, median over a
+    bucket's factors) and put in place of the published weight of the version in force
+    (version 1.0 before 2016-09-01, flagged); the other weights, correlations and thresholds
+    stay published. Unlike ``simm_history(recalibrate=True)`` (one scale per risk class), each
+    bucket and tenor gets its own weight.
+
+    Parameters
+    ----------
+    portfolio, market, start, end, step, dates, mpor_days, side, bind_date
+        As in :func:`simm_history`.
+    buckets : mapping, optional
+        Factor placements completing :func:`imresearch.simm.calibration.simm_buckets`.
+    recent_years : int, default 3
+    confidence : float, default 0.99
+
+    Returns
+    -------
+    DataFrame
+        Indexed by date: ``version``, ``before_first_version``, ``simm`` (published weights),
+        ``simm_recalibrated`` (re-estimated weights), ``ratio``. ``attrs["weights"]``: the
+        tidy bucket weights of every date (``date, risk_class, bucket, label, weight,
+        published``).
+    """
+    from imresearch.simm.calibration import (
+        bucket_weights,
+        estimate_risk_weights,
+        recalibrated_parameters,
+    )
+
+    idx = _dates(market, start, end, step, dates)
+    bp = portfolio if isinstance(portfolio, BoundPortfolio) else bind(portfolio, market,
+                                                                      bind_date)
+    hist = market.select(bp.factor_names)
+    rows = hist.dates.get_indexer(idx)
+    records, weights = [], []
+    for t, r in zip(idx, rows, strict=True):
+        v, early = _in_force(t, before="first")
+        crif = _crif_at(bp, hist.values[r], t)
+        est = bucket_weights(estimate_risk_weights(
+            market, t, version=v, buckets=buckets, recent_years=recent_years,
+            horizon=10 if mpor_days == 10 else 1, confidence=confidence))
+        params = recalibrated_parameters(load_parameters(v, mpor_days), est)
+        published = simm(crif, version=v, mpor_days=mpor_days, side=side).total
+        recal = simm(crif, version=params, mpor_days=mpor_days, side=side).total
+        records.append({"date": t, "version": v, "before_first_version": early,
+                        "simm": published, "simm_recalibrated": recal})
+        weights.append(est.reset_index().assign(date=t))
+    out = pd.DataFrame.from_records(records).set_index("date")
+    out["ratio"] = out["simm_recalibrated"] / out["simm"]
+    out.attrs["weights"] = pd.concat(weights, ignore_index=True)[
+        ["date", "risk_class", "bucket", "label", "weight", "published"]]
+    return out
 
 
 def _recalibrate(out: pd.DataFrame, results: list[SimmResult], hist: RiskFactorHistory, *,

@@ -49,7 +49,7 @@ from imresearch.simm.crif import (
     parse_crif,
     risk_type_code,
 )
-from imresearch.simm.parameters import DEFAULT_VERSION, load_parameters
+from imresearch.simm.parameters import DEFAULT_VERSION, SimmParameters, load_parameters
 from imresearch.simm.result import MARGIN_TYPES, SimmResult, assemble
 
 __all__ = ["MARGIN_TYPES", "SimmResult", "simm"]
@@ -59,7 +59,7 @@ Side = Literal["call", "post"]
 
 def simm(
     crif: str | os.PathLike[str] | pd.DataFrame,
-    version: str = DEFAULT_VERSION,
+    version: str | SimmParameters = DEFAULT_VERSION,
     mpor_days: int = 10,
     side: Side = "call",
     calculation_currency: str = "USD",
@@ -75,10 +75,12 @@ def simm(
         CRIF file or table (see :func:`~imresearch.simm.crif.read_crif`). Rows with
         ``IMModel == "Schedule"`` are ignored. Without ``group_by`` all rows form one netting
         set, whatever their PortfolioID.
-    version : str, default "2.8+2512"
-        SIMM version (see :data:`~imresearch.simm.parameters.VERSIONS`).
+    version : str or SimmParameters, default "2.8+2512"
+        SIMM version (see :data:`~imresearch.simm.parameters.VERSIONS`; ORE's aliases
+        accepted), or a parameter set (e.g. from
+        :func:`~imresearch.simm.calibration.recalibrated_parameters`).
     mpor_days : {10, 1}, default 10
-        Margin period of risk.
+        Margin period of risk (1-day SIMM from version 2.2).
     side : {"call", "post"}, default "call"
         ``"call"``: margin collected (amounts as given); ``"post"``: margin posted (sensitivities
         negated).
@@ -103,7 +105,13 @@ def simm(
         For invalid CRIF content or arguments (unknown version, side, MPOR, a missing FX rate).
     """
     side_l = check_choice("side", str(side).lower(), ("call", "post"))
-    params = load_parameters(version, mpor_days)
+    if isinstance(version, SimmParameters):  # e.g. a recalibrated parameter set
+        params = version
+        if params.mpor_days != mpor_days:
+            raise InputError(f"mpor_days={mpor_days!r} but the parameters given are for "
+                             f"{params.mpor_days}-day SIMM")
+    else:
+        params = load_parameters(version, mpor_days)
     calc = str(calculation_currency).upper()
     if len(calc) != 3 or not calc.isalpha():
         raise InputError(f"calculation_currency must be an ISO currency code; got "
