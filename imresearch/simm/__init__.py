@@ -10,10 +10,10 @@ from imresearch.simm.calculator import simm
 from imresearch.simm.crif import (
     CRIF_COLUMNS,
     SENSITIVITY_RISK_TYPES,
-    net_crif,
     parse_crif,
     read_crif,
 )
+from imresearch.simm.netting import net_crif
 from imresearch.simm.parameters import (
     DEFAULT_VERSION,
     RISK_CLASSES,

@@ -46,6 +46,7 @@ from imresearch.simm.crif import (
     CRIF_COLUMNS,
     RISK_TYPES,
     SENSITIVITY_RISK_TYPES,
+    fx_rate_table,
     parse_crif,
     risk_type_code,
 )
@@ -119,8 +120,7 @@ def simm(
     if calc == "USD":
         fx = 1.0
     else:
-        rates = {str(k).upper(): float(v) for k, v in (fx_rates or {}).items()}
-        fx = rates.get(calc, float("nan"))
+        fx = fx_rate_table(fx_rates).get(calc, float("nan"))
         if not (np.isfinite(fx) and fx > 0):
             raise InputError(
                 f"calculation_currency {calc!r} needs fx_rates[{calc!r}] (USD per unit)"
@@ -193,5 +193,19 @@ def simm(
         "Qualifier": col("Qualifier").take(other).dense(),
         "amount": amount[other],
     })
-    return assemble(addons, params, out, node_group, node_pc, gkeys, group_cols, n_groups,
+    result = assemble(addons, params, out, node_group, node_pc, gkeys, group_cols, n_groups,
                      side_l, calc)
+    _check_finite(result)
+    return result
+
+
+def _check_finite(result: SimmResult) -> None:
+    """SIMM is never NaN or infinite: overflowing amounts are an input error."""
+    values = result.totals.to_numpy()
+    bad = np.flatnonzero(~np.isfinite(values))
+    margins = result.breakdown["InitialMargin"].to_numpy()
+    if bad.size or not np.isfinite(margins).all():
+        i = int(bad[0]) if bad.size else 0
+        where = f" of netting set {result.totals.index[i]!r}" if result.group_by else ""
+        raise InputError(f"SIMM{where} is not finite ({values[i]!r}): the CRIF amounts are too "
+                         f"large for double precision")

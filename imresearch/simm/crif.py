@@ -7,7 +7,8 @@ Label2, Amount, AmountCurrency, AmountUSD, IMModel, collect_regulations, post_re
 (``trade_id``, ``risk_type``, ``amount_usd``...; matching ignores case, spaces and underscores),
 validates every row and returns a normalised DataFrame. Every problem raises
 :class:`~imresearch.errors.InputError` naming the file, line (or DataFrame row), column and value.
-:func:`net_crif` sums duplicate rows (same portfolio and risk factor) across trades.
+:func:`imresearch.simm.netting.net_crif` sums duplicate rows (same portfolio and risk factor)
+across trades.
 """
 
 from __future__ import annotations
@@ -26,18 +27,20 @@ import pandas as pd
 from imresearch._typing import Float64Array1D
 from imresearch.errors import InputError, where
 from imresearch.simm._codes import Codes, as_text, constant, text_codes
+from imresearch.simm._crif_io import duplicate_columns, read_crif_file
 from imresearch.simm.parameters import load_parameters
 from imresearch.simm.versions import DEFAULT_VERSION, VERSIONS, canonical_version
 
 __all__ = [
     "ADDON_RISK_TYPES",
     "CRIF_COLUMNS",
+    "MAX_AMOUNT",
     "PRODUCT_CLASSES",
     "RISK_TYPES",
     "SENSITIVITY_RISK_TYPES",
     "Codes",
     "ParsedCrif",
-    "net_crif",
+    "fx_rate_table",
     "parse_crif",
     "read_crif",
 ]
@@ -215,10 +218,39 @@ def _canonical_columns(frame: pd.DataFrame, file: str | None) -> pd.DataFrame:
     return out
 
 
+MAX_AMOUNT = 1e20
+"""Largest absolute CRIF amount accepted (USD 1e20 is far beyond any book; SIMM squares its
+weighted amounts, which overflow double precision from about 1e150)."""
+
+
+def fx_rate_table(fx_rates: Mapping[str, float] | None) -> dict[str, float]:
+    """``fx_rates`` as ``{ISO code: positive finite rate}``.
+
+    Raises
+    ------
+    InputError
+        A key that is not a currency code or a rate that is not a positive finite number.
+    """
+    out: dict[str, float] = {}
+    for key, value in (fx_rates or {}).items():
+        code = str(key).strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise InputError(f"fx_rates: key {key!r} is not an ISO currency code")
+        try:
+            rate = float(value)
+        except (TypeError, ValueError):
+            rate = float("nan")
+        if not (np.isfinite(rate) and rate > 0):
+            raise InputError(f"fx_rates[{key!r}] must be a positive number (USD per unit); got "
+                             f"{value!r}")
+        out[code] = rate
+    return out
+
+
 def _parse_amount(
     series: pd.Series, column: str, locate: _Locator
 ) -> tuple[Float64Array1D, np.ndarray]:
-    """Numeric values and a 'blank' mask of an amount column."""
+    """Numeric values and a 'blank' mask of an amount column (finite, within MAX_AMOUNT)."""
     dtype = series.dtype
     if pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
         if isinstance(dtype, pd.api.extensions.ExtensionDtype):
@@ -228,6 +260,9 @@ def _parse_amount(
         blank = np.isnan(values)
         _fail(locate, ~blank & ~np.isfinite(values), column,
               lambda i: f"amount {repr(float(values[i]))!r} is not a number")
+        _fail(locate, ~blank & (np.abs(values) > MAX_AMOUNT), column,
+              lambda i: f"amount {float(values[i])!r} is beyond +-{MAX_AMOUNT:g}, "
+              "where SIMM is not a finite number")
         return values, blank
     text = as_text(series)
     blank = (text == "").to_numpy()
@@ -239,6 +274,9 @@ def _parse_amount(
         bad = ~blank & (~numeric | ~np.isfinite(parsed))
     vals = text.to_numpy()
     _fail(locate, bad, column, lambda i: f"amount {vals[i]!r} is not a number")
+    _fail(locate, ~blank & (np.abs(parsed) > MAX_AMOUNT), column,
+          lambda i: f"amount {vals[i]!r} is beyond +-{MAX_AMOUNT:g}, "
+              "where SIMM is not a finite number")
     return np.where(blank, np.nan, parsed).astype(np.float64), blank
 
 
@@ -323,18 +361,28 @@ def parse_crif(
     if isinstance(source, pd.DataFrame):
         file = None
         raw = source
+        dup = duplicate_columns(list(raw.columns))
+        if dup is not None:
+            raise InputError(f"CRIF: column {dup[0]!r} appears twice (columns {dup[1]} and "
+                             f"{dup[2]})")
     else:
         path = Path(source)
         file = str(path)
-        if not path.is_file():
-            raise InputError(f"CRIF file {file!r} does not exist")
-        try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputError(f"{file}: cannot be read as CSV ({exc})") from None
+        raw = read_crif_file(path)
     frame = _canonical_columns(raw, file)
     n = len(frame)
     locate = _Locator(file, frame.index)
+    present = set(frame.columns)
+    rt_names = np.array(RISK_TYPES, dtype=object)
+    rt_code = np.zeros(n, dtype=np.int64)
+
+    def fail(mask: np.ndarray, column: str, message: Callable[[int], str]) -> None:
+        """:func:`_fail`, or "column X is missing" when the rows needing X have no column."""
+        if column not in present and mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            raise InputError(f"{locate(i)}: column {column} is missing ({rt_names[rt_code[i]]} "
+                             f"rows need it)")
+        _fail(locate, mask, column, message)
     cols: dict[str, Codes] = {
         c: text_codes(frame[c]) if c in frame.columns and (trade_ids or c != "TradeID")
         else constant(n, "")
@@ -348,7 +396,6 @@ def parse_crif(
     rt_code = rt_table[rt_in.codes]
     _fail(locate, rt_code < 0, "RiskType",
           lambda i: f"unknown RiskType {rt_in.dense()[i]!r}; known: {', '.join(RISK_TYPES)}")
-    rt_names = np.array(RISK_TYPES, dtype=object)
     cols["RiskType"] = Codes(rt_code, rt_names)
 
     def rt_is(*names: str) -> np.ndarray:
@@ -363,20 +410,20 @@ def parse_crif(
     models = {m.lower(): m for m in IM_MODELS}
     model_in = cols["IMModel"]
     bad_model = model_in.table(lambda v: v != "" and v.lower() not in models, bool)
-    _fail(locate, bad_model[model_in.codes], "IMModel",
+    fail(bad_model[model_in.codes], "IMModel",
           lambda i: f"unknown IMModel {model_in.dense()[i]!r}; known: {', '.join(IM_MODELS)}")
     model = model_in.mapped(lambda v: models.get(v.lower(), "SIMM") if v else "SIMM")
     cols["IMModel"] = model
     schedule = model.table(lambda v: v == "Schedule", bool)[model.codes]
     is_sens = rt_is(*SENSITIVITY_RISK_TYPES) & ~schedule
-    _fail(locate, schedule & ~rt_is(*SCHEDULE_RISK_TYPES), "RiskType",
+    fail(schedule & ~rt_is(*SCHEDULE_RISK_TYPES), "RiskType",
           lambda i: f"RiskType {rt_of(i)!r} is not valid for IMModel 'Schedule' (PV, Notional)")
-    _fail(locate, ~schedule & rt_is("PV"), "RiskType",
+    fail(~schedule & rt_is("PV"), "RiskType",
           lambda i: "RiskType 'PV' is only valid with IMModel 'Schedule'")
     # the SIMM version must know each risk type of its rows
     version = canonical_version(version) if version is not None else DEFAULT_VERSION
     known_types = load_parameters(version).methodology.risk_types
-    _fail(locate, ~schedule & ~rt_is("PV", *known_types), "RiskType",
+    fail(~schedule & ~rt_is("PV", *known_types), "RiskType",
           lambda i: f"RiskType {rt_of(i)!r} is not part of SIMM {version}"
           f"{_first_with(rt_of(i))}")
 
@@ -386,7 +433,7 @@ def parse_crif(
     spcs = {p.lower(): p for p in SCHEDULE_PRODUCT_CLASSES}
     pc_bad = pc_in.table(lambda v: v.lower() not in pcs, bool)[pc_in.codes]
     spc_bad = pc_in.table(lambda v: v.lower() not in spcs, bool)[pc_in.codes]
-    _fail(locate, (is_sens & pc_bad) | (schedule & spc_bad), "ProductClass",
+    fail((is_sens & pc_bad) | (schedule & spc_bad), "ProductClass",
           lambda i: f"ProductClass {pc_in.dense()[i]!r} is not valid; expected one of "
           f"{', '.join(SCHEDULE_PRODUCT_CLASSES if schedule[i] else PRODUCT_CLASSES)}")
     cols["ProductClass"] = pc_in.mapped(lambda v: pcs.get(v.lower(), v),
@@ -398,7 +445,7 @@ def parse_crif(
     need_q = is_sens | rt_is("Param_ProductClassMultiplier", "Param_AddOnNotionalFactor",
                              "Notional")
     blank_q = qual.table(lambda v: v == "", bool)[qual.codes]
-    _fail(locate, need_q & ~schedule & blank_q, "Qualifier",
+    fail(need_q & ~schedule & blank_q, "Qualifier",
           lambda i: f"Qualifier is blank; {rt_of(i)} needs one")
     ccy_rows = rt_is("Risk_IRCurve", "Risk_Inflation", "Risk_XCcyBasis", "Risk_IRVol",
                      "Risk_InflationVol", "Risk_FX") & is_sens
@@ -408,14 +455,14 @@ def parse_crif(
     qual = qual.mapped(lambda v: v, str.upper, lambda v: pcs.get(v.lower(), v), variant=variant)
     cols["Qualifier"] = qual
     ccy_ok = qual.table(lambda v: bool(re.fullmatch(r"[A-Z]{3}", v)), bool)[qual.codes]
-    _fail(locate, ccy_rows & ~ccy_ok, "Qualifier",
+    fail(ccy_rows & ~ccy_ok, "Qualifier",
           lambda i: f"Qualifier {qual.dense()[i]!r} of {rt_of(i)} must be an ISO currency code")
     pair_ok = qual.table(lambda v: bool(re.fullmatch(r"[A-Z]{6}", v)), bool)[qual.codes]
-    _fail(locate, fx_vol & is_sens & ~pair_ok, "Qualifier",
+    fail(fx_vol & is_sens & ~pair_ok, "Qualifier",
           lambda i: f"Qualifier {qual.dense()[i]!r} of Risk_FXVol must be a currency pair like "
           f"'EURUSD'")
     pc_ok = qual.table(lambda v: v in PRODUCT_CLASSES, bool)[qual.codes]
-    _fail(locate, mult & ~pc_ok, "Qualifier",
+    fail(mult & ~pc_ok, "Qualifier",
           lambda i: f"Qualifier {qual.dense()[i]!r} of Param_ProductClassMultiplier must be a "
           f"product class ({', '.join(PRODUCT_CLASSES)})")
 
@@ -434,7 +481,7 @@ def parse_crif(
             first = rt_of(int(np.flatnonzero(bad)[0]))
             allowed = allowed_by_type[first] or ()
             shown = ", ".join(repr(a) if a else "blank" for a in allowed)
-            _fail(locate, bad & (rt_code == _RT_INDEX[first]), column,
+            fail(bad & (rt_code == _RT_INDEX[first]), column,
                   lambda i, c=column, col_=col, rt_=first, shown_=shown:
                   f"{c} {col_.dense()[i]!r} is not valid for {rt_} in SIMM {version} "
                   f"(valid: {shown_})")
@@ -448,30 +495,38 @@ def parse_crif(
         usd, usd_blank = _parse_amount(frame["AmountUSD"], "AmountUSD", locate)
     else:
         usd, usd_blank = np.full(n, np.nan), np.ones(n, dtype=bool)
-    _fail(locate, amount_blank & usd_blank, "Amount",
+    fail(amount_blank & usd_blank, "Amount",
           lambda i: "both Amount and AmountUSD are blank")
     ccy = cols["AmountCurrency"].mapped(str.upper)
     cols["AmountCurrency"] = ccy
+    ccy_ok = ccy.table(lambda v: v == "" or bool(re.fullmatch(r"[A-Z]{3}", v)), bool)
+    fail(~ccy_ok[ccy.codes], "AmountCurrency",
+         lambda i: f"AmountCurrency {ccy.dense()[i]!r} is not an ISO currency code")
     unitless = rt_is("Param_ProductClassMultiplier", "Param_AddOnNotionalFactor")
+    in_usd = ccy.table(lambda v: v == "USD", bool)[ccy.codes]
+    both = ~amount_blank & ~usd_blank & in_usd
+    off = both & (np.abs(amount - usd) > 1e-9 * np.maximum(np.abs(amount), np.abs(usd)) + 1e-9)
+    fail(off, "AmountUSD",
+         lambda i: f"AmountUSD {float(usd[i])!r} contradicts Amount {float(amount[i])!r} in "
+         "USD")
     fill = usd_blank & ~amount_blank
     if fill.any():
-        in_usd = ccy.table(lambda v: v == "USD", bool)[ccy.codes] | unitless
-        usd = np.where(fill & in_usd, amount, usd)
-        need_fx = fill & ~in_usd
+        usd = np.where(fill & (in_usd | unitless), amount, usd)
+        need_fx = fill & ~(in_usd | unitless)
         if need_fx.any():
-            rates = {str(k).upper(): float(v) for k, v in (fx_rates or {}).items()}
+            rates = fx_rate_table(fx_rates)
             rate = ccy.table(lambda v: rates.get(v, np.nan))[ccy.codes]
             blank_ccy = ccy.table(lambda v: v == "", bool)[ccy.codes]
-            _fail(locate, need_fx & blank_ccy, "AmountCurrency",
+            fail(need_fx & blank_ccy, "AmountCurrency",
                   lambda i: "AmountUSD is blank and AmountCurrency is blank")
-            _fail(locate, need_fx & ~(np.isfinite(rate) & (rate > 0)), "AmountUSD",
+            fail(need_fx & ~(np.isfinite(rate) & (rate > 0)), "AmountUSD",
                   lambda i: f"AmountUSD is blank and there is no FX rate for "
                   f"{ccy.dense()[i]!r}"
                   + ("" if fx_rates else " (pass fx_rates={currency: USD per unit})"))
             usd = np.where(need_fx, amount * rate, usd)
     amount = np.where(amount_blank, usd, amount)
-    _fail(locate, unitless & ~(usd > 0), "Amount",
-          lambda i: f"{rt_of(i)} must be positive; got {usd[i]!r}")
+    fail(unitless & ~(usd > 0), "Amount",
+          lambda i: f"{rt_of(i)} must be positive; got {float(usd[i])!r}")
     return ParsedCrif(columns=cols, amount=np.ascontiguousarray(amount, dtype=np.float64),
                       amount_usd=np.ascontiguousarray(usd, dtype=np.float64))
 
@@ -517,62 +572,8 @@ def read_crif(
         for its currency.
     """
     out = parse_crif(source, fx_rates=fx_rates, version=version).frame()
-    return net_crif(out) if net else out
+    if not net:
+        return out
+    from imresearch.simm.netting import net_crif
 
-
-_NET_KEYS = (
-    "PortfolioID",
-    "IMModel",
-    "ProductClass",
-    "RiskType",
-    "Qualifier",
-    "Bucket",
-    "Label1",
-    "Label2",
-    "CollectRegulations",
-    "PostRegulations",
-)
-
-
-def net_crif(crif: pd.DataFrame) -> pd.DataFrame:
-    """Net duplicate CRIF rows: one row per portfolio, IM model, regulations and risk factor.
-
-    Sensitivities, notionals and fixed add-on amounts are summed across trades (``AmountUSD``;
-    ``Amount`` is summed where all netted rows share one currency, else set to the USD sum with
-    currency ``USD``). Product-class multipliers and notional factors are parameters, not
-    amounts: duplicates keep the largest value.
-
-    Parameters
-    ----------
-    crif : DataFrame
-        Output of :func:`read_crif` (columns :data:`CRIF_COLUMNS`).
-
-    Returns
-    -------
-    DataFrame
-        Netted CRIF with the same columns; ``TradeID`` is blank where rows of several trades
-        were netted.
-    """
-    keys = list(_NET_KEYS)
-    is_param = crif["RiskType"].isin(["Param_ProductClassMultiplier", "Param_AddOnNotionalFactor"])
-    frames = []
-    for part, agg in ((crif[~is_param], "sum"), (crif[is_param], "max")):
-        if part.empty:
-            continue
-        grouped = part.groupby(keys, sort=False, dropna=False)
-        netted = grouped.agg(
-            AmountUSD=("AmountUSD", agg),
-            Amount=("Amount", agg),
-            n_ccy=("AmountCurrency", "nunique"),
-            AmountCurrency=("AmountCurrency", "first"),
-            n_trade=("TradeID", "nunique"),
-            TradeID=("TradeID", "first"),
-        ).reset_index()
-        mixed = netted["n_ccy"].to_numpy() > 1
-        netted["Amount"] = np.where(mixed, netted["AmountUSD"], netted["Amount"])
-        netted["AmountCurrency"] = netted["AmountCurrency"].where(~mixed, "USD")
-        netted["TradeID"] = netted["TradeID"].where(netted["n_trade"].to_numpy() <= 1, "")
-        frames.append(netted[list(CRIF_COLUMNS)])
-    if not frames:
-        return crif.iloc[0:0][list(CRIF_COLUMNS)].reset_index(drop=True)
-    return pd.concat(frames, ignore_index=True)
+    return net_crif(out)

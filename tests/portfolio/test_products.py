@@ -37,12 +37,17 @@ def test_each_product_declares_its_behaviour(cls):
 
 
 def test_bucket_lists_are_those_of_every_simm_version():
+    # the newest version's buckets; older versions have no others (1.0 and 1.3: no equity
+    # volatility-index bucket 12, no commodity-index bucket 17)
     tables = {"equity": "equity", "credit": "credit_qualifying", "commodity": "commodity"}
     for version in VERSIONS:
         params = load_parameters(version)
         for cls in PRODUCTS:
             if cls.BUCKET_TABLE:
-                assert cls.BUCKETS == tuple(getattr(params, tables[cls.BUCKET_TABLE]).buckets)
+                buckets = getattr(params, tables[cls.BUCKET_TABLE]).buckets
+                assert set(buckets) <= set(cls.BUCKETS), version
+                if version == VERSIONS[-1]:
+                    assert cls.BUCKETS == tuple(buckets)
 
 
 def test_registry_docstring_lists_every_type_and_field():
