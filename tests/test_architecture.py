@@ -34,9 +34,7 @@ TOLERATED_UPWARD = {
     # the IR currency groups of the CRIF come from the SIMM parameters (issue #14)
     "imresearch.portfolio.sensitivities -> imresearch.simm.parameters",
 }
-TOLERATED_LONG = {  # modules being split by their owner (issue #14)
-    "imresearch.simm.crif", "imresearch.simm.calculator",
-}
+TOLERATED_LONG: set[str] = set()  # modules being split by their owners (none left)
 
 
 def _modules() -> dict[str, Path]:
