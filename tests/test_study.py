@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -232,3 +233,24 @@ def test_default_study_runs_on_real_public_data(tmp_path: Path) -> None:
     assert (on_date["im"] > 0).all()
     frontier = pd.read_csv(out / "apc_frontier.csv", index_col=0)
     assert "floor: HS 5y" in frontier.index
+
+
+def test_public_market_extends_with_a_data_directory(shared_market_data: Path) -> None:
+    """With a data directory the built-in real market runs to 2024 (COVID and 2022 inside),
+    the S&P 500 continued from the catalogue; the public book stays bound on its own date."""
+    from imresearch.portfolio import load_portfolio
+    from imresearch.study.margin import book_date
+    from imresearch.study.market import load_market
+
+    short = load_market("public_markets")
+    long = load_market("public_markets", data_dir=str(shared_market_data))
+    assert short.end == pd.Timestamp("2018-12-28") and long.end == pd.Timestamp("2024-04-30")
+    assert "EQ_CCMP" in short.factor_names and "EQ_CCMP" not in long.factor_names
+    # S&P 500 close on 2020-03-16 (S&P Dow Jones Indices: 2,386.13) and before the splice
+    assert long.levels.loc["2020-03-16", "EQ_SPX"] == pytest.approx(2386.13, abs=0.01)
+    both = short.levels.index.intersection(long.levels.index)
+    np.testing.assert_allclose(long.levels.loc[both, "EQ_SPX"], short.levels.loc[both, "EQ_SPX"])
+    book = load_portfolio("dealer_book_public")
+    assert book.valuation_date == pd.Timestamp("2018-12-28")
+    assert book_date(book, long) == book_date(book, short) == pd.Timestamp("2018-12-28")
+    assert book_date(load_portfolio("dealer_book"), long) == long.end  # no date of its own

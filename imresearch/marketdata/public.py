@@ -69,7 +69,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["DATA_DIR", "h10_market", "public_factors", "public_market", "raw_series", "sources"]
+__all__ = ["DATA_DIR", "extended_public_market", "h10_market", "public_factors", "public_market",
+           "raw_series", "sources"]
 
 #: Folder of the shipped files.
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -281,6 +282,47 @@ def public_market(
         frame, {f: _SPECS[f] for f in chosen}, name="public_markets", gap_policy=gap_policy,
         source="imresearch built-in public_markets: U.S. Treasury, ECB, Bank of England, EIA, "
                "arch.data",
+    )
+
+
+def extended_public_market(data_dir: str | Path | None = None, *,
+                           gap_policy: GapPolicy = "drop") -> RiskFactorHistory:
+    """The built-in real market continued past 2018 with a data directory's S&P 500.
+
+    arch's S&P 500 ends on 2018-12-31; the catalogue data set ``sp500`` (Yahoo's ^GSPC close,
+    the same index level: arch's and Yahoo's closes agree to 1e-9 where both exist) continues
+    it, so every factor but the NASDAQ (which no catalogue data set continues) runs to the end
+    of the shipped rates, FX and oil (2024-04-30), COVID-2020 and 2022 included.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        The data directory (default ``$IMRESEARCH_DATA``).
+
+    Raises
+    ------
+    DataNotFoundError
+        No data directory, or it does not hold the ``sp500`` data set.
+    """
+    from imresearch.marketdata.catalogue import load_dataset
+
+    spx = load_dataset("sp500", data_dir=data_dir).levels.iloc[:, 0]
+    chosen = [f for f in _SPECS if f != "EQ_CCMP"]
+    loaders = list(dict.fromkeys(_LOADERS[f] for f in chosen))
+    frame = pd.concat([load() for load in loaders], axis=1, join="outer", sort=True)[chosen]
+    arch_spx = frame["EQ_SPX"].dropna()
+    later = spx[spx.index > arch_spx.index[-1]]
+    frame = frame.reindex(frame.index.union(later.index))
+    frame.loc[later.index, "EQ_SPX"] = later.to_numpy()
+    specs = {f: _SPECS[f] for f in chosen}
+    specs["EQ_SPX"] = FactorSpec("equity", "log", "index points", "USD",
+                                 description="S&P 500 close: arch.data.sp500 to 2018-12-31, "
+                                             "then the data directory's sp500 (Yahoo ^GSPC)")
+    return _assemble(
+        frame, specs, name="public_markets", gap_policy=gap_policy,
+        source="imresearch built-in public_markets (U.S. Treasury, ECB, Bank of England, EIA, "
+               f"arch.data) continued with the S&P 500 of the data directory after "
+               f"{arch_spx.index[-1]:%Y-%m-%d}; without the NASDAQ",
     )
 
 

@@ -105,6 +105,9 @@ class Portfolio:
     origins : mapping of str to str, optional
         Where each trade was read, by trade ID (``"book.csv, line 3"``): binding errors name
         it.
+    valuation_date : pandas.Timestamp, optional
+        The date the trades were struck on (``[portfolio] valuation_date`` of a TOML file); a
+        study binds the book's terms on it.
 
     Raises
     ------
@@ -117,6 +120,7 @@ class Portfolio:
     description: str = ""
     source: str | None = field(default=None, compare=False)
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    valuation_date: pd.Timestamp | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         trades = tuple(self.trades)
@@ -168,7 +172,8 @@ class Portfolio:
         ]
         if not out:
             raise InputError(f"portfolio {self.name!r}: no trade matches {fields or predicate}")
-        return Portfolio(tuple(out), self.name, self.description, self.source, self.origins)
+        return Portfolio(tuple(out), self.name, self.description, self.source, self.origins,
+                         self.valuation_date)
 
     def split(self, by: str) -> dict[str, Portfolio]:
         """Sub-portfolios by the value of a trade field (``"netting_set"``, ``"counterparty"``,
@@ -373,9 +378,11 @@ def _read_toml(path: Path) -> Portfolio:
         places.append(place)
     _unique(trades, places)
     trades = _apply_buckets(path, trades, _table(path, doc, "buckets"))
+    struck = meta.get("valuation_date")
     return Portfolio(tuple(trades), meta.get("name", path.stem), meta.get("description", ""),
                      source=str(path),
-                     origins={t.trade_id: p for t, p in zip(trades, places, strict=True)})
+                     origins={t.trade_id: p for t, p in zip(trades, places, strict=True)},
+                     valuation_date=None if struck is None else pd.Timestamp(struck))
 
 
 def _fields_of(kind: Any) -> set[str]:

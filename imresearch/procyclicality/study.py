@@ -9,7 +9,7 @@ position of ``notional`` (default 100, so IM reads as a percentage of notional) 
     historical simulation on the last 250 business days (IM from 1999-12-30);
 ``HS 10y``
     historical simulation on the last 2500 business days: with data from January 1999 the first
-    full 10-year window ends in December 2008, so this row starts on 2008-12-05 and misses the
+    full 10-year window ends in December 2008, so this row starts on 2008-12-10 and misses the
     run-up of the crisis (the table states every row's window);
 ``FHS-EWMA 1y``
     filtered HS: shocks devolatilised by an EWMA volatility (lambda 0.94) and rescaled by today's.

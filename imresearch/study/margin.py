@@ -5,7 +5,8 @@ No file output (the writer is :mod:`imresearch.report.study_report`). Dates: the
 on the rolling grid (every ``step`` business days, ending on the valuation date); the other
 models (Monte Carlo with ``[rolling] mc_paths`` paths, SIMM, schedule, static) on the last
 rolling date of each month. On the valuation date (the market's last date) every model gives
-its full result. The book is bound once on the valuation date and held at constant maturity.
+its full result. The book is bound once (on its own valuation date when the file gives one,
+else on the market's last date: :func:`book_date`) and held at constant maturity.
 Monte Carlo on month ends seeds each date from the model's seed and the date
 (:func:`imresearch.models.date_seed`); on the valuation date it uses the model's seed.
 """
@@ -44,7 +45,8 @@ from imresearch.portfolio.binding import bind
 from imresearch.provenance import frame_sha256
 from imresearch.study.settings import APCConfig, RollingConfig
 
-__all__ = ["MarginResults", "margin_analysis", "mc_series_with_interval", "monthly_grid",
+__all__ = ["MarginResults", "book_date", "margin_analysis", "mc_series_with_interval",
+           "monthly_grid",
            "required_rows"]
 
 KIND_NAMES = {HSModel: "historical simulation", MCModel: "Monte Carlo", SimmModel: "ISDA SIMM",
@@ -144,6 +146,15 @@ def required_rows(model: MarginModel) -> int:
     return 0
 
 
+def book_date(portfolio: Portfolio, market: RiskFactorHistory) -> pd.Timestamp:
+    """The date a study fixes the book's terms on: the book's own valuation date (the date its
+    trades were struck) when it has one inside the market, else the market's last date."""
+    struck = portfolio.valuation_date
+    if struck is not None and market.start <= struck <= market.end:
+        return market.dates[market.dates.searchsorted(struck, "right") - 1]
+    return market.end
+
+
 def _portfolio_hash(portfolio: Portfolio) -> str:
     return cache_key(portfolio.to_frame().astype(str).to_dict("split"))
 
@@ -206,8 +217,9 @@ def margin_analysis(
     date = market.end
     grid = _rolling_dates(market, rolling)
     months = monthly_grid(grid)
-    keys = (frame_sha256(market.levels), _portfolio_hash(portfolio), str(date))
-    bound = bind(portfolio, market, date)
+    bind_date = book_date(portfolio, market)
+    keys = (frame_sha256(market.levels), _portfolio_hash(portfolio), str(date), str(bind_date))
+    bound = bind(portfolio, market, bind_date)
 
     def cached(kind: str, label: str, model: Any, dates: pd.DatetimeIndex,
                compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:

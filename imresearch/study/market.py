@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from imresearch.errors import InputError
+from imresearch.errors import DataNotFoundError, InputError
+from imresearch.marketdata.catalogue import DATA_DIR_ENV
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.marketdata.shocks import horizon_shocks
 from imresearch.marketdata.stress import StressWindow, find_stress_window
@@ -24,8 +26,10 @@ def load_market(source: str, *, seed: int = 0, data_dir: str | None = None) -> R
     Parameters
     ----------
     source : str
-        A built-in name (``synthetic``, ``arch_sp500``...), a catalogue name (``sp500``,
-        ``ust_cmt``... read from the data directory), or a path to a ``.csv``/``.parquet`` file.
+        A built-in name (``public_markets``, ``synthetic``, ``arch_sp500``...), a catalogue name
+        (``sp500``, ``ust_cmt``... read from the data directory), or a path to a
+        ``.csv``/``.parquet`` file. ``public_markets`` with a data directory holding the
+        S&P 500 runs to 2024 (:func:`~imresearch.marketdata.public.extended_public_market`).
     seed : int
         Seed of the synthetic markets.
     data_dir : str, optional
@@ -33,6 +37,13 @@ def load_market(source: str, *, seed: int = 0, data_dir: str | None = None) -> R
     """
     from imresearch.marketdata.builtin import builtin_names, load_builtin
 
+    if source == "public_markets" and (data_dir or os.environ.get(DATA_DIR_ENV)):
+        from imresearch.marketdata.public import extended_public_market
+
+        try:  # the real market continued with the data directory's S&P 500
+            return extended_public_market(data_dir)
+        except DataNotFoundError:
+            pass
     if source in builtin_names():
         return load_builtin(source, seed=seed) if source.startswith("synthetic") else (
             load_builtin(source)

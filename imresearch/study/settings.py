@@ -5,7 +5,8 @@ A study file (every section and key optional; the defaults give the built-in stu
     name = "my study"
 
     [market]
-    data = "public_markets"       # built-in name, catalogue name, or CSV/Parquet path
+    data = "public_markets"       # built-in name, catalogue name, or CSV/Parquet path; the
+                                  # built-in real market runs to 2024 with a data directory
     seed = 0                      # seed of the synthetic markets
     horizon = 10                  # of the tail-shock table
     confidence = 0.99
