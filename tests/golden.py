@@ -54,7 +54,10 @@ def compute() -> dict[str, Any]:
         for version in ("2.5", "2.6", "2.8+2512"):
             out["simm"][f"{version} {date}"] = float(simm(crif, version=version).total)
     shipped = Path(__file__).resolve().parents[1] / "scenarios" / "archegos_2021.toml"
-    scenario = dataclasses.replace(load_archegos_scenario(shipped), history="builtin")
+    scenario = load_archegos_scenario(shipped)
+    tranches = {k: dataclasses.replace(b, exit="tranches", block_discount=0.0)
+                for k, b in scenario.brokers.items()}  # every broker sold as recorded: tranches
+    scenario = dataclasses.replace(scenario, history="builtin", brokers=tranches)
     arch = run_archegos(scenario)  # the built-in history: the same wherever the data lives
     losses = arch.default_loss["loss_after_im"]
     out["archegos"] = {str(k): float(v) for k, v in losses.items()}

@@ -29,11 +29,15 @@ IM calls
     ``IM_bt - IM_b,t-1`` of the IM the broker charges (positive: the client posts more).
 loss after IM at default
     If the client fails to pay the calls of day ``d``, the broker keeps the IM it held after the
-    calls of ``d - 1`` and sells each position in ``ceil(H_bi)`` equal daily tranches from
-    ``liquidation_lag_days`` business days after ``d`` at the closes of the path (after the last
-    date of the path at the last close, counted in ``days_priced_flat``). The close-out loss is
-    ``sum_i q_bi S_i,d-1 - proceeds``; the loss after IM is ``max(loss - IM_b,d-1, 0)``. The
-    same is computed for every possible default day of the episode.
+    calls of ``d - 1`` and sells from ``liquidation_lag_days`` business days after ``d``: each
+    position in ``ceil(H_bi)`` equal daily tranches at the closes of the path (after the last
+    date of the path at the last close, counted in ``days_priced_flat``), or, with
+    ``exit = "block"``, the whole slice in one block trade on the first liquidation day at
+    ``block_discount`` below the previous close (:func:`block_sale`: the exits of Goldman Sachs,
+    Morgan Stanley, Deutsche Bank and Wells Fargo on 26 March 2021 as reported). The close-out
+    loss is ``sum_i q_bi S_i,d-1 - proceeds``; the loss after IM is ``max(loss - IM_b,d-1, 0)``,
+    shown beside the loss the broker reported where the file gives it. The same is computed
+    for every possible default day of the episode.
 aggregate view
     Each model on the whole book against the sum of the slices under the same model, and the
     reference model of ``[aggregate]`` plus the aggregate liquidity add-on against what the
@@ -84,6 +88,7 @@ __all__ = [
     "ArchegosScenario",
     "BrokerSpec",
     "NameSpec",
+    "block_sale",
     "is_archegos_file",
     "liquidation_loss",
     "liquidity_factor",
@@ -154,6 +159,21 @@ def liquidity_factor(horizons: np.ndarray, weights: np.ndarray, mpor_days: int) 
     tot = w.sum(axis=-1)
     num = (w * scale).sum(axis=-1)
     return np.where(tot > 0, num / np.where(tot > 0, tot, 1.0), 1.0)
+
+
+def block_sale(prices: np.ndarray, shares: np.ndarray, ref_row: int, sale_row: int,
+               discount: float) -> tuple[float, float]:
+    """Close-out loss of long positions sold in one block, ``discount`` below the last close.
+
+    Returns ``(loss, proceeds)``: ``proceeds = (1 - discount) sum_i q_i S_i,sale_row-1`` and
+    ``loss = sum_i q_i S_i,ref_row - proceeds``. A sale row past the data is priced at the last
+    close.
+    """
+    p = np.asarray(prices, dtype=np.float64)
+    q = np.asarray(shares, dtype=np.float64)
+    mark = min(sale_row, p.shape[0]) - 1
+    proceeds = (1.0 - discount) * float(q @ p[mark])
+    return float(q @ p[ref_row]) - proceeds, proceeds
 
 
 def liquidation_loss(prices: np.ndarray, shares: np.ndarray, ref_row: int, first_row: int,
@@ -228,9 +248,10 @@ class ArchegosResult:
         Per (date, model): ``sum_of_slices`` (the model on each slice, summed) and
         ``whole_book``, and their ratio.
     default_loss : pandas.DataFrame
-        Per broker, default on ``default_date``: exposure and IM held, liquidation dates and
-        days, ``closeout_loss``, ``loss_after_im``, ``im_surplus`` and the loss after IM had the
-        add-on been charged; rows ``all brokers`` and ``aggregate view``.
+        Per broker, default on ``default_date``: ``exit``, exposure and IM held, liquidation
+        dates and days, ``closeout_loss``, ``loss_after_im``, ``im_surplus``, the loss after
+        IM had the add-on been charged, and ``reported_loss`` (what the broker reported, NaN if
+        not given); rows ``all brokers`` and ``aggregate view``.
     loss_by_default_day : pandas.DataFrame
         Loss after IM per broker (columns) if the default were on each date (rows).
     summary : pandas.DataFrame
@@ -438,7 +459,13 @@ def run_archegos(
         q = total_shares if b_idx is None else shares.iloc[b_idx].to_numpy()
         n = tranches[-1] if b_idx is None else tranches[b_idx]
         first = d_row + lag
-        loss, proceeds, flat = liquidation_loss(prices_all, q, d_row - 1, first, n)
+        spec = None if b_idx is None else sc.brokers[brokers[b_idx]]
+        if spec is not None and spec.exit == "block":
+            n = np.ones_like(n)
+            loss, proceeds = block_sale(prices_all, q, d_row - 1, first, spec.block_discount)
+            flat = int(first >= len(all_dates))
+        else:
+            loss, proceeds, flat = liquidation_loss(prices_all, q, d_row - 1, first, n)
         last = first + int(n[q > 0].max()) - 1
         last_date = (all_dates[last] if last < len(all_dates)
                      else all_dates[-1] + pd.offsets.BDay(last - len(all_dates) + 1))
@@ -455,8 +482,9 @@ def run_archegos(
         spec = sc.brokers[b]
         held = float(charged_wide.loc[prev, b])
         rec = {"broker": b, "model": spec.model,
-               "liquidity_addon_charged": spec.liquidity_addon,
-               **loss_for(k, d_row, spec.liquidation_lag_days, held)}
+               "liquidity_addon_charged": spec.liquidity_addon, "exit": spec.exit,
+               **loss_for(k, d_row, spec.liquidation_lag_days, held),
+               "reported_loss": np.nan if spec.reported_loss is None else spec.reported_loss}
         with_addon = float(im[spec.model].loc[prev, b] * lfac.loc[prev, b])
         rec["im_with_addon"] = with_addon
         rec["loss_after_im_with_addon"] = max(rec["closeout_loss"] - with_addon, 0.0)
@@ -469,15 +497,18 @@ def run_archegos(
                liquidation_start=min(r["liquidation_start"] for r in recs),
                liquidation_end=max(r["liquidation_end"] for r in recs),
                liquidation_days=max(r["liquidation_days"] for r in recs),
-               days_priced_flat=max(r["days_priced_flat"] for r in recs))
+               days_priced_flat=max(r["days_priced_flat"] for r in recs), exit="",
+               reported_loss=float(np.nansum([r["reported_loss"] for r in recs]))
+               if any(np.isfinite(r["reported_loss"]) for r in recs) else np.nan)
     held_agg = float(ref.loc[prev] * (agg_fac.loc[prev] if sc.aggregate_liquidity_addon
                                       else 1.0))
     agg_rec = loss_for(None, d_row, sc.lag_days, held_agg)
     agg_rec.update(broker="aggregate view",
                    model=sc.aggregate_model + (" + aggregate liquidity add-on"
                                                if sc.aggregate_liquidity_addon else ""),
-                   liquidity_addon_charged=sc.aggregate_liquidity_addon,
-                   im_with_addon=held_agg, loss_after_im_with_addon=agg_rec["loss_after_im"])
+                   liquidity_addon_charged=sc.aggregate_liquidity_addon, exit="tranches",
+                   reported_loss=np.nan, im_with_addon=held_agg,
+                   loss_after_im_with_addon=agg_rec["loss_after_im"])
     dl = pd.DataFrame([*recs, tot, agg_rec]).set_index("broker")
     dl.index.name = "broker"
 

@@ -23,6 +23,7 @@ from imresearch.models import HSModel, MarginModel, SimmModel, StaticModel, mode
 from imresearch.schema import Document, read_toml
 
 __all__ = [
+    "EXITS",
     "KIND",
     "ArchegosScenario",
     "BrokerSpec",
@@ -44,7 +45,10 @@ _MARKET = {"history", "dataset", "data_dir"}
 _BUILTIN = {"days", "df", "within_group", "across_groups"}
 _LIQ = {"participation", "mpor_days", "lag_days"}
 _AGG = {"model", "liquidity_addon"}
-_BROKER = {"model", "notional_usd_m", "liquidity_addon", "liquidation_lag_days", "participation"}
+_BROKER = {"model", "notional_usd_m", "liquidity_addon", "liquidation_lag_days", "participation",
+           "exit", "block_discount", "reported_loss_usd_m", "reported_loss_source"}
+EXITS = ("tranches", "block")
+"""How a broker sells: daily tranches at a participation rate of the volume, or one block."""
 _NAME = {"title", "simm_bucket", "adv_shares", "annual_vol", "group", "data_factor", "source"}
 _PATH = {"dates", "closes"}
 _EVENT = {"date", "what"}
@@ -104,7 +108,17 @@ class BrokerSpec:
     liquidation_lag_days : int
         Business days from the default date to the first sale.
     participation : float
-        Share of the average daily volume it sells per day.
+        Share of the average daily volume it sells per day (``exit = "tranches"``).
+    exit : {"tranches", "block"}
+        Sell in daily tranches at ``participation`` of the volume, or the whole slice in one
+        block trade on the first liquidation day, priced ``block_discount`` below the previous
+        close. Default ``"tranches"``.
+    block_discount : float
+        Discount of a block sale to the previous close (0.05 is 5%).
+    reported_loss : float or None
+        Loss the broker reported, USD (None if the file gives none).
+    reported_loss_source : str
+        Where the reported loss comes from.
     """
 
     name: str
@@ -113,6 +127,10 @@ class BrokerSpec:
     liquidity_addon: bool
     liquidation_lag_days: int
     participation: float
+    exit: str = "tranches"
+    block_discount: float = 0.0
+    reported_loss: float | None = None
+    reported_loss_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,7 +231,10 @@ class ArchegosScenario:
             "brokers": {k: {"model": b.model, "notional_usd": b.notional,
                             "liquidity_addon": b.liquidity_addon,
                             "liquidation_lag_days": b.liquidation_lag_days,
-                            "participation": b.participation} for k, b in self.brokers.items()},
+                            "participation": b.participation, "exit": b.exit,
+                            "block_discount": b.block_discount,
+                            "reported_loss_usd": b.reported_loss}
+                        for k, b in self.brokers.items()},
             "names": {k: {"simm_bucket": n.simm_bucket, "adv_shares": n.adv_shares,
                           "annual_vol": n.annual_vol, "group": n.group,
                           "data_factor": n.data_factor} for k, n in self.names.items()},
@@ -408,7 +429,15 @@ def parse_archegos_scenario(doc: Mapping[str, Any], *, source: str = "<scenario>
                                            f"{k}.liquidation_lag_days", low=1),
             participation=d.number(t.get("participation", participation),
                                    f"{k}.participation", low=0, low_open=True, high=1.0),
+            exit=_exit(d, t.get("exit", "tranches"), f"{k}.exit"),
+            block_discount=d.number(t.get("block_discount", 0.0), f"{k}.block_discount", low=0,
+                                    high=0.5),
+            reported_loss=(None if "reported_loss_usd_m" not in t else 1e6 * d.number(
+                t["reported_loss_usd_m"], f"{k}.reported_loss_usd_m", low=0)),
+            reported_loss_source=str(t.get("reported_loss_source", "")),
         )
+        if "block_discount" in t and brokers[bname].exit != "block":
+            raise d.fail(f"{k}.block_discount", "applies to exit = 'block' only")
         if not any(v > 0 for v in brokers[bname].notional.values()):
             raise d.fail(f"{k}.notional_usd_m", "every notional is zero")
 
@@ -437,6 +466,12 @@ def parse_archegos_scenario(doc: Mapping[str, Any], *, source: str = "<scenario>
         aggregate_liquidity_addon=agg_addon, events=tuple(sorted(events)),
         sources=tuple(sources), source=source, file=file,
     )
+
+
+def _exit(d: Document, value: Any, key: str) -> str:
+    if value not in EXITS:
+        raise d.fail(key, f"must be one of {list(EXITS)}; got {value!r}")
+    return str(value)
 
 
 def is_archegos_file(path: str | os.PathLike[str] | None) -> bool:

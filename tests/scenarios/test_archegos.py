@@ -4,6 +4,7 @@ slices; bad input; the command line; the shipped scenario with and without the r
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import subprocess
@@ -394,3 +395,46 @@ def test_scenario_copy_is_independent() -> None:
     b = copy.deepcopy(a)
     parse_archegos_scenario(a, source="x")
     assert a == b  # parsing does not mutate the document
+
+
+def test_block_exit_by_hand_and_reported_losses() -> None:
+    """Broker X sells its whole slice in one block on the day after the default at 10% below
+    that day's previous close (the default day's close), and reports a loss."""
+    doc = tiny(**{"brokers.X.exit": "block", "brokers.X.block_discount": 0.10,
+                  "brokers.X.reported_loss_usd_m": 120, "brokers.Y.reported_loss_usd_m": 0})
+    r = run_archegos(parse_archegos_scenario(doc, source="t"))
+    q_a, q_b = 1000e6 / 100, 500e6 / 50  # shares at the 2 March closes
+    mark = q_a * 90 + q_b * 55           # 3 March: the day before the default (4 March)
+    proceeds = 0.9 * (q_a * 80 + q_b * 40)  # sold on 5 March off the 4 March close
+    row = r.default_loss.loc["X"]
+    assert row["exit"] == "block" and row["liquidation_days"] == 1
+    assert row["closeout_loss"] == pytest.approx(mark - proceeds)
+    assert row["proceeds"] == pytest.approx(proceeds)
+    assert row["loss_after_im"] == pytest.approx(max(mark - proceeds - row["im_held"], 0.0))
+    assert row["reported_loss"] == 120e6 and r.default_loss.loc["Y", "exit"] == "tranches"
+    assert r.default_loss.loc["all brokers", "reported_loss"] == 120e6
+    assert np.isnan(r.default_loss.loc["aggregate view", "reported_loss"])
+    with pytest.raises(InputError, match=r"key 'brokers\.X\.exit': must be one of "
+                                         r"\['tranches', 'block'\]; got 'fire sale'"):
+        parse_archegos_scenario(tiny(**{"brokers.X.exit": "fire sale"}), source="t")
+    with pytest.raises(InputError, match=r"'brokers\.Y\.block_discount': applies to exit = "
+                                         r"'block' only"):
+        parse_archegos_scenario(tiny(**{"brokers.Y.block_discount": 0.1}), source="t")
+
+
+def test_shipped_scenario_reports_the_banks_losses(tmp_path: Path) -> None:
+    sc = load_archegos_scenario(SHIPPED)
+    early = {b for b, spec in sc.brokers.items() if spec.exit == "block"}
+    assert early == {"Goldman Sachs", "Morgan Stanley", "Deutsche Bank", "Wells Fargo"}
+    assert sc.brokers["Credit Suisse"].reported_loss == 5500e6
+    r = run_archegos(dataclasses.replace(sc, history="builtin"))
+    dl = r.default_loss
+    # the block sellers that reported no material loss lose nothing after IM in the replay
+    for broker in ("Goldman Sachs", "Deutsche Bank", "Wells Fargo"):
+        assert dl.loc[broker, "reported_loss"] == 0 and dl.loc[broker, "loss_after_im"] == 0
+    # the late sellers lose most, as they reported (rank of the two largest)
+    assert list(dl.drop(["all brokers", "aggregate view"])["loss_after_im"].nlargest(2).index) \
+        == ["Credit Suisse", "Nomura"]
+    write_archegos(r, tmp_path / "out")
+    assert "The replay against the losses the banks reported" in (
+        tmp_path / "out" / "report.html").read_text()
