@@ -213,7 +213,7 @@ def model_from_table(table: Mapping[str, Any], *, source: str = "model") -> Marg
             raise InputError(f"{source}: key {old!r} is from an earlier file format: {hint} "
                              f"(kinds: {', '.join(MODEL_KINDS)})")
     kind = values.pop("kind", "hs")
-    if kind not in MODEL_KINDS:
+    if not isinstance(kind, str) or kind not in MODEL_KINDS:
         raise InputError(f"{source}: kind must be one of {', '.join(map(repr, MODEL_KINDS))}; "
                          f"got {kind!r}")
     return from_mapping(MODEL_KINDS[kind], values, source=source)

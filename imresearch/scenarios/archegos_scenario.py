@@ -417,6 +417,7 @@ def parse_archegos_scenario(doc: Mapping[str, Any], *, source: str = "<scenario>
         for req in ("model", "notional_usd_m"):
             if req not in t:
                 raise d.fail(f"{k}.{req}", "missing")
+        d.text(t["model"], f"{k}.model")
         if t["model"] not in models:
             raise d.fail(f"{k}.model", f"unknown model {t['model']!r}; models: {list(models)}")
         notional = d.table(t["notional_usd_m"], f"{k}.notional_usd_m", set(names))

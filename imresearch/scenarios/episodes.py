@@ -8,7 +8,6 @@ set, else the catalogue shipped with the package.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import sys
 from dataclasses import dataclass, field
@@ -20,11 +19,12 @@ import pandas as pd
 from imresearch.errors import DataNotFoundError, InputError
 from imresearch.marketdata.factors import RISK_CLASSES
 from imresearch.marketdata.history import RiskFactorHistory
+from imresearch.schema import Document, read_toml
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover
-    import tomli as tomllib
+    pass
 
 __all__ = [
     "Episode",
@@ -127,23 +127,15 @@ def episode_names() -> list[str]:
     return [e.name for e in load_episodes()]
 
 
-def _date(value: Any, path: Path, key: str) -> pd.Timestamp:
-    if isinstance(value, _dt.date):
-        return pd.Timestamp(value)
-    try:
-        return pd.Timestamp(str(value))
-    except (ValueError, TypeError):
-        raise InputError(f"{path}: key {key!r}: malformed date {value!r}") from None
-
-
 def load_episode(name_or_path: str | os.PathLike[str]) -> Episode:
     """Read one episode by catalogue name or file path.
 
     Raises
     ------
     InputError
-        Unknown name, invalid TOML, unknown or missing keys, malformed dates, end before start,
-        a peak or event outside the window, an unknown risk class. Messages name file and key.
+        Unknown name, unreadable file, invalid TOML, unknown or missing keys, values of the
+        wrong type, malformed dates, end before start, a peak or event outside the window, an
+        unknown risk class. Messages name file and key.
     """
     path = Path(name_or_path)
     if path.suffix != ".toml":
@@ -153,53 +145,59 @@ def load_episode(name_or_path: str | os.PathLike[str]) -> Episode:
             raise InputError(f"unknown episode {str(name_or_path)!r}; known: {', '.join(names)}")
     if not path.is_file():
         raise DataNotFoundError(f"{path}: episode file not found")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
-    unknown = sorted(set(doc) - _KEYS)
-    if unknown:
-        raise InputError(f"{path}: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
+    d = Document(str(path))
+    doc = d.table(read_toml(path, what="episode file"), "", _KEYS)
     missing = [k for k in _REQUIRED if k not in doc]
     if missing:
         raise InputError(f"{path}: missing key(s) {missing}")
-    start, end = _date(doc["start"], path, "start"), _date(doc["end"], path, "end")
+    name = d.text(doc["name"], "name")
+    start, end = d.date(doc["start"], "start"), d.date(doc["end"], "end")
     if end < start:
         raise InputError(f"{path}: key 'end' ({end:%Y-%m-%d}) is before 'start' "
                          f"({start:%Y-%m-%d})")
-    peak = _date(doc["peak"], path, "peak") if "peak" in doc else None
+    peak = d.date(doc["peak"], "peak") if "peak" in doc else None
     if peak is not None and not (start <= peak <= end):
         raise InputError(f"{path}: key 'peak' ({peak:%Y-%m-%d}) is outside start..end")
-    classes = tuple(doc.get("risk_classes", ()))
+    classes = tuple(d.text(c, f"risk_classes[{i}]") for i, c in
+                    enumerate(_list(d, doc.get("risk_classes", []), "risk_classes")))
     bad = [c for c in classes if c not in RISK_CLASSES]
     if bad:
         raise InputError(f"{path}: key 'risk_classes': unknown {bad}; allowed: {RISK_CLASSES}")
     events = []
-    for i, ev in enumerate(doc.get("events", [])):
-        extra = sorted(set(ev) - _EVENT_KEYS)
-        if extra or not {"date", "what"} <= set(ev):
+    for i, ev in enumerate(_list(d, doc.get("events", []), "events")):
+        ev = d.table(ev, f"events[{i}]", _EVENT_KEYS)
+        if not {"date", "what"} <= set(ev):
             raise InputError(f"{path}: events[{i}] needs exactly 'date' and 'what'; got "
                              f"{sorted(ev)}")
-        d = _date(ev["date"], path, f"events[{i}].date")
-        if not (start <= d <= end):
-            raise InputError(f"{path}: events[{i}].date {d:%Y-%m-%d} is outside start..end")
-        events.append(EpisodeEvent(d, str(ev["what"])))
+        day = d.date(ev["date"], f"events[{i}].date")
+        if not (start <= day <= end):
+            raise InputError(f"{path}: events[{i}].date {day:%Y-%m-%d} is outside start..end")
+        events.append(EpisodeEvent(day, d.text(ev["what"], f"events[{i}].what")))
     sources = []
-    for i, src in enumerate(doc["sources"]):
-        extra = sorted(set(src) - _SOURCE_KEYS)
-        if extra or "title" not in src:
-            raise InputError(f"{path}: sources[{i}]: needs 'title'; unknown key(s) {extra}")
+    for i, src in enumerate(_list(d, doc["sources"], "sources")):
+        src = d.table(src, f"sources[{i}]", _SOURCE_KEYS)
+        if "title" not in src:
+            raise InputError(f"{path}: sources[{i}]: needs 'title'")
+        d.text(src["title"], f"sources[{i}].title")
+        if "date" in src:
+            src["date"] = d.date(src["date"], f"sources[{i}].date").date().isoformat()
         sources.append(dict(src))
     if not sources:
         raise InputError(f"{path}: key 'sources' is empty; every episode cites a source")
-    if doc["name"] != path.stem:
-        raise InputError(f"{path}: key 'name' ({doc['name']!r}) must equal the file name")
+    if name != path.stem:
+        raise InputError(f"{path}: key 'name' ({name!r}) must equal the file name")
     return Episode(
-        name=doc["name"], title=str(doc["title"]), start=start, end=end,
-        description=" ".join(str(doc["description"]).split()), peak=peak,
+        name=name, title=d.text(doc["title"], "title"), start=start, end=end,
+        description=" ".join(d.text(doc["description"], "description").split()), peak=peak,
         risk_classes=classes, events=tuple(sorted(events, key=lambda e: e.date)),
         sources=tuple(sources), path=path,
     )
+
+
+def _list(d: Document, value: Any, key: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise d.fail(key, f"must be a list; got {value!r}")
+    return value
 
 
 def load_episodes() -> list[Episode]:

@@ -44,7 +44,7 @@ def test_window_and_outside_data() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("colour = 'red'\n", r"unknown key\(s\) \['colour'\]"),
+        ("colour = 'red'\n", r"key 'colour': unknown key; allowed here: \['description'"),
         ("", r"missing key\(s\) \['name', 'title', 'start', 'end', 'description', 'sources'\]"),
     ],
 )
