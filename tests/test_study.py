@@ -254,3 +254,26 @@ def test_public_market_extends_with_a_data_directory(shared_market_data: Path) -
     assert book.valuation_date == pd.Timestamp("2018-12-28")
     assert book_date(book, long) == book_date(book, short) == pd.Timestamp("2018-12-28")
     assert book_date(load_portfolio("dealer_book"), long) == long.end  # no date of its own
+
+
+def test_market_holes_are_refused_or_reported(tmp_path: Path) -> None:
+    """A six-month hole in a market file: an error naming it, unless the study allows it;
+    then the report and the manifest list the hole that one shock spans."""
+    dates = pd.bdate_range("2015-01-01", "2018-12-31")
+    hole = (dates > "2017-01-01") & (dates < "2017-07-01")
+    rng = np.random.default_rng(0)
+    levels = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, (len(dates), 2)), axis=0))
+    prices = pd.DataFrame(levels, index=dates, columns=["AAA", "BBB"])[~hole]
+    prices.rename_axis("date").to_csv(tmp_path / "prices.csv")
+    study = tmp_path / "s.toml"
+    study.write_text('[market]\ndata = "prices.csv"\nstress_window_days = 60\n'
+                     '[portfolio]\nsource = "none"\n')
+    with pytest.raises(InputError, match=r"prices.csv, line 524, date 2017-07-03: no data for 131 "
+                       r"business days since 2016-12-30"):
+        run_study(load_study(study))
+    study.write_text('[market]\ndata = "prices.csv"\nstress_window_days = 60\nmax_gap = 200\n'
+                     '[portfolio]\nsource = "none"\n')
+    out = write_study(run_study(load_study(study)), tmp_path / "out")
+    gaps = json.loads((out / "manifest.json").read_text())["market_gaps"]
+    assert [(g["from"], g["to"]) for g in gaps["bridged"]] == [("2016-12-30", "2017-07-03")]
+    assert "2016-12-30 to 2017-07-03" in (out / "report.html").read_text()

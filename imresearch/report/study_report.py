@@ -54,7 +54,7 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> Path:
             figs.update(_margin_figures(results, figdir))
         inputs = _inputs(results)
         settings = study.settings()
-        extra = {"stress_window": stress_info}
+        extra = {"stress_window": stress_info, "market_gaps": analysis.gaps}
         seed = study.market.seed
 
         def manifest() -> dict[str, Any]:
@@ -161,7 +161,7 @@ def _sections(results: StudyResults, figs: dict[str, Path]) -> list[dict[str, An
     sections += [
         {"heading": "Market data",
          "text": f"{market.name}: {market.n_factors} risk factors, {market.n_dates} business "
-         f"days from {market.start:%Y-%m-%d} to {market.end:%Y-%m-%d}.",
+         f"days from {market.start:%Y-%m-%d} to {market.end:%Y-%m-%d}." + _gaps_text(analysis),
          "table": analysis.summary},
         {"heading": "Market overview", "figure": figs["market"],
          "caption": "Representative factors; the stress window is shaded."},
@@ -178,6 +178,23 @@ def _sections(results: StudyResults, figs: dict[str, Path]) -> list[dict[str, An
          "table": analysis.tails},
     ]
     return sections
+
+
+def _gaps_text(analysis: Any) -> str:
+    gaps = analysis.gaps
+    parts = []
+    if gaps["dropped_dates"]:
+        parts.append(f"{gaps['dropped_dates']} dates on which a factor had no value were "
+                     "dropped (holidays of one market)")
+    if gaps["filled"]:
+        parts.append(f"{sum(gaps['filled'].values())} values were filled forward")
+    if gaps["bridged"]:
+        holes = "; ".join(f"{g['from']} to {g['to']} ({g['business_days']} business days)"
+                          for g in gaps["bridged"][:5])
+        more = f" and {len(gaps['bridged']) - 5} more" if len(gaps["bridged"]) > 5 else ""
+        parts.append(f"{len(gaps['bridged'])} holes of a week or more are spanned by one "
+                     f"shock each: {holes}{more}")
+    return (" Gaps: " + "; ".join(parts) + ".") if parts else " No gaps."
 
 
 def _margin_sections(results: StudyResults, figs: dict[str, Path]) -> list[dict[str, Any]]:

@@ -321,7 +321,9 @@ def sweep_study(
 
     if not points:
         raise InputError("the sweep grid has no points")
-    market = load_market(study.market.data, seed=study.market.seed, data_dir=data_dir)
+    cfg = study.market
+    market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir, gap_policy=cfg.gap_policy,
+                         max_gap=cfg.max_gap)
     kinds = {"kind" in p for p in points}
     if kinds == {False}:
         for point in points:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,8 @@ from imresearch.study.settings import MarketStudyConfig
 __all__ = ["MarketAnalysis", "analyse_market", "episodes_for", "load_market", "tail_table"]
 
 
-def load_market(source: str, *, seed: int = 0, data_dir: str | None = None) -> RiskFactorHistory:
+def load_market(source: str, *, seed: int = 0, data_dir: str | None = None,
+                gap_policy: str | None = None, max_gap: int | None = None) -> RiskFactorHistory:
     """Load market data by built-in name, catalogue name or file path.
 
     Parameters
@@ -34,32 +36,55 @@ def load_market(source: str, *, seed: int = 0, data_dir: str | None = None) -> R
         Seed of the synthetic markets.
     data_dir : str, optional
         Data directory of the catalogue (default: ``$IMRESEARCH_DATA``).
+    gap_policy, max_gap : optional
+        Missing values and the longest hole a shock may span (see
+        :class:`~imresearch.study.settings.MarketStudyConfig`); None keeps the data's own.
     """
+    options = {k: v for k, v in (("gap_policy", gap_policy), ("max_gap", max_gap))
+               if v is not None}
     from imresearch.marketdata.builtin import builtin_names, load_builtin
 
     if source == "public_markets" and (data_dir or os.environ.get(DATA_DIR_ENV)):
         from imresearch.marketdata.public import extended_public_market
 
         try:  # the real market continued with the data directory's S&P 500
-            return extended_public_market(data_dir)
+            return _with_max_gap(extended_public_market(
+                data_dir, **{k: v for k, v in options.items() if k == "gap_policy"}), max_gap)
         except DataNotFoundError:
             pass
     if source in builtin_names():
-        return load_builtin(source, seed=seed) if source.startswith("synthetic") else (
-            load_builtin(source)
-        )
+        policy = {k: v for k, v in options.items() if k == "gap_policy"}
+        market = (load_builtin(source, seed=seed, **policy) if source.startswith("synthetic")
+                  else load_builtin(source, **policy))
+        return _with_max_gap(market, max_gap)
     suffixes = "".join(Path(source).suffixes).lower()
     if any(suffixes.endswith(s) for s in (".csv", ".csv.gz", ".csv.xz", ".txt")):
         from imresearch.marketdata.readers import load_csv
 
-        return load_csv(source)
+        return load_csv(source, **options)
     if suffixes.endswith(".parquet"):
         from imresearch.marketdata.readers import load_parquet
 
-        return load_parquet(source)
+        return load_parquet(source, **options)
     from imresearch.marketdata.catalogue import load_dataset
 
-    return load_dataset(source, data_dir=data_dir)
+    return load_dataset(source, data_dir=data_dir, **options)
+
+
+def _with_max_gap(market: RiskFactorHistory, max_gap: int | None) -> RiskFactorHistory:
+    """A built-in history checked against a study's ``max_gap`` (built-ins are read with the
+    default limit)."""
+    if max_gap is None:
+        return market
+    days = market.dates.values.astype("datetime64[D]")
+    gaps = np.busday_count(days[:-1], days[1:])
+    if gaps.size and gaps.max() > max_gap:
+        i = int(gaps.argmax())
+        raise InputError(
+            f"data {market.name!r}: a hole of {int(gaps[i])} business days from "
+            f"{market.dates[i]:%Y-%m-%d} to {market.dates[i + 1]:%Y-%m-%d} is longer than "
+            f"max_gap={max_gap}")
+    return market
 
 
 def tail_table(shocks: pd.DataFrame, confidence: float, label: str) -> pd.DataFrame:
@@ -101,6 +126,22 @@ class MarketAnalysis:
     episodes : list of (name, start, end)
         Stress episodes that the figures shade.
     """
+
+    @property
+    def gaps(self) -> dict[str, Any]:
+        """What the gap policy did, as plain data (report and manifest): the policy, the
+        number of dates dropped, the values filled forward per factor, and every hole of a
+        week or more that a shock spans (from, to, business days)."""
+        report = self.market.gap_report
+        bridged = report.bridged
+        return {
+            "policy": report.policy,
+            "dropped_dates": len(report.dropped_dates),
+            "filled": {str(k): int(v) for k, v in report.filled.items() if v},
+            "bridged": [{"from": f"{r['from']:%Y-%m-%d}", "to": f"{r['to']:%Y-%m-%d}",
+                         "business_days": int(r["business_days"])}
+                        for _, r in bridged.iterrows()],
+        }
 
     market: RiskFactorHistory
     summary: pd.DataFrame

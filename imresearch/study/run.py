@@ -83,7 +83,8 @@ def run_study(study: Study, *, data_dir: str | None = None,
     # the portfolio file first: a bad one fails before any computation
     portfolio = None if study.portfolio is None else load_portfolio(study.portfolio.source)
     say("load market")
-    market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir)
+    market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir, gap_policy=cfg.gap_policy,
+                         max_gap=cfg.max_gap)
     say("market analysis")
     analysis = analyse_market(market, cfg)
     margin = None

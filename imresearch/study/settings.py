@@ -12,6 +12,8 @@ A study file (every section and key optional; the defaults give the built-in stu
     confidence = 0.99
     stress_window_days = 250
     recent_years = 3
+    # gap_policy = "drop"         # missing values: "error", "drop" or "ffill" (default: data's)
+    # max_gap = 10                # longest hole a shock may span, business days
 
     [portfolio]
     source = "dealer_book_public" # shipped example, a CSV/TOML portfolio file, or "none"
@@ -49,7 +51,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from imresearch.errors import InputError, check_in_open_interval, check_positive_int
 from imresearch.models import (
@@ -108,6 +110,14 @@ class MarketStudyConfig:
         Length of the stress window, business days. Default 250.
     recent_years : int
         Years of the "recent" columns of the tail-shock table. Default 3.
+    gap_policy : {"error", "drop", "ffill"} or None
+        Dates on which a factor has no value: an error, dropped, or filled forward (a few days
+        at most). None keeps the data set's own policy (the built-in real market drops the
+        holidays of one market). Default None.
+    max_gap : int or None
+        Longest hole between two dates, in business days, that a shock may span (a longer one
+        is an error naming it). None keeps the reader's limit (10). Holes of a week or more
+        that a shock spans are listed in the report and the manifest either way.
     """
 
     data: str = "public_markets"
@@ -116,6 +126,8 @@ class MarketStudyConfig:
     confidence: float = 0.99
     stress_window_days: int = 250
     recent_years: int = 3
+    gap_policy: Literal["error", "drop", "ffill"] | None = None
+    max_gap: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, str) or not self.data.strip():
@@ -125,6 +137,8 @@ class MarketStudyConfig:
         check_in_open_interval("confidence", self.confidence)
         check_positive_int("stress_window_days", self.stress_window_days, minimum=20)
         check_positive_int("recent_years", self.recent_years)
+        if self.max_gap is not None:
+            check_positive_int("max_gap", self.max_gap)
 
 
 @dataclass(frozen=True)
