@@ -157,7 +157,7 @@ def test_two_processes_sweeping_into_one_folder(tmp_path: Path) -> None:
                                  str(out)], cwd=root, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
 
-    first = start(1, 0.5)
+    first = start(1, 3.0)  # 18 s of tasks: longer than the second start, even under load
     deadline = time.monotonic() + 120
     while not list(out.glob("parts/task-*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.05)  # the first sweep is under way
