@@ -29,7 +29,8 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def _header(text: str) -> list[str]:
-    for row in csv.reader(io.StringIO(text)):
+    # newline="" lets the csv module see every line ending (a lone \r included)
+    for row in csv.reader(io.StringIO(text, newline="")):
         return [c.strip() for c in row]
     return []
 
@@ -77,7 +78,10 @@ def read_crif_file(path: Path) -> pd.DataFrame:
     if not text.strip():
         raise InputError(f"{file}: the file is empty (a CRIF needs a header row and at least "
                          f"one row)")
-    header = _header(text)
+    try:
+        header = _header(text)
+    except csv.Error as exc:
+        raise InputError(f"{file}, line 1: cannot be read as CSV ({exc})") from None
     dup = duplicate_columns(header)
     if dup is not None:
         raise InputError(f"{file}, line 1: column {dup[0]!r} appears twice (columns {dup[1]} "
