@@ -42,7 +42,7 @@ from imresearch.portfolio.binding import BoundPortfolio, bind
 from imresearch.portfolio.sensitivities import schedule_inputs, to_crif
 from imresearch.schedule import ScheduleResult, schedule_im
 from imresearch.schema import from_mapping, to_mapping
-from imresearch.simm import VERSIONS, SimmResult, simm
+from imresearch.simm import VERSIONS, SimmResult, simm, version_in_force
 
 __all__ = [
     "MODEL_KINDS",
@@ -75,11 +75,15 @@ class SimmModel:
         Margin period of risk of the calibration. Default 10.
     side : {"call", "post"}
         Margin collected (the book's sensitivities) or posted (negated). Default ``"call"``.
+    before_first : {"first", "error"}
+        With ``"in_force"``, what a date before 2016-09-01 (no SIMM in force yet) uses: the
+        first version (1.0; results say so) or an error. Default ``"first"``.
     """
 
     version: str = IN_FORCE
     mpor_days: int = 10
     side: Literal["call", "post"] = "call"
+    before_first: Literal["first", "error"] = "first"
 
     KIND: ClassVar[str] = "simm"
 
@@ -89,6 +93,7 @@ class SimmModel:
                              f"got {self.version!r}")
         check_choice("mpor_days", self.mpor_days, (10, 1))
         check_choice("side", self.side, ("call", "post"))
+        check_choice("before_first", self.before_first, ("first", "error"))
 
     @property
     def label(self) -> str:
@@ -101,9 +106,7 @@ class SimmModel:
         """The version used on ``date``."""
         if self.version != IN_FORCE:
             return self.version
-        from imresearch.procyclicality.simm_history import version_in_force
-
-        return version_in_force(date)[0]
+        return version_in_force(date, before=self.before_first).version
 
     def to_table(self) -> dict[str, Any]:
         """The model as a study-file table."""

@@ -129,13 +129,21 @@ def test_per_date_models_hold_the_book_at_constant_maturity(
 
 
 def test_in_force_version_on_each_date(book: Portfolio, market: md.RiskFactorHistory) -> None:
-    from imresearch.procyclicality.simm_history import version_in_force
+    from imresearch.simm import NoSimmInForceError, version_in_force
 
     d = market.end
     model = SimmModel()
-    assert model.label == "SIMM" and model.version_on(d) == version_in_force(d)[0]
+    assert model.label == "SIMM" and model.version_on(d) == version_in_force(d).version
     res = im_on_date(model, book, market, d)
-    assert res.version == version_in_force(d)[0]
+    assert res.version == version_in_force(d).version
+    # the versions firms used: 2.2 in March 2020, 2.3 in March 2021, 1.0 before SIMM existed
+    assert model.version_on("2020-03-16") == "2.2" and model.version_on("2021-03-19") == "2.3"
+    assert model.version_on("2008-10-10") == "1.0"
+    covid = pd.Timestamp("2020-03-16")
+    assert im_series(model, book, market, [covid]).iloc[0] == im_series(
+        SimmModel(version="2.2"), book, market, [covid]).iloc[0]
+    with pytest.raises(NoSimmInForceError):
+        im_series(SimmModel(before_first="error"), book, market, ["2008-10-10"])
 
 
 def test_hs_one_date_result(book: Portfolio, market: md.RiskFactorHistory) -> None:

@@ -342,7 +342,7 @@ def plot_im_vs_simm(
 
     Top: SIMM and each model's IM (USD mn), Monte Carlo with its interval band. Bottom: model
     IM / SIMM, 1 marked. Stress episodes shaded, SIMM version changes marked; dates before the
-    first shipped version (which SIMM is computed with instead) are hatched.
+    first SIMM version took effect (2016-09-01; computed with version 1.0) are hatched.
     """
     mc_labels = [m for m in mc_labels if m in vs_simm]
     fig, (ax, axr) = _subplots(2, 1, figsize=(13.5, 7.5), sharex=True,
@@ -398,7 +398,8 @@ def plot_im_vs_simm(
     axr.axhline(1.0, color="black", lw=1)
     axr.set_ylabel("model IM / SIMM")
     axr.set_ylim(bottom=0)
-    note = " Hatched: before SIMM 2.5 took effect (2.5 parameters used)." if early.any() else ""
+    note = (" Hatched: before SIMM existed (2016-09-01): version 1.0's parameters used."
+            if early.any() else "")
     axr.set_title("Ratio of model IM to SIMM (1 = same margin)." + note, loc="left",
                   fontsize=9)
     axr.grid(alpha=0.3)

@@ -293,11 +293,11 @@ def _mc_sections(results: StudyResults, figs: dict[str, Path]) -> list[dict[str,
         })
         summary.index.name = f"model IM / {margin.reference_simm}"
         early = margin.monthly["before_first_version"].astype(bool)
-        note = (f" Before {margin.monthly.index[~early][0]:%Y-%m-%d} no shipped SIMM version "
-                "was in force; the first shipped version's parameters are used there "
-                "(hatched)." if early.any() and (~early).any() else
-                " No shipped SIMM version was in force on these dates; the first shipped "
-                "version's parameters are used (hatched)." if early.all() else "")
+        note = (f" Before {margin.monthly.index[~early][0]:%Y-%m-%d} no SIMM was in force "
+                "(ISDA SIMM took effect on 2016-09-01); version 1.0's parameters are used "
+                "there (hatched)." if early.any() and (~early).any() else
+                " No SIMM was in force on these dates (ISDA SIMM took effect on 2016-09-01); "
+                "version 1.0's parameters are used (hatched)." if early.all() else "")
         sections.append({
             "heading": "Every model against SIMM through time",
             "text": f"On the last IM date of each month ({len(ratio)} dates), ISDA SIMM of the "

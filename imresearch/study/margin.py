@@ -43,6 +43,7 @@ from imresearch.models import (
 from imresearch.portfolio import Portfolio
 from imresearch.portfolio.binding import bind
 from imresearch.provenance import frame_sha256
+from imresearch.simm import version_in_force
 from imresearch.study.settings import APCConfig, RollingConfig
 
 __all__ = ["MarginResults", "book_date", "margin_analysis", "mc_series_with_interval",
@@ -299,9 +300,7 @@ def _before_first(model: SimmModel, date: pd.Timestamp) -> bool:
     version there)."""
     if model.version != "in_force":
         return False
-    from imresearch.procyclicality.simm_history import version_in_force
-
-    return bool(version_in_force(date)[1])
+    return bool(version_in_force(date, before="first").before_first)
 
 
 def _horizon(model: MarginModel, default: int) -> int:
