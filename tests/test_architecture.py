@@ -17,7 +17,7 @@ LAYERS: dict[str, int] = {
     "portfolio": 2,
     "engines": 3, "simm": 3, "schedule": 3,
     "models": 4,
-    "backtest": 5, "procyclicality": 5, "aggregate": 5,
+    "backtest": 5, "procyclicality": 5, "aggregate": 5, "simm_vs_hs": 5,
     "scenarios": 6,
     "study": 7, "sweep": 7,
     "report": 8,

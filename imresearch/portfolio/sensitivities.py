@@ -42,11 +42,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from imresearch.errors import InputError
+from imresearch.errors import InputError, check_choice
 from imresearch.marketdata.factors import tenor_to_years
 from imresearch.portfolio import _kernels as K
 from imresearch.portfolio.binding import bind
 from imresearch.portfolio.bound import BoundPortfolio
+from imresearch.portfolio.credit_indices import look_through
 
 if TYPE_CHECKING:
     from imresearch.portfolio.portfolio import Portfolio
@@ -286,7 +287,8 @@ def _as_bound(portfolio: Portfolio | BoundPortfolio, market: Any, date: object
 
 
 def to_crif(portfolio: Portfolio | BoundPortfolio, market: Any = None, date: object = None, *,
-            schedule: bool = False, im_model: str = "SIMM") -> pd.DataFrame:
+            schedule: bool = False, im_model: str = "SIMM",
+            credit_indices: str = "look_through") -> pd.DataFrame:
     """ISDA CRIF of a portfolio's sensitivities on a valuation date.
 
     Parameters
@@ -302,6 +304,10 @@ def to_crif(portfolio: Portfolio | BoundPortfolio, market: Any = None, date: obj
         and ``Notional`` per trade, with ``EndDate``). Default False.
     im_model : str
         ``IMModel`` of the sensitivity rows. Default ``"SIMM"``.
+    credit_indices : {"look_through", "index"}
+        Index CDS (``index = true``): looked through to their constituents in their SIMM
+        buckets, as SIMM's issuer risk factors ask (default; see
+        :mod:`imresearch.portfolio.credit_indices`), or kept at index level in the trade's bucket.
 
     Returns
     -------
@@ -314,8 +320,13 @@ def to_crif(portfolio: Portfolio | BoundPortfolio, market: Any = None, date: obj
     InputError
         From binding, or an equity / credit / commodity trade without a SIMM bucket.
     """
+    check_choice("credit_indices", credit_indices, ("look_through", "index"))
     bp = _as_bound(portfolio, market, date)
     frame = sensitivity_frame(bp)
+    if credit_indices == "look_through":
+        indices = {t.trade_id: str(getattr(t, "reference", "")) for t in bp.trades
+                   if getattr(t, "index", False)}
+        frame = look_through(frame, indices)
     info = _trade_info(bp)
     frame = frame.merge(info[["TradeID", "PortfolioID", "TradeType", "EndDate"]],
                         on="TradeID", how="left")
