@@ -349,16 +349,19 @@ def _cmd_data_show(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------- main
 @contextlib.contextmanager
 def _one_line_messages() -> Iterator[None]:
-    """Warnings and log messages as single ``imresearch: ...`` lines on stderr."""
-    def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-        text = " ".join(str(message).split())
-        print(f"imresearch: warning: {text} ({category.__name__})", file=sys.stderr)
+    """Log messages as single ``imresearch: ...`` lines on stderr; warnings as single
+    ``imresearch: warning: ...`` lines once the command has succeeded (a command that fails
+    on bad input prints its one error line only)."""
+    caught: dict[str, None] = {}
+
+    def keep(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        caught[f"{' '.join(str(message).split())} ({category.__name__})"] = None
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("imresearch: %(message)s"))
     log = logging.getLogger("imresearch")
     saved = warnings.showwarning, log.propagate
-    warnings.showwarning = show
+    warnings.showwarning = keep
     log.addHandler(handler)
     log.propagate = False
     try:
@@ -366,6 +369,8 @@ def _one_line_messages() -> Iterator[None]:
     finally:
         warnings.showwarning, log.propagate = saved
         log.removeHandler(handler)
+    for text in caught:
+        print(f"imresearch: warning: {text}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

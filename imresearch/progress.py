@@ -75,7 +75,7 @@ class Progress:
     def _number(self, label: str) -> str:
         names = list(self.steps)
         n = len(names)
-        return f"[{names.index(label) + 1}/{n}] " if label in names else ""
+        return f"[{names.index(label) + 1}/{n}] " if label in names and n > 1 else ""
 
     def _line(self, text: str) -> None:
         print(f"{self.title}: {text}", file=self.stream, flush=True)
@@ -141,14 +141,10 @@ class Progress:
         desc = f"{self.title} {self._number(self._step or '')}{self._step}"
         fmt = ("{desc}: {n_fmt}/{total_fmt} {bar} [{elapsed}<{remaining}]{postfix}"
                if self._total else "{desc} [{elapsed}]{postfix}")
-        if self._bar is None:
-            self._bar = tqdm(total=self._total, desc=desc, file=self.stream, leave=False,
-                             bar_format=fmt, dynamic_ncols=True)
-        else:
-            self._bar.bar_format = fmt
-            self._bar.reset(total=self._total)
-            self._bar.set_description_str(desc, refresh=False)
-        self._bar.set_postfix_str(detail or "", refresh=True)
+        if self._bar is not None:
+            self._bar.close()
+        self._bar = tqdm(total=self._total, desc=desc, file=self.stream, leave=False,
+                         bar_format=fmt, dynamic_ncols=True, postfix=detail or None)
 
     def close(self, message: str | None = None) -> None:
         """End the job: remove the bar, then print ``message`` with the total time."""

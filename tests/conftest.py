@@ -57,7 +57,11 @@ def shared_simm(shared_dir: Path) -> Path:
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep the result cache of test runs out of the user's cache folder."""
+    """Keep the result cache of test runs out of the user's cache folder (the compiled Numba
+    kernels stay in the user's, also for the commands the tests run in subprocesses)."""
+    from imresearch.cache import numba_cache_dir
+
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
     os.environ["IMRESEARCH_CACHE"] = str(tmp_path_factory.mktemp("imresearch-cache"))
 
 
