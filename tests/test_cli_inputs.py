@@ -34,6 +34,8 @@ lookback_days = 250
 [apc]
 target = "HS 1y"
 floor_model = "HS 1y"
+stressed_model = "HS 1y"
+calibration_models = []
 """
 
 GRID = "[grid]\nhorizon = [5, 10]\n"
@@ -95,59 +97,57 @@ def earlier_output(folder: str, extra: str | None = None) -> dict[str, str | byt
     return files
 
 
-RUN = ["run", "study.toml", "--out", "out"]
+#: Commands that report progress run with --quiet: stderr then holds the error line alone.
+RUN = ["run", "study.toml", "--out", "out", "--quiet"]
+SWEEP = ["sweep", "study.toml", "--grid", "grid.toml", "--out", "out", "--quiet"]
 LEAD = "lead (study/grid TOML validation, #9 redesign)"
 SIMM = "simm engineer (CRIF validation)"
 DATA = "marketdata engineer (market-file validation)"
-PORTFOLIO = "portfolio engineer (portfolio-file validation)"
 
 CASES: dict[str, Case] = {
     # ------------------------------------------------------------------ output targets
-    "out_dot": Case(["run", "late.toml", "--out", "."], {"late.toml": LATE_STUDY},
+    "out_dot": Case(["run", "late.toml", "--out", ".", "--quiet"], {"late.toml": LATE_STUDY},
                     "is the current folder"),
-    "out_file": Case(["run", "late.toml", "--out", "notes.txt"],
+    "out_file": Case(["run", "late.toml", "--out", "notes.txt", "--quiet"],
                      {"late.toml": LATE_STUDY, "notes.txt": "mine"}, "is a file, not a folder"),
-    "out_below_file": Case(["run", "late.toml", "--out", "notes.txt/sub"],
+    "out_below_file": Case(["run", "late.toml", "--out", "notes.txt/sub", "--quiet"],
                            {"late.toml": LATE_STUDY, "notes.txt": "mine"},
                            "notes.txt' is a file, so no folder can be created in it"),
-    "out_foreign_folder": Case(["run", "late.toml", "--out", "data"],
+    "out_foreign_folder": Case(["run", "late.toml", "--out", "data", "--quiet"],
                                {"late.toml": LATE_STUDY, "data/prices.csv": prices()},
                                "is not empty and is not an imresearch output"),
     "out_user_file_in_earlier_output": Case(
-        ["run", "late.toml", "--out", "res"],
+        ["run", "late.toml", "--out", "res", "--quiet"],
         {"late.toml": LATE_STUDY, **earlier_output("res", "notes.txt")},
         "also holds files its run did not write ('notes.txt')"),
-    "out_symlink": Case(["run", "late.toml", "--out", "link"],
+    "out_symlink": Case(["run", "late.toml", "--out", "link", "--quiet"],
                         {"late.toml": LATE_STUDY, **earlier_output("res")},
                         "is a symbolic link"),
-    "sweep_out_dot": Case(["sweep", "late.toml", "--grid", "grid.toml", "--out", "."],
+    "sweep_out_dot": Case(["sweep", "late.toml", "--grid", "grid.toml", "--out", ".", "--quiet"],
                           {"late.toml": LATE_STUDY}, "is the current folder"),
     # ----------------------------------------------------------------------- study files
     "study_not_utf8": Case(RUN, {"study.toml": b'name = "\xe9tude"\n' + STUDY.encode()},
-                           "study.toml", LEAD),
-    "study_section_wrong_type": Case(RUN, {"study.toml": "market = 5\n"},
-                                     "study.toml", LEAD),
+                           "study.toml"),
+    "study_section_wrong_type": Case(RUN, {"study.toml": "market = 5\n"}, "study.toml"),
     "study_unknown_key": Case(RUN, {"study.toml": STUDY.replace("years = 1", "yeras = 1")},
                               "yeras"),
     "study_string_for_a_list": Case(
-        RUN, {"study.toml": STUDY + 'calibration_models = "HS 1y"\n'}, "calibration_models",
-        LEAD),
+        RUN, {"study.toml": STUDY.replace("calibration_models = []",
+                                          'calibration_models = "HS 1y"')},
+        "calibration_models"),
     "study_recent_years_beyond_data": Case(
         RUN, {"study.toml": STUDY.replace("stress_window_days = 120",
                                           "stress_window_days = 120\nrecent_years = 100")},
-        "recent_years", LEAD),
+        "recent_years"),
     "study_apc_target_names_no_model": Case(
-        RUN, {"study.toml": STUDY.replace('target = "HS 1y"', 'target = "HS 5y"')},
-        "HS 5y", LEAD),
+        RUN, {"study.toml": STUDY.replace('target = "HS 1y"', 'target = "HS 5y"')}, "HS 5y"),
     "study_bad_simm_version_up_front": Case(
         RUN, {"study.toml": LATE_STUDY.replace('source = "book.csv"',
                                                'source = "book.csv"\nsimm_version = "9.9"')},
-        "simm_version", LEAD),
+        "simm_version"),
     # ------------------------------------------------------------------------ grid files
-    "grid_not_utf8": Case(["sweep", "study.toml", "--grid", "grid.toml", "--out", "out"],
-                          {"grid.toml": b"# \xe9\n" + GRID.encode()}, "grid.toml", LEAD),
-    "grid_not_a_table": Case(["sweep", "study.toml", "--grid", "grid.toml", "--out", "out"],
-                             {"grid.toml": "grid = 5\n"}, "grid.toml"),
+    "grid_not_utf8": Case(SWEEP, {"grid.toml": b"# \xe9\n" + GRID.encode()}, "grid.toml"),
+    "grid_not_a_table": Case(SWEEP, {"grid.toml": "grid = 5\n"}, "grid.toml"),
     # ----------------------------------------------------------------------------- CRIFs
     "crif_empty": Case(["simm", "crif.csv"], {"crif.csv": ""}, "crif.csv", SIMM),
     "crif_not_utf8": Case(["simm", "crif.csv"],
@@ -190,18 +190,18 @@ CASES: dict[str, Case] = {
     "market_six_month_hole": Case(["data", "show", "prices.csv"],
                                   {"prices.csv": prices(hole=True)}, "prices.csv"),
     # ------------------------------------------------------------------- portfolio files
-    "portfolio_empty": Case(RUN, {"book.csv": ""}, "book.csv", PORTFOLIO),
+    "portfolio_empty": Case(RUN, {"book.csv": ""}, "book.csv"),
     "portfolio_not_utf8": Case(RUN, {"book.csv": BOOK.replace("SPX_TWO", "SPX_\xc9").encode(
-        "latin-1")}, "book.csv", PORTFOLIO),
+        "latin-1")}, "book.csv"),
     "portfolio_bad_bucket": Case(RUN, {"book.csv": BOOK.replace(",2000,12", ",2000,99")},
-                                 "book.csv", PORTFOLIO),
+                                 "book.csv"),
     "portfolio_impossible_date": Case(
         RUN, {"book.csv": "type,trade_id,underlying,factor,quantity,bucket,strike,expiry,"
                           "option_type,vol_factor\n"
                           "equity_option,P1,SPX,EQ_SPX,100,12,1100,2010-02-30,put,VOL_VIX\n"},
-        "2010-02-30", PORTFOLIO),
+        "2010-02-30"),
     "portfolio_overflowing_notional": Case(RUN, {"book.csv": BOOK.replace(",10000,", ",1e300,")},
-                                           "book.csv", PORTFOLIO),
+                                           "book.csv"),
 }
 
 
