@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -79,3 +80,46 @@ def test_cache_folders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert numba_cache_dir() == tmp_path / "xdg" / "imresearch" / "numba"
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
     assert numba_cache_dir() == tmp_path / "mine"
+
+
+BOOK = """
+[portfolio]
+name = "one_index"
+
+[[trades]]
+type = "equity_position"
+trade_id = "SPX_LONG"
+underlying = "SPX"
+factor = "EQ_SPX"
+quantity = 10000.0
+bucket = "12"
+"""
+
+
+def test_study_cache_keys_cover_the_factor_conventions(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same levels, other shock convention: the cached IM of the first must not be reused."""
+    import dataclasses
+
+    from imresearch.marketdata import synthetic_market
+    from imresearch.models import HSModel
+    from imresearch.portfolio import load_portfolio
+    from imresearch.study.margin import margin_analysis
+    from imresearch.study.settings import RollingConfig
+
+    monkeypatch.setenv("IMRESEARCH_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "book.toml").write_text(BOOK)
+    book = load_portfolio(tmp_path / "book.toml")
+    log_market = synthetic_market(seed=0, years=3, factors=("EQ_SPX",))
+    spec = log_market.factors["EQ_SPX"]
+    assert spec.convention == "log"
+    abs_market = log_market.with_factors(
+        {"EQ_SPX": dataclasses.replace(spec, convention="absolute")})
+    models = {"HS 1y": HSModel(lookback_days=250)}
+    rolling = RollingConfig(years=1, step=20)
+    first = margin_analysis(log_market, book, models, rolling=rolling).im["HS 1y"]
+    other = margin_analysis(abs_market, book, models, rolling=rolling).im["HS 1y"]
+    monkeypatch.setenv("IMRESEARCH_CACHE", "off")
+    fresh = margin_analysis(abs_market, book, models, rolling=rolling).im["HS 1y"]
+    pd.testing.assert_series_equal(other, fresh, check_freq=False)
+    assert not np.allclose(first.dropna(), other.dropna())

@@ -42,7 +42,7 @@ from imresearch.models import (
 )
 from imresearch.portfolio import Portfolio
 from imresearch.portfolio.binding import bind
-from imresearch.provenance import frame_sha256
+from imresearch.provenance import content_sha256
 from imresearch.simm import version_in_force
 from imresearch.study.settings import APCConfig, RollingConfig
 
@@ -219,7 +219,7 @@ def margin_analysis(
     grid = _rolling_dates(market, rolling)
     months = monthly_grid(grid)
     bind_date = book_date(portfolio, market)
-    keys = (frame_sha256(market.levels), _portfolio_hash(portfolio), str(date), str(bind_date))
+    keys = (content_sha256(market), _portfolio_hash(portfolio), str(date), str(bind_date))
     bound = bind(portfolio, market, bind_date)
 
     def cached(kind: str, label: str, model: Any, dates: pd.DatetimeIndex,
