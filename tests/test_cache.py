@@ -101,7 +101,7 @@ def test_study_cache_keys_cover_the_factor_conventions(tmp_path: Path,
     """Same levels, other shock convention: the cached IM of the first must not be reused."""
     import dataclasses
 
-    from imresearch.marketdata import synthetic_market
+    from imresearch.marketdata import RiskFactorHistory, synthetic_market
     from imresearch.models import HSModel
     from imresearch.portfolio import load_portfolio
     from imresearch.study.margin import margin_analysis
@@ -113,8 +113,8 @@ def test_study_cache_keys_cover_the_factor_conventions(tmp_path: Path,
     log_market = synthetic_market(seed=0, years=3, factors=("EQ_SPX",))
     spec = log_market.factors["EQ_SPX"]
     assert spec.convention == "log"
-    abs_market = log_market.with_factors(
-        {"EQ_SPX": dataclasses.replace(spec, convention="absolute")})
+    abs_market = RiskFactorHistory(log_market.levels, {
+        "EQ_SPX": dataclasses.replace(spec, convention="absolute")}, name=log_market.name)
     models = {"HS 1y": HSModel(lookback_days=250)}
     rolling = RollingConfig(years=1, step=20)
     first = margin_analysis(log_market, book, models, rolling=rolling).im["HS 1y"]

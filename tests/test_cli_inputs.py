@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fs import snapshot
+
 BOOK = ("type,trade_id,underlying,factor,quantity,bucket\n"
         "equity_position,SPX_LONG,SPX,EQ_SPX,10000,12\n"
         "equity_position,SPX_TWO,SPX,EQ_SPX,2000,12\n")
@@ -214,14 +216,6 @@ def _params() -> list[object]:
     return out
 
 
-def snapshot(root: Path) -> dict[str, bytes | None]:
-    out: dict[str, bytes | None] = {}
-    for dirpath, dirs, names in os.walk(root):
-        for name in dirs + names:
-            path = Path(dirpath, name)
-            out[str(path.relative_to(root))] = (path.read_bytes() if path.is_file()
-                                                and not path.is_symlink() else None)
-    return out
 
 
 def run_cli(folder: Path, args: list[str]) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ import pytest
 
 import imresearch
 from imresearch._numba import DISABLE_NUMBA
+from tests.fs import snapshot
 
 pytestmark = pytest.mark.skipif(DISABLE_NUMBA, reason="Numba disabled")
 
@@ -45,10 +46,6 @@ def install_copy(tmp_path: Path) -> Path:
         mode = path.stat().st_mode
         path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
     return site
-
-
-def snapshot(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
 
 def run_kernel(site: Path, home: Path, mode: str = "plain",

@@ -32,6 +32,7 @@ from imresearch.provenance import (
     strict_json,
     write_manifest,
 )
+from tests.fs import snapshot
 
 NOW = dt.datetime.now(dt.timezone.utc)
 
@@ -46,15 +47,6 @@ def make_output(folder: Path, files: dict[str, str] | None = None) -> Path:
     return folder
 
 
-def snapshot(root: Path) -> dict[str, bytes | None]:
-    """Every path under ``root`` with its bytes (None for folders and links)."""
-    out: dict[str, bytes | None] = {}
-    for dirpath, dirs, names in os.walk(root):
-        for name in dirs + names:
-            path = Path(dirpath, name)
-            out[str(path.relative_to(root))] = (path.read_bytes() if path.is_file()
-                                                and not path.is_symlink() else None)
-    return out
 
 
 def test_replaces_an_earlier_output_on_success(tmp_path: Path) -> None:
