@@ -102,7 +102,6 @@ def earlier_output(folder: str, extra: str | None = None) -> dict[str, str | byt
 #: Commands that report progress run with --quiet: stderr then holds the error line alone.
 RUN = ["run", "study.toml", "--out", "out", "--quiet"]
 SWEEP = ["sweep", "study.toml", "--grid", "grid.toml", "--out", "out", "--quiet"]
-LEAD = "lead (study/grid TOML validation, #9 redesign)"
 SIMM = "simm engineer (CRIF validation)"
 DATA = "marketdata engineer (market-file validation)"
 
@@ -151,27 +150,29 @@ CASES: dict[str, Case] = {
     "grid_not_utf8": Case(SWEEP, {"grid.toml": b"# \xe9\n" + GRID.encode()}, "grid.toml"),
     "grid_not_a_table": Case(SWEEP, {"grid.toml": "grid = 5\n"}, "grid.toml"),
     # ----------------------------------------------------------------------------- CRIFs
-    "crif_empty": Case(["simm", "crif.csv"], {"crif.csv": ""}, "crif.csv", SIMM),
+    "crif_empty": Case(["simm", "crif.csv"], {"crif.csv": ""}, "crif.csv"),
     "crif_not_utf8": Case(["simm", "crif.csv"],
                           {"crif.csv": CRIF.replace("ACME", "ACM\xc9").encode("latin-1")},
                           "crif.csv"),
     "crif_blank_header": Case(["simm", "crif.csv"],
-                              {"crif.csv": CRIF.replace("Label2,", ",", 1)}, "crif.csv", SIMM),
+                              {"crif.csv": CRIF.replace("Label2,", ",", 1)}, "crif.csv",
+                              SIMM + ": a blank header (here Label2's, the IR sub-curve) is "
+                              "accepted and its column ignored"),
     "crif_missing_column": Case(
         ["simm", "crif.csv"],
         {"crif.csv": "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 2)
                                for line in CRIF.splitlines()) + "\n"},
-        "column ProductClass is missing", SIMM),
+        "column ProductClass is missing"),
     "crif_unknown_currency": Case(["simm", "crif.csv"],
                                   {"crif.csv": CRIF.replace("500000,USD,", "500000,ZZZZ,")},
-                                  "ZZZZ", SIMM),
+                                  "ZZZZ"),
     "crif_duplicated_column": Case(
         ["simm", "crif.csv"], {"crif.csv": CRIF.replace("Label2,", "RiskType,", 1)},
-        "RiskType", SIMM),
+        "RiskType"),
     "crif_amount_usd_contradicts_amount": Case(
         ["simm", "crif.csv"], {"crif.csv": CRIF.replace("500000,USD,500000",
                                                         "500000,USD,900000")},
-        "AmountUSD", SIMM),
+        "AmountUSD"),
     "crif_overflowing_amount": Case(
         ["simm", "crif.csv", "--format", "json"],
         {"crif.csv": CRIF.replace("1000000,USD,1000000", "1e160,USD,1e160")}, "crif.csv"),
@@ -183,7 +184,7 @@ CASES: dict[str, Case] = {
     "market_time_zone": Case(
         ["data", "show", "prices.csv"],
         {"prices.csv": prices().replace("2020-01-02,", "2020-01-02T00:00:00+05:00,")},
-        "prices.csv", DATA),
+        "prices.csv", DATA + ": a date with a UTC offset among naive dates is accepted"),
     "market_blank_header": Case(["data", "show", "prices.csv"],
                                 {"prices.csv": prices().replace("date,SPX", "date,")},
                                 "prices.csv"),
@@ -204,6 +205,10 @@ CASES: dict[str, Case] = {
         "2010-02-30"),
     "portfolio_overflowing_notional": Case(RUN, {"book.csv": BOOK.replace(",10000,", ",1e300,")},
                                            "book.csv"),
+    "portfolio_validated_before_the_market_is_loaded": Case(
+        ["run", "late.toml", "--out", "out", "--quiet"],
+        {"late.toml": LATE_STUDY, "book.csv": BOOK.replace(",2000,12", ",2000,99")},
+        "book.csv"),
 }
 
 
