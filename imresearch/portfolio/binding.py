@@ -35,6 +35,7 @@ currency of a swap. Times are ACT/365F year fractions from the valuation date.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -68,7 +69,14 @@ Term = tuple[float, bool, "str | None", float]
 
 def year_fraction(start: pd.Timestamp, end: pd.Timestamp) -> float:
     """ACT/365F year fraction from ``start`` to ``end`` (negative if ``end`` is earlier)."""
-    return (end - start).days / DAYS_PER_YEAR
+    try:  # whole days of the difference, as Timedelta.days counts them (floored)
+        days = (end.value - start.value) // _NS_PER_DAY
+    except AttributeError:  # not Timestamps
+        days = (end - start).days
+    return days / DAYS_PER_YEAR
+
+
+_NS_PER_DAY = 86_400_000_000_000
 
 
 def schedule(start: pd.Timestamp, end: pd.Timestamp, months: int) -> list[pd.Timestamp]:
@@ -76,7 +84,13 @@ def schedule(start: pd.Timestamp, end: pd.Timestamp, months: int) -> list[pd.Tim
 
     Returns ``[start, ..., end]``; the first period is a short stub when the term is not a
     whole number of periods (a stub shorter than 7 days is merged into the next period).
+    Memoised: a book bound on many dates (ageing, backtests) builds each schedule once.
     """
+    return list(_schedule(pd.Timestamp(start), pd.Timestamp(end), int(months)))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _schedule(start: pd.Timestamp, end: pd.Timestamp, months: int) -> tuple[pd.Timestamp, ...]:
     dates = [end]
     k = 1
     while True:
@@ -88,7 +102,7 @@ def schedule(start: pd.Timestamp, end: pd.Timestamp, months: int) -> list[pd.Tim
     if (dates[-1] - start).days < 7 and len(dates) > 1:
         dates.pop()
     dates.append(start)
-    return dates[::-1]
+    return tuple(dates[::-1])
 
 
 class Binder:
