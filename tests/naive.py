@@ -260,3 +260,19 @@ def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.n
                     pv += trade_pv(j, x, dfs, book)
                 out[p, h] = pv - pv0
                 h += 1
+
+
+def overlap_sequences(z: np.ndarray, n: int, horizon: int, step: int,
+                      threshold: float) -> np.ndarray:
+    """Twin of :func:`imresearch.backtest._kernels.overlap_sequences`: each window summed
+    afresh, flags listed, transitions counted pair by pair."""
+    import itertools
+
+    out = np.zeros((z.shape[0], 5), dtype=np.int64)
+    for s in range(z.shape[0]):
+        flags = [float(np.sum(z[s, i * step:i * step + horizon], dtype=np.float64)) > threshold
+                 for i in range(n)]
+        out[s, 0] = sum(flags)
+        for a, b in itertools.pairwise(flags):
+            out[s, 1 + 2 * int(a) + int(b)] += 1
+    return out

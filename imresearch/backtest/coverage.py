@@ -1,4 +1,5 @@
-"""Backtests of initial margin against realised P&L.
+"""Coverage tests of an IM series against realised P&L: exceptions, Kupiec, Christoffersen,
+the traffic light.
 
 An exception is a window whose realised loss exceeds the IM set at its start. Tests:
 
@@ -13,7 +14,8 @@ An exception is a window whose realised loss exceeds the IM set at its start. Te
 Overlapping horizon windows (a 10-day loss each day) make consecutive outcomes dependent: the
 tests assume independent trials, so with overlapping windows their p-values are too small and
 exceptions cluster by construction. :func:`backtest` therefore offers non-overlapping
-sub-sampling and states which was used.
+sub-sampling and states which was used; :mod:`imresearch.backtest.overlap` gives tests whose
+null distribution has the overlap built in.
 """
 
 from __future__ import annotations

@@ -1,0 +1,66 @@
+"""Backtests of initial margin against realised P&L.
+
+==========================  ===============================================================
+``coverage``                exceptions, Kupiec POF, Christoffersen, the traffic light for any
+                            n and confidence, ``backtest`` of one IM series
+``overlap``                 tests of overlapping windows with the overlap in the null
+                            (exact-variance z-test, Monte Carlo tests, simulated zones)
+``es``                      expected-shortfall backtests: Acerbi-Szekely Z2, Kratz-Lok-McNeil
+                            multinomial, Du-Escanciano
+``rolling``                 the traffic light through time and the remediation add-on
+==========================  ===============================================================
+"""
+
+from imresearch.backtest.coverage import (
+    BacktestResult,
+    ChristoffersenResult,
+    backtest,
+    christoffersen,
+    kupiec_pof,
+    traffic_light,
+    traffic_light_bounds,
+)
+from imresearch.backtest.es import (
+    DuEscancianoResult,
+    MultinomialResult,
+    Z2Result,
+    acerbi_szekely_z2,
+    du_escanciano,
+    multinomial_test,
+    z2_critical_values,
+    z2_test,
+)
+from imresearch.backtest.overlap import (
+    OverlapTest,
+    overlap_count_variance,
+    overlap_null,
+    overlap_test,
+    overlap_traffic_light_bounds,
+)
+from imresearch.backtest.rolling import Remediation, remediation, rolling_traffic_light
+
+__all__ = [
+    "BacktestResult",
+    "ChristoffersenResult",
+    "DuEscancianoResult",
+    "MultinomialResult",
+    "OverlapTest",
+    "Remediation",
+    "Z2Result",
+    "acerbi_szekely_z2",
+    "backtest",
+    "christoffersen",
+    "du_escanciano",
+    "kupiec_pof",
+    "multinomial_test",
+    "overlap_count_variance",
+    "overlap_null",
+    "overlap_test",
+    "overlap_traffic_light_bounds",
+    "remediation",
+    "rolling_traffic_light",
+    "traffic_light",
+    "traffic_light_bounds",
+    "z2_critical_values",
+    "z2_test",
+]
