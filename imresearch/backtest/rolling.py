@@ -11,7 +11,10 @@ would have been green: with ``g`` the largest green count (``yellow_from - 1``),
   with ``m * IM`` no more than ``g`` losses exceed the margin, with any smaller ``m`` at least
   ``g + 1`` do;
 * the **additive amount** ``A*`` is the ``(g + 1)``-th largest shortfall ``loss - IM`` (at
-  least 0).
+  least 0)
+
+(both raised by a few units of floating-point rounding, so that the margin computed with them
+does clear the loss that sets them).
 
 Zones of overlapping windows (``horizon > step``) use the simulated bounds of
 :func:`imresearch.backtest.overlap.overlap_traffic_light_bounds`; otherwise the binomial ones.
@@ -113,7 +116,16 @@ def remediation(im: pd.Series, pnl: pd.Series, confidence: float = 0.99, *, hori
     k = yellow  # the (g + 1)-th largest, g = yellow - 1
     ratio = np.sort(_ratios(x_im, x_pnl))[::-1][k - 1]
     short = np.sort(loss - x_im)[::-1][k - 1]
-    return Remediation(n, x, zone, yellow, red, float(max(1.0, ratio)), float(max(0.0, short)))
+    mult, add = _clear(np.array([ratio]), np.array([short]), np.abs(loss).max())
+    return Remediation(n, x, zone, yellow, red, float(mult[0]), float(add[0]))
+
+
+def _clear(ratio: np.ndarray, short: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The add-ons, floored at 1 and 0 and raised by a few units of rounding, so that
+    ``m * IM`` and ``IM + A`` computed in floating point do clear the loss they are set by."""
+    eps = 4.0 * np.finfo(float).eps
+    return (np.maximum(ratio * (1.0 + eps), 1.0),
+            np.maximum(short * (1.0 + eps) + eps * scale, 0.0))
 
 
 def rolling_traffic_light(im: pd.Series, pnl: pd.Series, window: int = 250,
@@ -154,6 +166,6 @@ def rolling_traffic_light(im: pd.Series, pnl: pd.Series, window: int = 250,
         add, _ = rolling_tail_kernel(np.ascontiguousarray(loss - x_im), window, yellow)
     else:
         mult = add = np.zeros(n - window + 1)
-    return pd.DataFrame({"exceptions": counts, "zone": zone,
-                         "multiplier": np.maximum(mult, 1.0), "add_on": np.maximum(add, 0.0)},
+    mult, add = _clear(mult, add, float(np.abs(loss).max()))
+    return pd.DataFrame({"exceptions": counts, "zone": zone, "multiplier": mult, "add_on": add},
                         index=pd.DatetimeIndex(dates[window - 1:], name="date"))
