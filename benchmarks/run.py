@@ -11,7 +11,9 @@ warm-up run (so Numba compilation is excluded). One JSON object per line is prin
 ``name``, ``engine_s``, ``baseline_s``, ``ratio`` (baseline / engine time), ``peak_mb`` (engine),
 ``baseline_peak_mb``, ``memory_ratio`` (baseline / engine peak), ``agree`` and the parameters.
 A module may also define ``extra(ctx, quick) -> dict`` of further figures measured by the
-engine's process (e.g. throughput, or a longer engine-only run), merged into the record.
+engine's process (e.g. throughput, or a longer engine-only run), merged into the record, and
+``warmup(ctx, side)`` to compile its kernels more cheaply than a full untimed run (for a
+baseline that takes many minutes).
 """
 
 from __future__ import annotations
@@ -57,8 +59,11 @@ def _child(name: str, side: str, quick: bool, repeat: int, out: str) -> None:
     mod = importlib.import_module(f"bench_{name}")
     ctx = mod.setup(quick)
     func = getattr(mod, side)
-    result = func(ctx)  # warm-up (compiles Numba kernels)
-    del result
+    if hasattr(mod, "warmup"):  # a cheaper warm-up of the module's own
+        mod.warmup(ctx, side)
+    else:
+        result = func(ctx)  # warm-up (compiles Numba kernels)
+        del result
     times = []
     peak = float("nan")
     for i in range(repeat):

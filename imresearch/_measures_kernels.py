@@ -71,6 +71,76 @@ def equal_weight_tail(losses: np.ndarray, alpha: float, exact_es: bool) -> tuple
     return var, es, idx, top[:k]
 
 
+@jit(inline="always")
+def _keep(values: np.ndarray, index: np.ndarray, count: int, x: float, j: int,
+          sign: float) -> int:
+    """Insert ``x`` (position ``j``) into the ``values.shape[0]`` largest of ``sign * x`` kept
+    in stable descending order (ties by position); returns the new count."""
+    size = values.shape[0]
+    y = sign * x
+    if count < size:
+        pos = count
+        count += 1
+    elif y > sign * values[size - 1]:
+        pos = size - 1
+    else:
+        return count
+    while pos > 0 and y > sign * values[pos - 1]:  # equal values keep the earlier position first
+        values[pos] = values[pos - 1]
+        index[pos] = index[pos - 1]
+        pos -= 1
+    values[pos] = x
+    index[pos] = j
+    return count
+
+
+@jit(inline="always")
+def _from_top(top: np.ndarray, n: int, k: int, alpha: float, exact_es: bool,
+              sign: float) -> tuple:
+    """VaR and ES of :func:`equal_weight_tail` from the sorted largest values ``sign * top``."""
+    var = sign * top[k - 1]
+    acc = 0.0
+    if exact_es:
+        tail = n * alpha
+        m = min(math.floor(tail + COUNT_TOL), n)
+        for i in range(m):
+            acc += sign * top[i]
+        frac = tail - m
+        if frac > 1e-12 and m < n:
+            acc += frac * (sign * top[m])
+        return var, acc / tail
+    for i in range(k):
+        acc += sign * top[i]
+    return var, acc / k
+
+
+@jit
+def two_tails(losses: np.ndarray, alpha: float, exact_es: bool, top: np.ndarray,
+              top_index: np.ndarray, bottom: np.ndarray, bottom_index: np.ndarray) -> tuple:
+    """:func:`tail_stats` with equal weights of ``losses`` and of ``-losses``, in one pass.
+
+    Keeps the ``top.shape[0]`` largest and smallest losses (work arrays of at least
+    ``max(k, floor(n alpha) + 1)`` elements, ``k = ceil(n alpha)``) by insertion, which costs
+    about one comparison per loss and side when ``k`` is small. Returns ``(var, es, index)`` of
+    the losses, then of the gains: the same numbers, bit for bit, as two calls of
+    :func:`tail_stats`.
+    """
+    n = losses.shape[0]
+    k = tail_count(n, alpha)
+    size = min(max(k, math.floor(n * alpha + COUNT_TOL) + 1) if exact_es else k, n)
+    top = top[:size]
+    bottom = bottom[:size]
+    n_top = 0
+    n_bottom = 0
+    for j in range(n):
+        x = losses[j]
+        n_top = _keep(top, top_index, n_top, x, j, 1.0)
+        n_bottom = _keep(bottom, bottom_index, n_bottom, x, j, -1.0)
+    v1, e1 = _from_top(top, n, k, alpha, exact_es, 1.0)
+    v2, e2 = _from_top(bottom, n, k, alpha, exact_es, -1.0)
+    return v1, e1, top_index[k - 1], v2, e2, bottom_index[k - 1]
+
+
 @jit
 def tail_stats(losses: np.ndarray, weights: np.ndarray, alpha: float, exact_es: bool
                ) -> tuple:

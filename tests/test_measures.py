@@ -110,3 +110,20 @@ def test_tail_kernel_matches_a_full_sort(pnl: np.ndarray, c: float, exact: bool,
     if not weighted:
         k = measures.tail_count(len(pnl), c)
         np.testing.assert_array_equal(t.losses, np.sort(losses)[::-1][:k])
+
+
+@given(pnls, confidences, st.booleans())
+def test_two_tails_in_one_pass_equal_two_full_tails(pnl: np.ndarray, c: float,
+                                                    exact: bool) -> None:
+    """The grouped kernels' one-pass tails of losses and gains are those of the sorting twin,
+    bit for bit, ties (rounded P&L) included."""
+    from imresearch._measures_kernels import two_tails
+
+    losses = np.ascontiguousarray(-pnl, dtype=float)
+    n = len(losses)
+    work = [np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n, dtype=np.int64)]
+    got = two_tails(losses, 1 - c, exact, *work)
+    empty = np.empty(0)
+    for side, sign in enumerate((1.0, -1.0)):
+        want = naive.tail_by_sorting(sign * losses, empty, 1 - c, exact)
+        assert got[3 * side:3 * side + 3] == tuple(want)

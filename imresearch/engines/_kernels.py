@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from imresearch._measures_kernels import tail_stats
+from imresearch._measures_kernels import tail_stats, two_tails
 from imresearch._numba import jit, prange
 from imresearch.portfolio._kernels import (
     BlockArrays,
@@ -221,6 +221,9 @@ def rolling_tail_group_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
         losses = np.empty((n_g, n_max))
         gains = np.empty(n_max)
         index = np.empty(n_max, dtype=np.int64)
+        top, bottom = np.empty(n_max), np.empty(n_max)
+        top_at = np.empty(n_max, dtype=np.int64)
+        bottom_at = np.empty(n_max, dtype=np.int64)
         starts = np.empty(3, dtype=np.int64)
         counts = np.empty(3, dtype=np.int64)
         for o in range(c * n_out // n_chunk, (c + 1) * n_out // n_chunk):
@@ -231,6 +234,12 @@ def rolling_tail_group_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
             w = stress_weights(n - counts[2], counts[2], stress_weight)
             for g in range(n_g):
                 row = losses[g, :n]
+                if w.shape[0] == 0:  # equal weights: both tails in one pass
+                    v, e, j, v2, e2, j2 = two_tails(row, alpha, exact_es, top, top_at, bottom,
+                                                    bottom_at)
+                    var[o, 0, g], es[o, 0, g], arg[o, 0, g] = v, e, index[j]
+                    var[o, 1, g], es[o, 1, g], arg[o, 1, g] = v2, e2, index[j2]
+                    continue
                 v, e, j = tail_stats(row, w, alpha, exact_es)
                 var[o, 0, g], es[o, 0, g], arg[o, 0, g] = v, e, index[j]
                 for s in range(n):

@@ -78,6 +78,7 @@ class BlockArrays(NamedTuple):
     of: np.ndarray
     ti: np.ndarray
     tc: np.ndarray
+    tk: np.ndarray
     ci: np.ndarray
     cf: np.ndarray
     rg: np.ndarray
@@ -264,8 +265,11 @@ def pv_kernel(x: np.ndarray, book: TradeArrays) -> np.ndarray:
 #                           payment-DF grid row, FX row, accumulator row
 #   of (n_opt, 7) float64 : forward factor, log(forward factor / strike), strike, call (+-1),
 #                           vol multiplier, sqrt(T), signed amount
-#   ti (n_terms, 4) int64 : accumulator row, spot row, grid row, FX row
+#   ti (n_terms, 5) int64 : accumulator row, spot row, grid row, FX row, row of ``tk``
 #   tc (n_terms,) float64 : coefficient of the term ``c S DF FX`` (linear trades, swap flows)
+#   tk (n_keys, 3) int64  : the distinct (spot row, grid row, FX row) of the terms: the
+#                           product ``S DF FX`` is formed once per key and state, and each term
+#                           adds ``c`` times it (terms of many accumulators share the keys)
 #   ci (n_cds, 5) int64   : spread row, FX row, first dated row, end row, accumulator row
 #   cf (n_cds, 4) float64 : scale / (1 - R) / 365, 1 - R, coupon, signed amount
 #   rc (n_rows, 2) float64: (1 - R) -+ coupon x accrual / 2 of each CDS row
@@ -331,7 +335,8 @@ def _tail_v(a: float, e: float) -> float:
 @jit
 def block_work(n_f: int, bk: BlockArrays, width: int) -> tuple:
     """Work arrays of one thread for blocks of ``width`` states: ``E, LS`` (2 n_f + 1, width),
-    ``LZ, DF`` (n_grid + 1, width), ``W`` (4 + twice the most dated rows of a CDS, width)."""
+    ``LZ, DF`` (n_grid + 1, width), ``W`` (the larger of 4 + twice the most dated rows of a
+    CDS and the number of linear-term keys, width)."""
     ci = bk.ci
     n_g = bk.g_t.shape[0]
     E = np.empty((2 * n_f + 1, width))
@@ -341,8 +346,30 @@ def block_work(n_f: int, bk: BlockArrays, width: int) -> tuple:
     n_w = 0
     for i in range(ci.shape[0]):
         n_w = max(n_w, ci[i, 3] - ci[i, 2])
-    W = np.empty((4 + 2 * n_w, width))
+    W = np.empty((max(4 + 2 * n_w, bk.tk.shape[0]), width))
     return E, LS, LZ, DF, W
+
+
+@jit(inline="always", error_model="numpy", fastmath=_CONTRACT)
+def _add_terms(nb: int, acc: np.ndarray, W: np.ndarray, ti: np.ndarray, tc: np.ndarray
+               ) -> None:
+    """``acc[row, :nb] += sum of c W[key, :nb]`` over the terms (sorted by row): each run of
+    terms of one row is summed in a row of its own (in L1) and added to ``acc`` once."""
+    n_t = ti.shape[0]
+    s = np.empty(nb)
+    i = 0
+    while i < n_t:
+        row = ti[i, 0]
+        s[:] = 0.0
+        while i < n_t and ti[i, 0] == row:
+            c = tc[i]
+            w = W[ti[i, 4]]
+            for b in range(nb):
+                s[b] += c * w[b]
+            i += 1
+        a = acc[row]
+        for b in range(nb):
+            a[b] += s[b]
 
 
 @jit(error_model="numpy", fastmath=_CONTRACT)
@@ -375,12 +402,14 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
             z = -((1.0 - w) * E[lo, b] + w * E[hi, b]) * t
             LZ[k, b] = z
             DF[k, b] = vexp(z)
-    # linear trades and swap flows: c S DF FX
-    for i in range(ti.shape[0]):
-        row, sp, g, fx = ti[i, 0], ti[i, 1], ti[i, 2], ti[i, 3]
-        c = tc[i]
+    # linear trades and swap flows: c S DF FX, the product S DF FX once per distinct key (in
+    # the scratch rows W, free until the CDS below)
+    tk = bk.tk
+    for k in range(tk.shape[0]):
+        sp, g, fx = tk[k, 0], tk[k, 1], tk[k, 2]
         for b in range(nb):
-            acc[row, b] += c * E[sp, b] * DF[g, b] * E[fx, b]
+            W[k, b] = E[sp, b] * DF[g, b] * E[fx, b]
+    _add_terms(nb, acc, W, ti, tc)
     # options (sorted by spot row): Black on the forward, one exp per state
     last = -1
     for i in range(oi.shape[0]):

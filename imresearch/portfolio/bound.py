@@ -341,10 +341,13 @@ def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None,
     if total:  # drop exact cancellations
         keep = tc != 0.0
         ti, tc = ti[keep], tc[keep]
+    tk, key = np.unique(ti[:, 1:], axis=0, return_inverse=True)
+    ti = np.column_stack([ti, key.reshape(-1)]).astype(np.int64)
     return K.BlockArrays(
         oi=np.array(opts_i, dtype=np.int64).reshape(-1, 7),
         of=np.array(opts_f, dtype=np.float64).reshape(-1, 7),
         ti=np.ascontiguousarray(ti), tc=np.ascontiguousarray(tc),
+        tk=np.ascontiguousarray(tk.reshape(-1, 3), dtype=np.int64),
         ci=np.array(cds_i, dtype=np.int64).reshape(-1, 5),
         cf=np.array(cds_f, dtype=np.float64).reshape(-1, 4),
         rg=np.array(rg, dtype=np.int64), rc=np.array(rc, dtype=np.float64).reshape(-1, 2),
