@@ -9,7 +9,10 @@ cleanly: the peak resident set (VmHWM) is reset after set-up and warm-up, and th
 resident size at that moment is reported. Times are the best of ``--repeat`` runs after one
 warm-up run (so Numba compilation is excluded). One JSON object per line is printed:
 ``name``, ``engine_s``, ``baseline_s``, ``ratio`` (baseline / engine time), ``peak_mb`` (engine),
-``baseline_peak_mb``, ``memory_ratio`` (baseline / engine peak), ``agree`` and the parameters.
+``baseline_peak_mb``, ``memory_ratio`` (baseline / engine peak), ``agree`` and the parameters;
+``engine_cpu_s``, ``baseline_cpu_s`` and ``cpu_ratio`` are the CPU times of the benchmark
+process (every thread; not of worker processes it starts), a measure of the work done that
+holds up better than wall time on a loaded machine.
 A module may also define ``extra(ctx, quick) -> dict`` of further figures measured by the
 engine's process (e.g. throughput, or a longer engine-only run), merged into the record, and
 ``warmup(ctx, side)`` to compile its kernels more cheaply than a full untimed run (for a
@@ -64,21 +67,23 @@ def _child(name: str, side: str, quick: bool, repeat: int, out: str) -> None:
     else:
         result = func(ctx)  # warm-up (compiles Numba kernels)
         del result
-    times = []
+    times, cpu = [], []
     peak = float("nan")
     for i in range(repeat):
         ok = _reset_peak()
         base = _status_mb("VmRSS")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = func(ctx)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         if i == 0 and ok:
             peak = _status_mb("VmHWM") - base
         if i < repeat - 1:
             del result
     extra = mod.extra(ctx, quick) if side == "engine" and hasattr(mod, "extra") else {}
     with open(out, "wb") as fh:
-        pickle.dump({"time": min(times), "peak_mb": peak, "result": result, "extra": extra,
+        pickle.dump({"time": min(times), "cpu": min(cpu), "peak_mb": peak, "result": result,
+                     "extra": extra,
                      "params": getattr(mod, "params", lambda q: {})(quick)}, fh)
 
 
@@ -107,6 +112,9 @@ def run_one(name: str, quick: bool, repeat: int) -> dict:
         "engine_s": round(e["time"], 6),
         "baseline_s": round(b["time"], 6),
         "ratio": round(b["time"] / e["time"], 2),
+        "engine_cpu_s": round(e["cpu"], 3),
+        "baseline_cpu_s": round(b["cpu"], 3),
+        "cpu_ratio": round(b["cpu"] / e["cpu"], 2) if e["cpu"] > 0 else None,
         "peak_mb": round(e["peak_mb"], 1),
         "baseline_peak_mb": round(b["peak_mb"], 1),
         "memory_ratio": round(b["peak_mb"] / e["peak_mb"], 2) if e["peak_mb"] > 0 else None,
