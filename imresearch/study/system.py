@@ -207,9 +207,10 @@ def _assemble(network: Network, episode: tuple[str, pd.Timestamp, pd.Timestamp],
             frame = pd.DataFrame({col: row[col] for col in SERIES},
                                  index=pd.DatetimeIndex(dates, name="date"))
             frames.append(pd.concat({(label, dealer): frame}, names=["model", "dealer"]))
-            cliff = pd.read_json(io.StringIO(row["cliff"]), orient="records",
-                                 convert_dates=["date", "first_flow_date"])
+            cliff = pd.read_json(io.StringIO(row["cliff"]), orient="records", dtype=False)
             if len(cliff):
+                for col in ("date", "first_flow_date"):
+                    cliff[col] = pd.to_datetime(cliff[col])
                 cliffs.append(cliff.assign(model=label, dealer=dealer))
     by_dealer = pd.concat(frames)
     system = by_dealer.groupby(level=["model", "date"], sort=False).sum()
