@@ -65,8 +65,14 @@ def test_run_writes_report_manifest_figures(small_run: Path) -> None:
                  "figures/im_models_simm_schedule.png", "figures/pnl_distribution.png",
                  "figures/apc_frontier.png", "figures/mc_convergence.png",
                  "figures/im_vs_simm.png", "mc_on_valuation_date.csv", "mc_convergence.csv",
-                 "mc_pnl.parquet", "im_monthly.csv", "im_over_simm_monthly.csv"):
+                 "mc_pnl.parquet", "im_monthly.csv", "im_over_simm_monthly.csv",
+                 "aggregate_im.csv", "aggregate_im_through_time.csv",
+                 "aggregate_threshold_cliff.csv", "aggregate_peak_calls.csv",
+                 "figures/aggregate_exchanged_im.png", "figures/aggregate_calls.png"):
         assert (small_run / name).is_file(), name
+    per_ns = pd.read_csv(small_run / "aggregate_im.csv")
+    assert list(per_ns.columns[:2]) == ["netting_set", "model"]
+    assert per_ns["netting_set"].nunique() == 5 and per_ns["model"].nunique() == 5
     manifest = json.loads((small_run / "manifest.json").read_text())
     assert manifest["seed"] == 0
     assert manifest["settings"]["models"]["HS 1y"]["lookback_days"] == 252

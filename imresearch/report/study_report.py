@@ -23,6 +23,11 @@ from imresearch.provenance import (
     write_manifest,
 )
 from imresearch.report import figures as F
+from imresearch.report.aggregate_report import (
+    aggregate_figures,
+    aggregate_sections,
+    write_aggregate_tables,
+)
 from imresearch.report.html import html_report
 from imresearch.study.run import StudyResults
 
@@ -46,12 +51,16 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> Path:
         atomic_write_text(tmp / "stress_window.json", json.dumps(stress_info, indent=2) + "\n")
         if margin is not None:
             _write_margin_tables(margin, tmp)
+        if results.aggregate is not None:
+            write_aggregate_tables(results.aggregate, tmp)
         figdir = tmp / "figures"
         figdir.mkdir()
         figs = {"market": F.plot_market_overview(market, stress, figdir / "market_overview.png"),
                 "stress": F.plot_stress_profile(stress, figdir / "stress_profile.png")}
         if margin is not None:
             figs.update(_margin_figures(results, figdir))
+        if results.aggregate is not None:
+            figs.update(aggregate_figures(results, figdir))
         inputs = _inputs(results)
         settings = study.settings()
         extra = {"stress_window": stress_info, "market_gaps": analysis.gaps}
@@ -158,6 +167,8 @@ def _sections(results: StudyResults, figs: dict[str, Path]) -> list[dict[str, An
     sections: list[dict[str, Any]] = []
     if margin is not None:
         sections += _margin_sections(results, figs)
+    if results.aggregate is not None:
+        sections += aggregate_sections(results, figs)
     sections += [
         {"heading": "Market data",
          "text": f"{market.name}: {market.n_factors} risk factors, {market.n_dates} business "

@@ -6,6 +6,7 @@
 >>> write_study(results, "results")                           # doctest: +SKIP
 """
 
+from imresearch.study.aggregate_margin import AggregateResults, aggregate_analysis
 from imresearch.study.grid import (
     load_grid,
     margin_task,
@@ -18,6 +19,7 @@ from imresearch.study.market import MarketAnalysis, analyse_market, load_market
 from imresearch.study.run import StudyResults, progress_steps, run_study
 from imresearch.study.settings import (
     DEFAULT_MODELS,
+    AggregateConfig,
     APCConfig,
     MarketStudyConfig,
     PortfolioStudyConfig,
@@ -29,6 +31,8 @@ from imresearch.study.settings import (
 __all__ = [
     "DEFAULT_MODELS",
     "APCConfig",
+    "AggregateConfig",
+    "AggregateResults",
     "MarginResults",
     "MarketAnalysis",
     "MarketStudyConfig",
@@ -36,6 +40,7 @@ __all__ = [
     "RollingConfig",
     "Study",
     "StudyResults",
+    "aggregate_analysis",
     "analyse_market",
     "load_grid",
     "load_market",

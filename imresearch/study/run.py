@@ -6,8 +6,11 @@ import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from imresearch.aggregate.terms import resolve_terms
 from imresearch.models import HSModel, MCModel
 from imresearch.portfolio import Portfolio, load_portfolio
+from imresearch.portfolio.netting import netting_structure
+from imresearch.study.aggregate_margin import AggregateResults, aggregate_analysis
 from imresearch.study.margin import MarginResults, margin_analysis
 from imresearch.study.market import MarketAnalysis, analyse_market, load_market
 from imresearch.study.settings import Study
@@ -32,6 +35,9 @@ def progress_steps(study: Study) -> dict[str, int | None]:
         steps.update(dict.fromkeys(["IM on the valuation date", "realised P&L and backtests"]))
         if study.apc is not None:
             steps["APC tools"] = None
+        if study.aggregate is not None:
+            steps["aggregate IM on the valuation date"] = len(study.models)
+            steps["aggregate IM through time"] = None
     steps["write"] = None
     return steps
 
@@ -47,6 +53,9 @@ class StudyResults:
     portfolio : Portfolio or None
     margin : MarginResults or None
         None for a market-only study.
+    aggregate : AggregateResults or None
+        The book margined per counterparty; None without ``[aggregate]``, for a market-only
+        study, or a book whose trades have no netting set.
     started : datetime.datetime
         When the run started (UTC), for the manifest.
     """
@@ -56,6 +65,7 @@ class StudyResults:
     portfolio: Portfolio | None
     margin: MarginResults | None
     started: _dt.datetime
+    aggregate: AggregateResults | None = None
 
 
 def run_study(study: Study, *, data_dir: str | None = None,
@@ -82,6 +92,11 @@ def run_study(study: Study, *, data_dir: str | None = None,
     cfg = study.market
     # the portfolio file first: a bad one fails before any computation
     portfolio = None if study.portfolio is None else load_portfolio(study.portfolio.source)
+    per_netting_set = (study.aggregate is not None and portfolio is not None
+                       and any(t.netting_set for t in portfolio))
+    if per_netting_set:  # a bad netting structure or terms fail before computing too
+        resolve_terms(netting_structure(portfolio), study.aggregate.terms,
+                      threshold=study.aggregate.threshold, mta=study.aggregate.mta)
     say("load market")
     market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir, gap_policy=cfg.gap_policy,
                          max_gap=cfg.max_gap)
@@ -91,5 +106,9 @@ def run_study(study: Study, *, data_dir: str | None = None,
     if portfolio is not None:
         margin = margin_analysis(market, portfolio, study.models, rolling=study.rolling,
                                  apc=study.apc, progress=say)
+    aggregate = None
+    if per_netting_set:
+        aggregate = aggregate_analysis(market, portfolio, study.models, study.aggregate,
+                                       rolling=study.rolling, progress=say)
     return StudyResults(study=study, market=analysis, portfolio=portfolio, margin=margin,
-                        started=started)
+                        started=started, aggregate=aggregate)

@@ -43,6 +43,13 @@ A study file (every section and key optional; the defaults give the built-in stu
     target = "HS 1y"              # labels of HS models above
     floor_model = "HS 5y"
 
+    [aggregate]                   # the book margined per counterparty (imresearch.aggregate)
+    model = "FHS-EWMA 3y"         # the model through time (default: the first FHS model)
+    threshold = 5e6               # every counterparty group's IM threshold, USD
+    mta = 5e5                     # minimum transfer amount of each netting set, USD
+    [aggregate.terms.CP_ALPHA]    # terms of one group (or counterparty): threshold, mta,
+    threshold = 0                 # rounding, regulations, threshold_split, mta_scope
+
 Relative paths (market data, portfolio file) are read from the study file's folder.
 """
 
@@ -53,6 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from imresearch.aggregate.terms import DEFAULT_MTA, Terms
 from imresearch.errors import InputError, check_in_open_interval, check_positive_int
 from imresearch.models import (
     HSModel,
@@ -67,6 +75,7 @@ from imresearch.schema import from_mapping, read_toml, to_mapping
 __all__ = [
     "DEFAULT_MODELS",
     "APCConfig",
+    "AggregateConfig",
     "MarketStudyConfig",
     "PortfolioStudyConfig",
     "RollingConfig",
@@ -236,10 +245,48 @@ class APCConfig:
 
 
 @dataclass(frozen=True)
+class AggregateConfig:
+    """The book margined per counterparty (:mod:`imresearch.aggregate`).
+
+    Parameters
+    ----------
+    model : str, optional
+        Label of the study's model that margins each netting set through time (on the HS
+        models' IM dates for an HS model, else on month ends). Default: the first filtered
+        HS model, else the first HS model.
+    threshold : float
+        IM threshold of every counterparty group that ``terms`` does not name, USD. Default
+        5e6 in a study: the built-in book's counterparties have IM of USD 3-30m, below the
+        regulatory maximum of USD 50m (the library's default), where nothing would be
+        exchanged.
+    mta : float
+        Minimum transfer amount of each netting set, USD. Default 5e5.
+    terms : mapping of str to table
+        Terms of single groups or counterparties (settings of
+        :class:`~imresearch.aggregate.terms.Terms`).
+    """
+
+    model: str | None = None
+    threshold: float = 5e6
+    mta: float = DEFAULT_MTA
+    terms: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        Terms(threshold=self.threshold, mta=self.mta)  # checks the numbers
+        for key, table in self.terms.items():
+            from_mapping(Terms, table, source=f"terms.{key}")
+        object.__setattr__(self, "terms", {k: dict(v) for k, v in self.terms.items()})
+
+    def __hash__(self) -> int:
+        return hash((self.model, self.threshold, self.mta, repr(sorted(self.terms.items()))))
+
+
+@dataclass(frozen=True)
 class Study:
     """A study: its name, settings and the file it came from (None for the built-in one).
 
-    ``portfolio`` None is a market-only study; ``apc`` None applies no APC tools.
+    ``portfolio`` None is a market-only study; ``apc`` None applies no APC tools;
+    ``aggregate`` None margins the book as one netting set only.
     """
 
     name: str = "default"
@@ -248,6 +295,7 @@ class Study:
     rolling: RollingConfig = field(default_factory=RollingConfig)
     models: dict[str, MarginModel] = field(default_factory=lambda: dict(DEFAULT_MODELS))
     apc: APCConfig | None = field(default_factory=APCConfig)
+    aggregate: AggregateConfig | None = field(default_factory=AggregateConfig)
     path: Path | None = None
 
     def settings(self) -> dict[str, Any]:
@@ -259,10 +307,11 @@ class Study:
             "rolling": to_mapping(self.rolling),
             "models": {k: m.to_table() for k, m in self.models.items()},
             "apc": None if self.apc is None else to_mapping(self.apc),
+            "aggregate": None if self.aggregate is None else to_mapping(self.aggregate),
         }
 
 
-_SECTIONS = ("name", "market", "portfolio", "rolling", "models", "apc")
+_SECTIONS = ("name", "market", "portfolio", "rolling", "models", "apc", "aggregate")
 _FILE_SUFFIXES = (".csv", ".csv.gz", ".csv.xz", ".txt", ".parquet", ".toml")
 
 
@@ -327,8 +376,13 @@ def load_study(path: str | os.PathLike[str] | None) -> Study:
         _check_apc(apc, models, f"{path} [apc]")
     elif any(label not in models for label in (apc.target,)):
         apc = None  # the default tools need the default target
+    aggregate = from_mapping(AggregateConfig, dict(doc.get("aggregate", {})),
+                             source=f"{path} [aggregate]")
+    if aggregate.model is not None and aggregate.model not in models:
+        raise InputError(f"{path} [aggregate]: model {aggregate.model!r} is not a model of the "
+                         f"study; models: {list(models)}")
     return Study(name=str(doc.get("name", path.stem)), market=market, portfolio=portfolio,
-                 rolling=rolling, models=models, apc=apc, path=path)
+                 rolling=rolling, models=models, apc=apc, aggregate=aggregate, path=path)
 
 
 def _check_apc(apc: APCConfig, models: dict[str, MarginModel], source: str) -> None:
