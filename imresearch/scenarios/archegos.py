@@ -63,11 +63,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from imresearch.aggregate.netting_im import netting_set_im
 from imresearch.engines.hs import first_full_row
 from imresearch.errors import InputError
 from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.models import HSModel, MarginModel, SimmModel, im_series
 from imresearch.portfolio import EquityPosition
+from imresearch.portfolio.binding import bind
+from imresearch.portfolio.bound import BoundPortfolio
+from imresearch.portfolio.netting import netting_structure
 from imresearch.portfolio.portfolio import Portfolio
 from imresearch.scenarios.archegos_market import archegos_market
 from imresearch.scenarios.archegos_scenario import (
@@ -297,10 +301,33 @@ class ArchegosResult:
 def _model_im(model: MarginModel, slices: Mapping[str, Portfolio], book: Portfolio,
               market: RiskFactorHistory, dates: pd.DatetimeIndex, bind_date: pd.Timestamp
               ) -> pd.DataFrame:
-    """IM of the model on each slice (columns = brokers) and the whole book (``__book__``)."""
-    out = {b: im_series(model, trades, market, dates, bind_date=bind_date)
-           for b, trades in {**slices, "__book__": book}.items()}
-    return pd.DataFrame(out, index=dates)
+    """IM of the model on each slice (columns = brokers) and the whole book (``__book__``).
+
+    The brokers are netting sets of one counterparty: when every slice depends on the book's
+    factors in the book's order (each broker holds every name), the slices are margined in
+    one computation (:func:`imresearch.aggregate.netting_im.netting_set_im`), which gives
+    each slice's numbers exactly; otherwise each slice is margined on its own factors (a
+    broker knows only its names).
+    """
+    bound = bind(book, market, bind_date)
+    out = {"__book__": im_series(model, bound, market, dates)}
+    structure = netting_structure(bound.trades)
+    views = bound.take(structure.order).split("netting_set")
+    if set(views) == set(slices) and all(_factors(v) == bound.factor_names
+                                         for v in views.values()):
+        order = structure.order
+        call, _ = netting_set_im(model, bound.take(order), market, dates,
+                                 structure.codes[order], structure.netting_sets)
+        out.update({b: call[b] for b in slices})
+    else:
+        out.update({b: im_series(model, trades, market, dates, bind_date=bind_date)
+                    for b, trades in slices.items()})
+    return pd.DataFrame(out, index=dates)[[*slices, "__book__"]]
+
+
+def _factors(bound: BoundPortfolio) -> list[str]:
+    """The factors the trades depend on, in order of first appearance (a bound slice's)."""
+    return list(dict.fromkeys(f for b in bound.bindings for f in b.factors))
 
 
 def run_archegos(
