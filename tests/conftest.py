@@ -85,3 +85,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
               "'python -m pytest tests/portfolio/test_quantlib.py' on its own")
     for item in quantlib:
         item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def figures(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Every figure the report modules make during a test (they make them through
+    ``imresearch.report.layout.subplots``), for the test to inspect."""
+    from imresearch.report import layout
+
+    kept: list = []
+    make = layout.subplots
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        fig, axes = make(*args, **kwargs)
+        kept.append(fig)
+        return fig, axes
+
+    monkeypatch.setattr(layout, "subplots", spy)
+    return kept
+

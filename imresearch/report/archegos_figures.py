@@ -6,11 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+
+from imresearch.report import layout
+from imresearch.report.palette import ACCENT, ROLES, Palette, categorical
 
 __all__ = ["plot_archegos_default_loss", "plot_archegos_timeline"]
 
@@ -18,8 +19,9 @@ _BN = 1e9
 
 
 def _colors(n: int) -> list[Any]:
-    cmap = mpl.colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
+    """Colours of the brokers (and of the names): the same broker has the same colour in
+    both figures."""
+    return categorical(n)
 
 
 def _pos(dates: pd.DatetimeIndex, date: pd.Timestamp) -> float:
@@ -30,7 +32,7 @@ def _pos(dates: pd.DatetimeIndex, date: pd.Timestamp) -> float:
 def _mark_default(ax: Any, dates: pd.DatetimeIndex, date: pd.Timestamp, *,
                   label: bool = False, shade: bool = True) -> None:
     x = _pos(dates, date)
-    ax.axvline(x, color="black", ls="--", lw=1.0, label="default date" if label else None)
+    ax.axvline(x, color=ACCENT, ls="--", lw=1.0, label="default date" if label else None)
     if shade:
         ax.axvspan(x, len(dates) - 0.5, color="grey", alpha=0.08, lw=0,
                    label="after default (calls not met)" if label else None)
@@ -75,9 +77,9 @@ def plot_archegos_timeline(result: Any, path: str | os.PathLike[str]) -> Path:
     ep = prices.index[1:]
     daily = result.daily.reset_index()
     colors = _colors(len(brokers))
-    fig = Figure(figsize=(15, 9.5))  # pyplot-free: no backend switch, nothing left open
-    axes = fig.subplots(2, 2)
+    fig, axes = layout.subplots(2, 2, figsize=(15, 9.5))
     (a, b), (c, d) = axes
+    style = Palette(sc.models)[sc.aggregate_model]
 
     xe = np.arange(len(ep))
     rebased = 100 * prices.loc[ep] / prices.loc[ep[0]]
@@ -126,15 +128,15 @@ def plot_archegos_timeline(result: Any, path: str | os.PathLike[str]) -> Path:
     _day_axis(c, ep)
 
     agg = result.aggregate.reindex(ep)
-    d.plot(xe, agg["sum_of_slices_im"] / _BN, marker="o", ms=3, lw=2, color="tab:blue",
-           label="sum of the slices (what the brokers charge)")
-    d.plot(xe, agg["aggregate_model_im"] / _BN, marker="s", ms=3, lw=1.5,
-           color="tab:orange", ls="--", label=f"{sc.aggregate_model} on the whole book")
-    d.plot(xe, agg["aggregate_view_im"] / _BN, marker="^", ms=4, lw=2, color="tab:red",
+    d.plot(xe, agg["sum_of_slices_im"] / _BN, marker="o", ms=3, lw=2,
+           color=ROLES["sum of slices"], label="sum of the slices (what the brokers charge)")
+    d.plot(xe, agg["aggregate_model_im"] / _BN, marker="s", ms=3, lw=1.5, color=style.color,
+           ls="--", label=f"{sc.aggregate_model} on the whole book")
+    d.plot(xe, agg["aggregate_view_im"] / _BN, marker="^", ms=4, lw=2.2, color=style.color,
            label=f"{sc.aggregate_model} on the whole book + aggregate liquidity add-on")
     d.fill_between(xe, agg["sum_of_slices_im"] / _BN, agg["aggregate_view_im"] / _BN,
                    where=(agg["aggregate_view_im"] > agg["sum_of_slices_im"]).to_numpy(),
-                   color="tab:red", alpha=0.12, label="what the slices miss")
+                   color=ROLES["shortfall"], alpha=0.12, label="what the slices miss")
     _mark_default(d, ep, sc.default_date)
     d.set_title("Aggregate view vs sum of slices")
     d.set_ylabel("initial margin (USD bn)")
@@ -146,10 +148,7 @@ def plot_archegos_timeline(result: Any, path: str | os.PathLike[str]) -> Path:
     for ax in (c, d):
         ax.set_xlabel("business day")
     fig.suptitle(f"{sc.title}\n{_history_label(result)}; all amounts USD", fontsize=11)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    return out
+    return layout.save(fig, path)
 
 
 def plot_archegos_default_loss(result: Any, path: str | os.PathLike[str]) -> Path:
@@ -172,15 +171,15 @@ def plot_archegos_default_loss(result: Any, path: str | os.PathLike[str]) -> Pat
     sc = result.scenario
     brokers = list(sc.brokers)
     dl = result.default_loss.loc[brokers]
-    fig = Figure(figsize=(15, 5.2))
-    a, b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, (a, b) = layout.subplots(1, 2, figsize=(15, 5.2),
+                                  gridspec_kw={"width_ratios": [1.6, 1]})
     x = np.arange(len(brokers))
     w = 0.28
-    a.bar(x - w, dl["im_held"].astype(float) / _BN, w, color="tab:green", label="IM held")
-    a.bar(x, dl["closeout_loss"].astype(float) / _BN, w, color="tab:orange",
+    a.bar(x - w, dl["im_held"].astype(float) / _BN, w, color=ROLES["im held"], label="IM held")
+    a.bar(x, dl["closeout_loss"].astype(float) / _BN, w, color=ROLES["close-out loss"],
           label="close-out loss")
-    bars = a.bar(x + w, dl["loss_after_im"].astype(float) / _BN, w, color="tab:red",
-                 label="loss after IM")
+    bars = a.bar(x + w, dl["loss_after_im"].astype(float) / _BN, w,
+                 color=ROLES["loss after IM"], label="loss after IM")
     a.bar_label(bars, labels=[f"{v / _BN:.2f}" for v in dl["loss_after_im"].astype(float)],
                 fontsize=7.5, padding=2)
     a.set_xticks(x, [f"{br}\n{sc.brokers[br].model}" for br in brokers], fontsize=8)
@@ -198,7 +197,10 @@ def plot_archegos_default_loss(result: Any, path: str | os.PathLike[str]) -> Pat
         v = lbd[br].to_numpy(dtype=float) / _BN
         b.bar(xs, v, 0.7, bottom=bottom, color=colors[k], label=br)
         bottom += v
-    b.axvline(_pos(lbd.index, sc.default_date), color="black", ls="--", lw=1.0,
+    for xi, total in zip(xs, bottom, strict=True):  # a zero loss is a bar of height 0: say so
+        b.text(xi, total, f"{total:.2f}", ha="center", va="bottom", fontsize=7.5)
+    b.margins(y=0.12)
+    b.axvline(_pos(lbd.index, sc.default_date), color=ACCENT, ls="--", lw=1.0,
               label="scenario default date")
     b.set_title("Loss after IM if the client defaulted on each day")
     b.set_ylabel("loss after IM, all brokers (USD bn)")
@@ -206,7 +208,4 @@ def plot_archegos_default_loss(result: Any, path: str | os.PathLike[str]) -> Pat
     _day_axis(b, lbd.index)
     b.legend(fontsize=7.5, ncol=1, loc="upper right")
     fig.suptitle(f"{sc.title}\n{_history_label(result)}; all amounts USD", fontsize=10)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    return out
+    return layout.save(fig, path)

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
 import matplotlib.dates as mdates
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from imresearch.errors import InputError
+from imresearch.report import layout
+from imresearch.report.palette import ACCENT, EPISODE_SHADE, REALISED, Palette
 
 __all__ = ["plot_replay"]
 
@@ -30,7 +30,7 @@ def _money(x: float, _pos: Any = None) -> str:
 
 def plot_replay(result: Any, path: str | os.PathLike[str], *,
                 models: Sequence[str] | None = None, tool: str | None = None,
-                log: bool | None = None) -> Path:
+                log: bool | None = None, palette: Palette | None = None) -> Path:
     """IM paths per model through an episode, with realised losses and exceptions.
 
     Top panel: the daily IM of each model (or of each model charged with ``tool``), the episode
@@ -49,6 +49,8 @@ def plot_replay(result: Any, path: str | os.PathLike[str], *,
         Draw ``model | tool`` columns instead of the plain models.
     log : bool, optional
         Logarithmic IM axis; default when the models differ by more than 10x.
+    palette : Palette, optional
+        Styles of the models (default: from their labels, as in every other figure).
     """
     names = list(models) if models is not None else result.models
     cols = [n if tool is None else f"{n} | {tool}" for n in names]
@@ -58,22 +60,24 @@ def plot_replay(result: Any, path: str | os.PathLike[str], *,
                          f"{list(result.im.columns)}")
     im = result.im[cols]
     loss = (-result.pnl).clip(lower=0)
+    palette = palette or Palette(names)
+    colors = [palette.color(n) for n in names]
     # a pyplot-free Figure: no global backend switch, no figure left open in notebooks
-    fig = Figure(figsize=(11, 7.5))
-    ax, axc = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, axc) = layout.subplots(2, 1, figsize=(12, 7.5), sharex=True,
+                                     gridspec_kw={"height_ratios": [3, 1]})
     ep = result.episode
     for a in (ax, axc):
-        a.axvspan(ep.start, ep.end, color="#f3d9d9", alpha=0.6, lw=0, zorder=0)
-    colors = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+        a.axvspan(ep.start, ep.end, color=EPISODE_SHADE, lw=0, zorder=0)
     horizon = str(result.pnl.name or "").rpartition("_")[2] or "horizon"
-    ax.fill_between(loss.index, 0, loss.to_numpy(), color="0.6", alpha=0.45, lw=0, zorder=1,
+    ax.fill_between(loss.index, 0, loss.to_numpy(), color=REALISED, alpha=0.6, lw=0, zorder=1,
                     label=f"realised {horizon} loss from each date")
     if ep.peak is not None:
         for a in (ax, axc):
-            a.axvline(ep.peak, color="crimson", lw=0.8, ls=":", zorder=2)
+            a.axvline(ep.peak, color=ACCENT, lw=0.8, ls=":", zorder=2)
     for k, (name, col) in enumerate(zip(names, cols, strict=True)):
-        c = colors[k % len(colors)]
-        ax.plot(im.index, im[col].to_numpy(), color=c, lw=1.8, label=name, zorder=3)
+        c = colors[k]
+        ax.plot(im.index, im[col].to_numpy(), label=name, zorder=3,
+                **{**palette[name].line(), "lw": 1.8})
         exc = result.exceptions[col].fillna(False).astype(bool)
         if exc.any():
             ax.scatter(exc.index[exc], loss[exc], marker="x", s=36, color=c, zorder=4,
@@ -88,22 +92,21 @@ def plot_replay(result: Any, path: str | os.PathLike[str], *,
     ax.yaxis.set_major_formatter(FuncFormatter(_money))
     ax.set_ylabel("IM and realised loss (USD)")
     title = f"{ep.title}: IM by model" + (f" with {tool}" if tool else "")
-    ax.set_title(title + " (shaded: episode, dotted: peak; x: loss above that model's IM)",
-                 fontsize=11)
-    ax.legend(loc="upper left", fontsize=8, ncol=2, frameon=False)
+    ax.set_title(title + "\nshaded: the episode; dotted: its peak; x: a loss above that "
+                 "model's IM", fontsize=10, loc="left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+              borderaxespad=0.0)
     ax.grid(alpha=0.3)
     width = 0.8 / max(len(cols), 1)
     x = mdates.date2num(im.index.to_pydatetime())
     for k, col in enumerate(cols):
         calls = result.calls[col].clip(lower=0).fillna(0.0)
         axc.bar(x + (k - len(cols) / 2) * width, calls.to_numpy(), width=width,
-                color=colors[k % len(colors)])
+                color=colors[k])
     axc.yaxis.set_major_formatter(FuncFormatter(_money))
     axc.set_ylabel("daily IM call")
     axc.grid(alpha=0.3)
     axc.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=120)
-    return out
+    for label in axc.get_xticklabels():
+        label.set(rotation=30, ha="right")
+    return layout.save(fig, path, dpi=120)

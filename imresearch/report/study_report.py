@@ -29,6 +29,7 @@ from imresearch.report.aggregate_report import (
     write_aggregate_tables,
 )
 from imresearch.report.html import html_report
+from imresearch.report.palette import Palette
 from imresearch.study.run import StudyResults
 
 __all__ = ["write_study"]
@@ -104,17 +105,31 @@ def _write_margin_tables(margin: Any, tmp: Path) -> None:
         margin.vs_simm.to_csv(tmp / "im_over_simm_monthly.csv")
 
 
+def study_palette(results: StudyResults) -> Palette:
+    """One style per model of the study (and for SIMM, the reference SIMM's label), shared by
+    every figure of its report."""
+    models = results.study.models if results.margin is None else results.margin.models
+    return Palette(models)
+
+
+def is_synthetic(market: Any) -> bool:
+    """Whether ``market`` is one of the project's synthetic markets."""
+    return str(market.name).startswith("synthetic")
+
+
 def _margin_figures(results: StudyResults, figdir: Path) -> dict[str, Path]:
     margin, analysis = results.margin, results.market
     market = analysis.market
+    palette = study_palette(results)
+    synthetic = is_synthetic(market)
     horizon = margin.hs_result.model.horizon
     figs: dict[str, Path] = {}
     first = margin.first_hs
     figs["im"] = F.plot_im_through_time(margin.im, margin.realised, analysis.episodes,
                                         figdir / "im_through_time.png", exceptions_for=first,
-                                        horizon=horizon)
+                                        horizon=horizon, palette=palette, synthetic=synthetic)
     figs["compare"] = F.plot_im_comparison(margin.on_date, figdir / "im_models_simm_schedule.png",
-                                           date=market.end)
+                                           date=market.end, palette=palette)
     hs = margin.hs_result
     dists = {first: (hs.pnl, hs.var, hs.es)}
     var_ci = {}
@@ -125,20 +140,24 @@ def _margin_figures(results: StudyResults, figdir: Path) -> dict[str, Path]:
         var_ci[first_mc] = r.var_ci
     figs["pnl"] = F.plot_pnl_distributions(
         dists, figdir / "pnl_distribution.png", var_ci=var_ci, confidence=hs.model.confidence,
-        title=f"{horizon}-day P&L on {market.end:%Y-%m-%d}: " + " and ".join(dists))
+        title=f"{horizon}-day P&L on {market.end:%Y-%m-%d}: " + " and ".join(dists),
+        palette=palette, horizon=horizon)
     if first_mc is not None:
         r = margin.mc[first_mc]
         refs = {k: float(margin.im[k].iloc[-1]) for k in list(margin.im.columns)[:2]}
         figs["mc_convergence"] = F.plot_mc_convergence(
             r.convergence, figdir / "mc_convergence.png", label=first_mc,
-            ci_level=r.model.ci_level, confidence=r.confidence, references=refs)
+            ci_level=r.model.ci_level, confidence=r.confidence, references=refs,
+            palette=palette)
     if not margin.vs_simm.empty:
         figs["vs_simm"] = F.plot_im_vs_simm(margin.monthly, margin.vs_simm, analysis.episodes,
                                             figdir / "im_vs_simm.png",
-                                            mc_labels=list(margin.mc))
+                                            mc_labels=list(margin.mc), palette=palette,
+                                            synthetic=synthetic,
+                                            simm_label=margin.reference_simm or "SIMM")
     if not margin.frontier.empty:
         figs["apc"] = F.plot_apc_frontier(margin.frontier, figdir / "apc_frontier.png",
-                                          target=results.study.apc.target)
+                                          target=results.study.apc.target, palette=palette)
     return figs
 
 

@@ -11,6 +11,7 @@ from imresearch.models import HSModel, MCModel
 from imresearch.portfolio import Portfolio, load_portfolio
 from imresearch.portfolio.netting import netting_structure
 from imresearch.study.aggregate_margin import AggregateResults, aggregate_analysis
+from imresearch.study.findings import Findings, study_findings
 from imresearch.study.margin import MarginResults, margin_analysis
 from imresearch.study.market import MarketAnalysis, analyse_market, load_market
 from imresearch.study.settings import Study
@@ -58,6 +59,8 @@ class StudyResults:
         study, or a book whose trades have no netting set.
     started : datetime.datetime
         When the run started (UTC), for the manifest.
+    findings : Findings or None
+        The summary tables of the margin results (None for a market-only study).
     """
 
     study: Study
@@ -66,6 +69,7 @@ class StudyResults:
     margin: MarginResults | None
     started: _dt.datetime
     aggregate: AggregateResults | None = None
+    findings: Findings | None = None
 
 
 def run_study(study: Study, *, data_dir: str | None = None,
@@ -102,13 +106,15 @@ def run_study(study: Study, *, data_dir: str | None = None,
                          max_gap=cfg.max_gap)
     say("market analysis")
     analysis = analyse_market(market, cfg)
-    margin = None
+    margin = findings = None
     if portfolio is not None:
         margin = margin_analysis(market, portfolio, study.models, rolling=study.rolling,
                                  apc=study.apc, progress=say)
+        findings = study_findings(margin, portfolio, market, analysis.tails,
+                                  step=study.rolling.step, apc=study.apc)
     aggregate = None
     if per_netting_set:
         aggregate = aggregate_analysis(market, portfolio, study.models, study.aggregate,
                                        rolling=study.rolling, progress=say)
     return StudyResults(study=study, market=analysis, portfolio=portfolio, margin=margin,
-                        started=started, aggregate=aggregate)
+                        started=started, aggregate=aggregate, findings=findings)

@@ -42,6 +42,7 @@ A study file (every section and key optional; the defaults give the built-in stu
     [apc]
     target = "HS 1y"              # labels of HS models above
     floor_model = "HS 5y"
+    ptr_target = 4.0              # PTR the summary's cheapest tool must reach (optional)
 
     [aggregate]                   # the book margined per counterparty (imresearch.aggregate)
     model = "FHS-EWMA 3y"         # the model through time (default: the first FHS model)
@@ -220,6 +221,9 @@ class APCConfig:
         weight); they enter the frontier as tools.
     frontier_days : int
         Business days of the largest-increase metric of the frontier. Default 20.
+    ptr_target : float or None
+        Peak-to-trough ratio the report's summary asks the cheapest tool to reach; None
+        asks for a quarter off the target model's own PTR. Default None.
     """
 
     target: str = "HS 1y"
@@ -230,12 +234,15 @@ class APCConfig:
     stressed_model: str = "HS 3y+stress"
     calibration_models: tuple[str, ...] = ("HS 1y+stress 25%",)
     frontier_days: int = 20
+    ptr_target: float | None = None
 
     def __post_init__(self) -> None:
         check_in_open_interval("buffer", self.buffer, 0.0, 10.0)
         check_in_open_interval("speed_limit", self.speed_limit, 0.0, 100.0)
         check_in_open_interval("blend_weight", self.blend_weight)
         check_positive_int("frontier_days", self.frontier_days)
+        if self.ptr_target is not None:
+            check_in_open_interval("ptr_target", self.ptr_target, 1.0, 1e6)
         object.__setattr__(self, "calibration_models", tuple(self.calibration_models))
 
     @property

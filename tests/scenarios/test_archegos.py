@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +20,7 @@ import pytest
 from imresearch.cli import main
 from imresearch.errors import DataNotFoundError, InputError
 from imresearch.report.archegos_report import write_archegos
+from imresearch.report.palette import Palette
 from imresearch.scenarios.archegos import (
     is_archegos_file,
     liquidation_loss,
@@ -29,6 +31,7 @@ from imresearch.scenarios.archegos import (
     run_archegos,
     vm_calls,
 )
+from tests.report.figure_checks import check_text, line_colors
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "scenarios" / "archegos_2021.toml"
@@ -338,9 +341,11 @@ def test_cli_end_to_end_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 # ---------------------------------------------------------------------- the shipped scenario
-def test_shipped_scenario_runs_without_shared(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """The shipped file copied where no data folder is found: the built-in history is used."""
+def test_shipped_scenario_runs_without_shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              figures: list) -> None:
+    """The shipped file copied where no data folder is found: the built-in history is used.
+    Its figures: each broker one colour in both, the aggregate model in its palette colour,
+    no text cut or overlapping."""
     monkeypatch.delenv("IMRESEARCH_DATA", raising=False)
     where = tmp_path / "a" / "b"
     where.mkdir(parents=True)
@@ -370,6 +375,21 @@ def test_shipped_scenario_runs_without_shared(tmp_path: Path,
     pd.testing.assert_frame_equal(again.daily, r.daily)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["seed"] == sc.seed and manifest["inputs"]["uses_real_data"] is False
+    timeline, default_loss = figures
+    for fig in figures:
+        check_text(fig)
+    im_axes, calls_axes = timeline.axes[1], timeline.axes[2]
+    by_broker = {line.get_label().split(" (")[0]: mcolors.to_hex(line.get_color())
+                 for line in im_axes.get_lines() if " (" in line.get_label()}
+    stacked = {h.get_label(): mcolors.to_hex(h.patches[0].get_facecolor())
+               for h in default_loss.axes[1].containers}
+    assert {b: by_broker[b] for b in sc.brokers} == {b: stacked[b] for b in sc.brokers}
+    assert len(set(by_broker.values())) == len(sc.brokers)
+    bars = {h.get_label(): mcolors.to_hex(h.patches[0].get_facecolor())
+            for h in calls_axes.containers}
+    assert all(bars[b] == by_broker[b] for b in sc.brokers)
+    aggregate = line_colors(timeline)[f"{sc.aggregate_model} on the whole book"]
+    assert aggregate == Palette(sc.models).color(sc.aggregate_model)
 
 
 def test_shipped_scenario_on_the_real_data(shared_market_data: Path,

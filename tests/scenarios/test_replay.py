@@ -18,11 +18,13 @@ from imresearch.portfolio import EquityOption, EquityPosition, Portfolio, bind
 from imresearch.portfolio.sensitivities import schedule_inputs, to_crif
 from imresearch.procyclicality import apc
 from imresearch.procyclicality.metrics import coverage, margin_calls, max_increase, peak_to_trough
+from imresearch.report.palette import SCHEDULE_COLOR, SIMM_COLOR, label_style
 from imresearch.report.replay_figures import plot_replay
 from imresearch.scenarios import load_episode
 from imresearch.scenarios.replay import replay, replay_episodes
 from imresearch.schedule import schedule_im
 from imresearch.simm import simm
+from tests.report.figure_checks import check_text, line_colors
 
 HS = HSModel(lookback_days=250)
 
@@ -206,26 +208,21 @@ def test_replay_episodes_keeps_uncovered_episodes_as_rows(market, book) -> None:
         gfc.loc[("HS 1y", "none"), "average_im"])
 
 
-def test_replay_figure(gfc, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import imresearch.report.replay_figures as RF
-
-    kept = []
-
-    class Spy(RF.Figure):  # keep each figure to inspect what it draws
-        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            super().__init__(*args, **kwargs)
-            kept.append(self)
-
-    monkeypatch.setattr(RF, "Figure", Spy)
+def test_replay_figure(gfc, tmp_path, figures) -> None:  # type: ignore[no-untyped-def]
+    kept = figures  # each figure, to inspect what it draws
     out = plot_replay(gfc, tmp_path / "gfc.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    check_text(kept[-1])
+    colors = line_colors(kept[-1])  # the models in their palette colours
+    assert colors["SIMM"] == SIMM_COLOR and colors["schedule"] == SCHEDULE_COLOR
+    assert colors["HS 1y"] == label_style("HS 1y").color
     ax, axc = kept[-1].axes
     lines = ax.get_lines()
     model_lines = [ln for ln in lines if ln.get_label() in gfc.models]
     assert [ln.get_label() for ln in model_lines] == gfc.models
     for line, name in zip(model_lines, gfc.models, strict=True):  # each line is its IM column
         np.testing.assert_allclose(line.get_ydata(), gfc.im[name].to_numpy())
-    assert gfc.episode.title in ax.get_title() and ax.get_ylabel() == "IM and realised loss (USD)"
+    assert gfc.episode.title in ax.get_title(loc="left") and ax.get_ylabel() == "IM and realised loss (USD)"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "realised 10d loss from each date" in legend
     # one x per exception of each model, at the realised loss
@@ -241,6 +238,6 @@ def test_replay_figure(gfc, tmp_path, monkeypatch) -> None:  # type: ignore[no-u
     plot_replay(gfc, tmp_path / "gfc_buffer.png", models=["HS 1y"], tool="buffer")
     (line,) = [ln for ln in kept[-1].axes[0].get_lines() if ln.get_label() == "HS 1y"]
     np.testing.assert_allclose(line.get_ydata(), gfc.im["HS 1y | buffer"].to_numpy())
-    assert "with buffer" in kept[-1].axes[0].get_title()
+    assert "with buffer" in kept[-1].axes[0].get_title(loc="left")
     with pytest.raises(InputError, match="no IM column 'nope'"):
         plot_replay(gfc, tmp_path / "x.png", models=["nope"])
