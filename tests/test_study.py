@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,25 @@ def test_run_writes_report_manifest_figures(small_run: Path) -> None:
     assert html.count("data:image/png;base64") >= 8 and "ISDA SIMM" in html
     assert "Monte Carlo IM on the valuation date" in html
     assert "Every model against SIMM through time" in html
+    # what it runs on, said in the title and first; the summary before every other section
+    assert "<title>Synthetic-market study &#x27;small&#x27; on the synthetic market" in html
+    assert html.index("class='lead'") < html.index("Summary of findings") < html.index(
+        "Initial margin through time")
+    assert "This market is SYNTHETIC" in html and "synthetic stress like" in html
+    for heading in ("Why the models differ", "SIMM breakdown", "Trade attribution",
+                    "Backtests", "Anti-procyclicality tools"):
+        assert f">{heading}" in html, heading
+    assert html.index("<details id='manifest'>") > html.index("tail shocks over")
+    body = html[:html.index("<details")]
+    assert not re.search(r"\d\.\d+e[+-]\d\d", body)  # no scientific notation in the page
+    assert body.count("<table") == body.count("<div class='scroll'><table")
+    glance = pd.read_csv(small_run / "summary_models.csv", index_col=0)
+    assert glance.loc["HS 1y", "ratio_to_simm"] == pytest.approx(
+        on_date_ratio(small_run, "HS 1y"))
+    assert glance.loc["SIMM", "ratio_to_simm"] == pytest.approx(1.0)
+    weights = pd.read_csv(small_run / "simm_weights_vs_data.csv", index_col=0)
+    assert {"IR", "equity", "FX"} <= set(weights.index)
+    assert (weights["simm_weight"] > 0).all() and (weights["full"] > 0).all()
     im = pd.read_parquet(small_run / "im_through_time.parquet")
     assert list(im.columns) == ["HS 1y", "HS 3y+stress"] and len(im) == 13
     assert (im > 0).all().all()
@@ -114,6 +134,11 @@ def test_run_writes_report_manifest_figures(small_run: Path) -> None:
     assert "MC 3y (month ends)" in bt.index
     frontier = pd.read_csv(small_run / "apc_frontier.csv", index_col=0)
     assert frontier.loc["buffer 25%", "average_im"] > frontier.loc["none", "average_im"]
+
+
+def on_date_ratio(out: Path, label: str) -> float:
+    on_date = pd.read_csv(out / "im_on_valuation_date.csv", index_col=0)
+    return float(on_date.loc[label, "im"] / on_date.loc["SIMM", "im"])
 
 
 def test_same_inputs_same_numbers(small_run: Path, tmp_path: Path,

@@ -2,7 +2,9 @@
 ``manifest.json``, atomically into one folder.
 
 The numbers come from :func:`imresearch.study.run_study` (no computation here beyond
-formatting); the report prose lives in this module.
+formatting); the report's prose lives in :mod:`imresearch.report.study_summary` (title, data
+statement, summary of findings) and :mod:`imresearch.report.study_sections` (one builder per
+section).
 """
 
 from __future__ import annotations
@@ -23,13 +25,11 @@ from imresearch.provenance import (
     write_manifest,
 )
 from imresearch.report import figures as F
-from imresearch.report.aggregate_report import (
-    aggregate_figures,
-    aggregate_sections,
-    write_aggregate_tables,
-)
+from imresearch.report.aggregate_report import aggregate_figures, write_aggregate_tables
 from imresearch.report.html import html_report
 from imresearch.report.palette import Palette
+from imresearch.report.study_sections import STUDY_SECTIONS
+from imresearch.report.study_summary import data_statement, is_synthetic, summary_section, title
 from imresearch.study.run import StudyResults
 
 __all__ = ["write_study"]
@@ -54,6 +54,8 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> Path:
             _write_margin_tables(margin, tmp)
         if results.aggregate is not None:
             write_aggregate_tables(results.aggregate, tmp)
+        if results.findings is not None:
+            _write_findings(results.findings, tmp)
         figdir = tmp / "figures"
         figdir.mkdir()
         figs = {"market": F.plot_market_overview(market, stress, figdir / "market_overview.png"),
@@ -73,8 +75,8 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> Path:
                                   extra=extra)
             return json.loads(path.read_text())
 
-        page = html_report(f"imresearch study: {study.name}", _sections(results, figs),
-                           manifest=manifest())
+        page = html_report(title(results), _sections(results, figs),
+                           manifest=manifest(), lead=data_statement(results))
         atomic_write_text(tmp / "report.html", page)
         manifest()  # again, so that the manifest also lists the report itself
     return Path(out)
@@ -105,16 +107,20 @@ def _write_margin_tables(margin: Any, tmp: Path) -> None:
         margin.vs_simm.to_csv(tmp / "im_over_simm_monthly.csv")
 
 
+def _write_findings(findings: Any, tmp: Path) -> None:
+    """The summary's tables: models at a glance, SIMM weights against the data's moves."""
+    glance = findings.on_date.join(findings.procyclicality, how="left")
+    glance.rename_axis("model").to_csv(tmp / "summary_models.csv")
+    if not findings.risk_weights.empty:
+        findings.risk_weights.to_csv(tmp / "simm_weights_vs_data.csv")
+    findings.by_risk_class.to_csv(tmp / "hs_vs_simm_by_risk_class.csv")
+
+
 def study_palette(results: StudyResults) -> Palette:
     """One style per model of the study (and for SIMM, the reference SIMM's label), shared by
     every figure of its report."""
     models = results.study.models if results.margin is None else results.margin.models
     return Palette(models)
-
-
-def is_synthetic(market: Any) -> bool:
-    """Whether ``market`` is one of the project's synthetic markets."""
-    return str(market.name).startswith("synthetic")
 
 
 def _margin_figures(results: StudyResults, figdir: Path) -> dict[str, Path]:
@@ -179,163 +185,7 @@ def _inputs(results: StudyResults) -> dict[str, Any]:
     return inputs
 
 
-# ------------------------------------------------------------------------------ prose
 def _sections(results: StudyResults, figs: dict[str, Path]) -> list[dict[str, Any]]:
-    study, analysis, margin = results.study, results.market, results.margin
-    market, stress, cfg = analysis.market, analysis.stress, study.market
-    sections: list[dict[str, Any]] = []
-    if margin is not None:
-        sections += _margin_sections(results, figs)
-    if results.aggregate is not None:
-        sections += aggregate_sections(results, figs)
-    sections += [
-        {"heading": "Market data",
-         "text": f"{market.name}: {market.n_factors} risk factors, {market.n_dates} business "
-         f"days from {market.start:%Y-%m-%d} to {market.end:%Y-%m-%d}." + _gaps_text(analysis),
-         "table": analysis.summary},
-        {"heading": "Market overview", "figure": figs["market"],
-         "caption": "Representative factors; the stress window is shaded."},
-        {"heading": "Stress window",
-         "text": f"The most volatile {stress.length}-day window runs from "
-         f"{stress.start:%Y-%m-%d} to {stress.end:%Y-%m-%d} (average normalised daily "
-         f"volatility {stress.value:.2f} times the full-history average).",
-         "figure": figs["stress"],
-         "caption": "Stress statistic of every candidate window, by window end date."},
-        {"heading": f"{cfg.confidence:.1%} tail shocks over {cfg.horizon} days",
-         "text": f"Downward and upward {cfg.confidence:.1%} quantiles (k-th order statistic) "
-         f"of overlapping {cfg.horizon}-day shocks, in each factor's shock convention: whole "
-         f"history, last {cfg.recent_years} years, and the stress window.",
-         "table": analysis.tails},
-    ]
-    return sections
-
-
-def _gaps_text(analysis: Any) -> str:
-    gaps = analysis.gaps
-    parts = []
-    if gaps["dropped_dates"]:
-        parts.append(f"{gaps['dropped_dates']} dates on which a factor had no value were "
-                     "dropped (holidays of one market)")
-    if gaps["filled"]:
-        parts.append(f"{sum(gaps['filled'].values())} values were filled forward")
-    if gaps["bridged"]:
-        holes = "; ".join(f"{g['from']} to {g['to']} ({g['business_days']} business days)"
-                          for g in gaps["bridged"][:5])
-        more = f" and {len(gaps['bridged']) - 5} more" if len(gaps["bridged"]) > 5 else ""
-        parts.append(f"{len(gaps['bridged'])} holes of a week or more are spanned by one "
-                     f"shock each: {holes}{more}")
-    return (" Gaps: " + "; ".join(parts) + ".") if parts else " No gaps."
-
-
-def _margin_sections(results: StudyResults, figs: dict[str, Path]) -> list[dict[str, Any]]:
-    study, margin, market = results.study, results.margin, results.market.market
-    first, hs = margin.first_hs, margin.hs_result
-    on_date = margin.on_date.assign(im_usd_mn=margin.on_date["im"] / 1e6)
-    compare = ""
-    if margin.reference_simm is not None:
-        simm_result = margin.results[margin.reference_simm]
-        compare = (f"On {market.end:%Y-%m-%d}: {margin.reference_simm} (version "
-                   f"{simm_result.version}) is {simm_result.total / hs.im:.2f} times the "
-                   f"{first} IM on the same trades (the whole book treated as one netting "
-                   "set).")
-    sections = [
-        {"heading": "Initial margin through time",
-         "text": f"Portfolio {study.portfolio.source} ({len(hs.attribution)} trades, terms "
-         f"held at constant maturity) margined every {study.rolling.step} business days over "
-         f"the last {study.rolling.years:g} years by each HS model, using only data known on "
-         f"each date. Grey: the realised {hs.model.horizon}-day loss starting that date; red "
-         f"crosses: losses above the {first} IM.",
-         "figure": figs["im"], "caption": "IM per model; shaded: stress episodes of the data."},
-        {"heading": "Every model on the valuation date", "text": compare,
-         "table": on_date[["kind", "im_usd_mn"]], "figure": figs["compare"],
-         "caption": "IM on the valuation date, USD mn."},
-        *_mc_sections(results, figs),
-        {"heading": "Backtests",
-         "text": f"Realised {hs.model.horizon}-day P&L against the IM set at the start of each "
-         "window, non-overlapping windows (the tests assume independent trials). Kupiec POF, "
-         "Christoffersen independence and conditional coverage, Basel traffic light. Models "
-         "computed on month ends are backtested there (windows more than 10 business days "
-         "apart, so independent; fewer observations).",
-         "table": margin.backtests},
-    ]
-    if not margin.frontier.empty:
-        sections.append(
-            {"heading": "Anti-procyclicality tools",
-             "text": f"Tools applied to the {study.apc.target} IM: cost (average IM) against "
-             "procyclicality (peak-to-trough ratio, largest 20-day increase).",
-             "table": margin.frontier, "figure": figs.get("apc"),
-             "caption": "The cost/benefit frontier of the APC tools."})
-    sections.append(
-        {"heading": "Scenario P&L and attribution on the valuation date",
-         "text": f"{first}: VaR {hs.var:,.0f}, ES {hs.es:,.0f} USD. Contributions per risk "
-         "class sum to VaR (loss in the VaR scenario) and ES (average loss over the tail "
-         "scenarios)." + _mc_pnl_text(margin),
-         "table": hs.by_risk_class, "figure": figs["pnl"],
-         "caption": f"Distribution of the {hs.model.horizon}-day P&L (densities) with each "
-         "model's VaR (solid) and ES (dashed); Monte Carlo VaR interval shaded."})
-    return sections
-
-
-def _mc_pnl_text(margin: Any) -> str:
-    if not margin.mc:
-        return ""
-    label, r = next(iter(margin.mc.items()))
-    return (f" {label}: VaR {r.var:,.0f} ({r.model.ci_level:.0%} interval {r.var_ci[0]:,.0f} "
-            f"to {r.var_ci[1]:,.0f}), ES {r.es:,.0f} USD over {r.n_paths:,} paths.")
-
-
-def _mc_sections(results: StudyResults, figs: dict[str, Path]) -> list[dict[str, Any]]:
-    margin, analysis = results.margin, results.market
-    market = analysis.market
-    sections: list[dict[str, Any]] = []
-    if margin.mc:
-        table = margin.mc_table()
-        shown = table[["im", "ci_lower", "ci_upper", "es", "es_ci_lower", "es_ci_upper"]] / 1e6
-        shown.columns = [f"{c} (USD mn)" for c in shown.columns]
-        shown["interval ± % of IM"] = 100 * table["rel_half_width"]
-        shown["paths"] = table["n_paths"]
-        shown["engine"] = table["engine"]
-        shown["seconds"] = table["seconds"]
-        label, r = next(iter(margin.mc.items()))
-        sections.append({
-            "heading": "Monte Carlo IM on the valuation date",
-            "text": f"Each Monte Carlo model is calibrated on the data known on "
-            f"{market.end:%Y-%m-%d} ({r.calibration.n_observations} daily shocks of "
-            f"{r.calibration.n_factors} factors, window {r.model.window}), simulates daily "
-            f"paths over {r.horizon} business days and revalues the trades in full at the "
-            "horizon. The interval is distribution-free (order statistics of the simulated "
-            f"losses, level {r.model.ci_level:.0%}): it covers the simulation noise only, not "
-            "the model or calibration error. The convergence figure uses the first n paths of "
-            "the same run.",
-            "table": shown, "figure": figs.get("mc_convergence"),
-            "caption": f"{label}: IM against the number of paths, with its interval; "
-            "right: interval half-width against 1/sqrt(n)."})
-    if not margin.vs_simm.empty:
-        ratio = margin.vs_simm
-        in_stress = pd.Series(False, index=ratio.index)
-        for _, start, end in analysis.episodes:
-            in_stress |= (ratio.index >= start) & (ratio.index <= end)
-        summary = pd.DataFrame({
-            "median": ratio.median(), "min": ratio.min(), "max": ratio.max(),
-            "median in stress months": ratio[in_stress].median() if in_stress.any()
-            else float("nan"),
-            "median otherwise": ratio[~in_stress].median(),
-        })
-        summary.index.name = f"model IM / {margin.reference_simm}"
-        early = margin.monthly["before_first_version"].astype(bool)
-        note = (f" Before {margin.monthly.index[~early][0]:%Y-%m-%d} no SIMM was in force "
-                "(ISDA SIMM took effect on 2016-09-01); version 1.0's parameters are used "
-                "there (hatched)." if early.any() and (~early).any() else
-                " No SIMM was in force on these dates (ISDA SIMM took effect on 2016-09-01); "
-                "version 1.0's parameters are used (hatched)." if early.all() else "")
-        sections.append({
-            "heading": "Every model against SIMM through time",
-            "text": f"On the last IM date of each month ({len(ratio)} dates), ISDA SIMM of the "
-            "same trades (CRIF by bump and revaluation on that date's market) against each "
-            "model's IM. SIMM's risk weights are fixed between recalibrations, so it reacts "
-            "to a stress only through the sensitivities: the ratio rises in stress for the "
-            "reactive models." + note,
-            "table": summary, "figure": figs.get("vs_simm"),
-            "caption": "Top: IM and SIMM, USD mn; bottom: model IM / SIMM. Shaded: stress "
-            "episodes; dotted: SIMM version changes; Monte Carlo band: its interval."})
-    return sections
+    """The summary of findings, then every section of :data:`STUDY_SECTIONS` in order."""
+    return [summary_section(results)] + [s for build in STUDY_SECTIONS
+                                         for s in build(results, figs)]

@@ -160,7 +160,7 @@ def test_html_report_embeds_figures_and_escapes(tmp_path: Path, figures: list) -
     page = html_report("IM <study>", [{"heading": "A & B", "text": "x < y\n\nsecond",
                                        "table": ratio.head(2), "figure": fig,
                                        "caption": "ratio"}], manifest={"seed": 1})
-    assert "<title>IM &lt;study&gt;</title>" in page and "<h2>A &amp; B</h2>" in page
+    assert "<title>IM &lt;study&gt;</title>" in page and "<h2 id='a-b'>A &amp; B</h2>" in page
     assert page.count("data:image/png;base64,") == 1 and "<p>second</p>" in page
     assert "<table" in page and "&quot;seed&quot;: 1" in page
 

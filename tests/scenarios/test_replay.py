@@ -222,7 +222,8 @@ def test_replay_figure(gfc, tmp_path, figures) -> None:  # type: ignore[no-untyp
     assert [ln.get_label() for ln in model_lines] == gfc.models
     for line, name in zip(model_lines, gfc.models, strict=True):  # each line is its IM column
         np.testing.assert_allclose(line.get_ydata(), gfc.im[name].to_numpy())
-    assert gfc.episode.title in ax.get_title(loc="left") and ax.get_ylabel() == "IM and realised loss (USD)"
+    assert gfc.episode.title in ax.get_title(loc="left")
+    assert ax.get_ylabel() == "IM and realised loss (USD)"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "realised 10d loss from each date" in legend
     # one x per exception of each model, at the realised loss
