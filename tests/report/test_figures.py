@@ -13,13 +13,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from imresearch.models import HSModel, MCModel, ScheduleModel, SimmModel
 from imresearch.report import figures as F
 from imresearch.report import html_report
 from imresearch.report.palette import SCHEDULE_COLOR, SIMM_COLOR, Palette
-from imresearch.study.settings import DEFAULT_MODELS
 from tests.report.figure_checks import check_text, line_colors
 
 PNG = b"\x89PNG\r\n\x1a\n"
+
+#: A study's models (the figures are drawn with their labels and styles).
+MODELS = {
+    "HS 10y": HSModel(lookback_days=2520),
+    "HS 3y+stress": HSModel(lookback_days=756, stress=True),
+    "FHS-EWMA 10y": HSModel(lookback_days=2520, filtering="ewma"),
+    "HS 1y": HSModel(lookback_days=252),
+    "HS 1y+stress 25%": HSModel(lookback_days=252, stress=True, stress_weight=0.25),
+    "MC 3y+stress": MCModel(window="recent+stress", lookback_days=750),
+    "SIMM": SimmModel(),
+    "Schedule": ScheduleModel(),
+}
 
 
 def _legend_texts(ax) -> list[str]:
@@ -170,7 +182,7 @@ def _study_like() -> dict:
     """Inputs of every study figure, with the default study's model labels."""
     rng = np.random.default_rng(1)
     dates = pd.bdate_range("2017-01-02", "2026-01-02", freq="5B", name="date")
-    hs = [k for k, m in DEFAULT_MODELS.items() if m.KIND == "hs"]
+    hs = [k for k, m in MODELS.items() if m.KIND == "hs"]
     im = pd.DataFrame({k: 10e6 + 1e6 * (i + rng.random(len(dates)).cumsum() / 50)
                        for i, k in enumerate(hs)}, index=dates)
     realised = pd.Series(rng.normal(0, 5e6, len(dates)), index=dates)
@@ -208,7 +220,7 @@ def test_one_colour_per_model_across_figures(tmp_path: Path, figures: list,
     """The same model has the same colour in every figure, whether the report passes its
     palette or each figure derives it from the labels; no text overlaps or is cut."""
     d = _study_like()
-    kw = {"palette": Palette(DEFAULT_MODELS)} if with_palette else {}
+    kw = {"palette": Palette(MODELS)} if with_palette else {}
     F.plot_im_through_time(d["im"], d["realised"], d["episodes"], tmp_path / "a.png",
                            exceptions_for="HS 10y", synthetic=True, **kw)
     F.plot_im_vs_simm(d["monthly"], d["vs_simm"], d["episodes"], tmp_path / "b.png",
@@ -228,7 +240,7 @@ def test_one_colour_per_model_across_figures(tmp_path: Path, figures: list,
                            for t, b in zip(ax.get_yticklabels(), ax.patches, strict=False)})
         for label, color in colors.items():
             name = label.split(":")[0]  # "HS 10y", "HS 10y: 99% VaR 12.0 mn"...
-            if name in DEFAULT_MODELS:
+            if name in MODELS:
                 seen.setdefault(name, set()).add(color)
     assert set(seen) >= {"HS 10y", "HS 1y", "MC 3y+stress", "Schedule", "SIMM"}
     assert all(len(c) == 1 for c in seen.values()), seen
@@ -268,7 +280,7 @@ def test_apc_frontier_names_tools_in_a_legend(tmp_path: Path, figures: list) -> 
         "max_20bd_increase": [2.37, 1.78, 0.46, 2.01, 2.0, 1.05],
     }, index=["none", "buffer 25%", "speed limit 10%", "floor: HS 10y", "blend 75% + stressed",
               "HS 1y+stress 25%"])
-    palette = Palette(DEFAULT_MODELS)
+    palette = Palette(MODELS)
     F.plot_apc_frontier(frontier, tmp_path / "f.png", target="HS 1y", palette=palette)
     fig = figures[-1]
     check_text(fig)
