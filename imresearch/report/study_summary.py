@@ -81,7 +81,11 @@ def _on_date(results: StudyResults) -> list[str]:
     ratio = f.on_date["ratio_to_simm"].drop(ref)
     internal = f.on_date.loc[ratio.index, "kind"].isin(["historical simulation",
                                                         "Monte Carlo"])
-    out = [f"On {results.market.market.end:%Y-%m-%d} {ref} (ISDA SIMM {f.simm_version}) is "
+    early = bool(margin.monthly["before_first_version"].astype(bool).iloc[-1]) if (
+        "before_first_version" in margin.monthly and len(margin.monthly)) else False
+    version = (f"ISDA SIMM {f.simm_version}, the first shipped version, used before it took "
+               "effect" if early else f"ISDA SIMM {f.simm_version}")
+    out = [f"On {results.market.market.end:%Y-%m-%d} {ref} ({version}) is "
            f"{_mn(f.on_date.loc[ref, 'im'])}; the internal models ask "
            f"{ratio[internal].min():.0%} to {ratio[internal].max():.0%} of it "
            f"({ratio[internal].idxmin()} least, {ratio[internal].idxmax()} most)."]
@@ -163,12 +167,12 @@ def _why(results: StudyResults) -> list[str]:
     if big not in f.risk_weights.index:
         return []
     r = f.risk_weights.loc[big]
-    return [f"Why SIMM is higher: its largest risk class here is {big}, whose SIMM delta "
-            f"weights (median {r['simm_weight']:.0f}{r['unit']}) are "
-            f"{r['weight_over_full']:.1f} times this data's 99% 10-day moves over the whole "
-            f"history ({r['full']:.0f}{r['unit']}) and {r['weight_over_stress']:.1f} times "
-            f"those of its stress window ({r['stress']:.0f}{r['unit']}); see 'Why the "
-            "models differ'."]
+    unit = " bp" if r["unit"] == "bp" else "%"
+    return [f"SIMM's largest risk class here is {big}: its delta weights (median "
+            f"{r['simm_weight']:.0f}{unit}) are {r['weight_over_full']:.1f} times this "
+            f"data's 99% 10-day moves over the whole history ({r['full']:.0f}{unit}) and "
+            f"{r['weight_over_stress']:.1f} times those of its stress window "
+            f"({r['stress']:.0f}{unit}); see 'Why the models differ'."]
 
 
 #: Sentences of the summary, in order; each a function of the results.
