@@ -62,6 +62,7 @@ from imresearch.procyclicality.metrics import (
     peak_to_trough,
 )
 from imresearch.scenarios.episodes import Episode, load_episode, load_episodes
+from imresearch.simm import version_in_force
 
 __all__ = ["DEFAULT_MODELS", "EpisodeNotCovered", "ReplayResult", "replay", "replay_episodes",
            "replay_metrics"]
@@ -127,7 +128,11 @@ def _per_date(label: str, model: MarginModel, bp: BoundPortfolio, market: RiskFa
     values = im_series(model, bp, market, picked).reindex(dates).ffill()
     if isinstance(model, SimmModel):
         used = sorted({model.version_on(t) for t in picked})
-        notes.append(f"{label}: SIMM version(s) {', '.join(used)}")
+        early = (model.version == "in_force"
+                 and any(version_in_force(t, before="first").before_first for t in picked))
+        notes.append(f"{label}: SIMM version(s) {', '.join(used)}" + (
+            " (no SIMM was in force before 2016-09-01: version 1.0's parameters used)"
+            if early else ""))
     if isinstance(model, MCModel):
         notes.append(f"{label}: {model.n_paths} paths, each date seeded from seed {model.seed} "
                      f"and the date, {model.label}")

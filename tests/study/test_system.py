@@ -77,7 +77,8 @@ def test_network_is_seeded_and_consistent():
 def test_bad_input(network, market):
     with pytest.raises(InputError, match=r"episode 'nope' is not an episode of synthetic"):
         system_view(network, market, models=MODELS, episode="nope")
-    with pytest.raises(InputError, match=r"model 'HS 30y' needs 7570 business days of history before"):
+    with pytest.raises(InputError,
+                       match=r"model 'HS 30y' needs 7560 business days of history before"):
         system_view(network, market, models={"HS 30y": HSModel(lookback_days=7560)},
                     episode="covid_2020")
     with pytest.raises(InputError, match=r"density must be in \(0, 1\]"):
