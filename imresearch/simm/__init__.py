@@ -5,7 +5,7 @@
 >>> result.total, result.breakdown  # doctest: +SKIP
 """
 
-from imresearch.simm.allocation import simm_allocation
+from imresearch.simm.allocation import SimmAllocation, simm_allocation
 from imresearch.simm.calculator import simm
 from imresearch.simm.crif import (
     CRIF_COLUMNS,
@@ -45,6 +45,7 @@ __all__ = [
     "VERSIONS",
     "InForce",
     "NoSimmInForceError",
+    "SimmAllocation",
     "SimmParameters",
     "SimmResult",
     "VersionInfo",

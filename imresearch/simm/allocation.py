@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,28 @@ from imresearch.simm.calculator import simm
 from imresearch.simm.crif import SENSITIVITY_RISK_TYPES, read_crif
 from imresearch.simm.parameters import DEFAULT_VERSION
 
-__all__ = ["simm_allocation"]
+__all__ = ["SimmAllocation", "simm_allocation"]
+
+
+@dataclass(frozen=True)
+class SimmAllocation:
+    """Per-trade SIMM contributions of one netting set.
+
+    Attributes
+    ----------
+    by_trade : DataFrame
+        Indexed by the units of allocation: ``euler`` (gradient contribution, sums to the total
+        when the margin is homogeneous), ``incremental`` (total minus the margin without the
+        unit), ``standalone`` (margin of the unit alone).
+    total : float
+        SIMM of the netting set.
+    unallocated : float
+        ``total`` minus the sum of the Euler contributions (concentration, add-ons).
+    """
+
+    by_trade: pd.DataFrame
+    total: float
+    unallocated: float
 
 
 def simm_allocation(
@@ -37,7 +59,7 @@ def simm_allocation(
     by: str = "TradeID",
     fx_rates: Mapping[str, float] | None = None,
     relative_step: float = 1e-4,
-) -> pd.DataFrame:
+) -> SimmAllocation:
     """Per-trade SIMM contributions of one netting set.
 
     Parameters
@@ -54,11 +76,10 @@ def simm_allocation(
 
     Returns
     -------
-    DataFrame
-        Indexed by the values of ``by``: ``euler`` (gradient contribution, sums to the total
-        when the margin is homogeneous), ``incremental`` (total minus the margin without the
-        trade), ``standalone`` (margin of the trade alone). ``df.attrs["total"]`` holds the
-        total and ``df.attrs["unallocated"]`` the total minus the sum of ``euler``.
+    SimmAllocation
+        ``by_trade`` indexed by the values of ``by`` (``euler``, ``incremental``,
+        ``standalone``), the ``total`` and the part of it the Euler contributions leave
+        ``unallocated``.
 
     Raises
     ------
@@ -103,6 +124,4 @@ def simm_allocation(
         {"euler": euler, "incremental": total - pick("without"), "standalone": pick("alone")},
         index=pd.Index(names, name=by),
     )
-    out.attrs["total"] = total
-    out.attrs["unallocated"] = total - float(euler.sum())
-    return out
+    return SimmAllocation(by_trade=out, total=total, unallocated=total - float(euler.sum()))

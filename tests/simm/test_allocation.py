@@ -8,7 +8,7 @@ import pytest
 from imresearch.errors import InputError
 from imresearch.simm import simm
 from imresearch.simm.allocation import simm_allocation
-from tests.simm.test_calculator import crif, eq, ir
+from tests.simm._builders import crif, eq, ir
 
 
 def _portfolio() -> pd.DataFrame:
@@ -24,20 +24,23 @@ def _portfolio() -> pd.DataFrame:
 @pytest.mark.parametrize("mpor", [10, 1])
 def test_euler_contributions_sum_to_total(mpor: int) -> None:
     rows = _portfolio()
-    alloc = simm_allocation(rows, mpor_days=mpor)
+    allocation = simm_allocation(rows, mpor_days=mpor)
+    alloc = allocation.by_trade
     total = simm(rows, mpor_days=mpor).total
-    assert alloc.attrs["total"] == pytest.approx(total)
+    assert allocation.total == pytest.approx(total)
     assert alloc["euler"].sum() == pytest.approx(total, rel=1e-7)
+    assert allocation.unallocated == pytest.approx(total - alloc["euler"].sum())
     assert list(alloc.index) == ["A", "B", "C", "D"]
 
 
 def test_incremental_and_standalone() -> None:
     rows = _portfolio()
-    alloc = simm_allocation(rows, side="post")
+    allocation = simm_allocation(rows, side="post")
+    alloc = allocation.by_trade
     for trade in alloc.index:
         without = simm(rows[rows["TradeID"] != trade], side="post").total
         alone = simm(rows[rows["TradeID"] == trade], side="post").total
-        assert alloc.loc[trade, "incremental"] == pytest.approx(alloc.attrs["total"] - without)
+        assert alloc.loc[trade, "incremental"] == pytest.approx(allocation.total - without)
         assert alloc.loc[trade, "standalone"] == pytest.approx(alone)
     # a hedge lowers the margin: negative incremental and Euler contribution
     assert alloc.loc["B", "incremental"] < 0 and alloc.loc["B", "euler"] < 0
@@ -46,7 +49,7 @@ def test_incremental_and_standalone() -> None:
 def test_euler_single_trade_is_its_margin() -> None:
     rows = _portfolio()
     one = rows[rows["TradeID"] == "C"]
-    alloc = simm_allocation(one)
+    alloc = simm_allocation(one).by_trade
     assert alloc.loc["C", "euler"] == pytest.approx(simm(one).total, rel=1e-7)
 
 

@@ -12,26 +12,11 @@ from hypothesis import strategies as st
 
 from imresearch.errors import InputError
 from imresearch.simm import load_parameters, simm
+from tests.simm._builders import crif, eq, ir
 
 V = "2.8+2512"
 P10 = load_parameters(V, 10)
 P1 = load_parameters(V, 1)
-
-
-def crif(*rows: dict[str, object]) -> pd.DataFrame:
-    defaults = {"ProductClass": "RatesFX", "Bucket": "", "Label1": "", "Label2": "",
-                "AmountCurrency": "USD"}
-    return pd.DataFrame([{**defaults, **r} for r in rows])
-
-
-def ir(ccy: str, tenor: str, amount: float, curve: str = "OIS", **kw: object) -> dict:
-    return {"RiskType": "Risk_IRCurve", "Qualifier": ccy, "Bucket": "1", "Label1": tenor,
-            "Label2": curve, "AmountUSD": amount, **kw}
-
-
-def eq(name: str, bucket: str, amount: float, rt: str = "Risk_Equity", label1: str = "") -> dict:
-    return {"RiskType": rt, "ProductClass": "Equity", "Qualifier": name, "Bucket": bucket,
-            "Label1": label1, "AmountUSD": amount}
 
 
 # --- hand-checkable cases ------------------------------------------------------------------

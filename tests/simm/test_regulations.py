@@ -9,7 +9,7 @@ import pytest
 
 from imresearch.errors import InputError
 from imresearch.simm import simm, simm_worst_of
-from tests.simm.test_calculator import crif, ir
+from tests.simm._builders import crif, ir
 
 VIEWS = {"TOTAL": {}, "SEGREGATED": {"exclude_regulations": ["SEC-unseg"]},
          "UNSEGREGATED": {"regulations": ["SEC-unseg"]}}
