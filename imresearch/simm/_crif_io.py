@@ -94,4 +94,23 @@ def read_crif_file(path: Path) -> pd.DataFrame:
         raise InputError(f"{file}: cannot be read as CSV ({message})") from None
     if frame.empty:
         raise InputError(f"{file}: the file has a header row but no rows")
-    return frame
+    return _without_blank_columns(frame, header, file)
+
+
+def _without_blank_columns(frame: pd.DataFrame, header: list[str], file: str) -> pd.DataFrame:
+    """Drop columns with neither a name nor a value (trailing commas); refuse a nameless
+    column that holds values (its meaning would be lost)."""
+    keep = []
+    for i, name in enumerate(header[:frame.shape[1]]):
+        if name:
+            keep.append(i)
+            continue
+        values = frame.iloc[:, i].str.strip()
+        filled = values.to_numpy() != ""
+        if filled.any():
+            row = int(filled.argmax())
+            raise InputError(f"{file}, line 1, column {i + 1}: the column has no name but holds "
+                             f"values (e.g. {values.iloc[row]!r} on line {row + 2}); name it "
+                             "or remove it")
+    keep += range(len(header), frame.shape[1])
+    return frame.iloc[:, keep] if len(keep) < frame.shape[1] else frame
