@@ -264,6 +264,12 @@ def test_default_study_runs_on_real_public_data(tmp_path: Path) -> None:
     assert (on_date["im"] > 0).all()
     frontier = pd.read_csv(out / "apc_frontier.csv", index_col=0)
     assert "floor: HS 5y" in frontier.index
+    # the dealer book margined per counterparty: one row per netting set and model
+    per_ns = pd.read_csv(out / "aggregate_im.csv")
+    assert per_ns["netting_set"].nunique() == 5 and set(per_ns["model"]) == set(on_date.index)
+    assert (per_ns.groupby("netting_set")["counterparty"].nunique() == 1).all()
+    assert {"im_call", "im_post", "collect", "post"} <= set(per_ns.columns)
+    assert (per_ns[["im_call", "im_post"]] > 0).all().all()
 
 
 def test_public_market_extends_with_a_data_directory(shared_market_data: Path) -> None:

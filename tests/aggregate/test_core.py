@@ -5,10 +5,13 @@ MTA and rounding as worked by hand, and one-line errors."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import imresearch.marketdata as md
 from imresearch.aggregate import Terms, aggregate_im, aggregate_im_series
@@ -68,15 +71,92 @@ def test_each_netting_set_is_the_model_on_it_alone(book, market, model):
 
 def test_monte_carlo_netting_sets_share_the_books_simulation(book, market):
     """With a seed, each netting set's MC IM is the engine on that netting set in the book's
-    factor space (the paths of every factor simulated once)."""
+    factor space (the paths of every factor simulated once), both sides."""
     d = market.end
     model = MCModel(n_paths=2000, seed=4, lookback_days=500)
     res = aggregate_im(book, market, d, model)
     bound = bind(book, market, d)
     for ns, view in bound.split("netting_set").items():
-        assert res.by_netting_set.loc[ns, "im_call"] == im_on_date(model, view, market, d).im
+        alone = im_on_date(model, view, market, d)
+        assert res.by_netting_set.loc[ns, "im_call"] == alone.im
+        # IM posted: the k-th largest of our gains on the same paths, k = ceil(n (1 - c))
+        k = int(np.ceil(model.n_paths * (1 - model.confidence) - 1e-9))
+        post = np.sort(alone.pnl.to_numpy())[-k]
+        assert res.by_netting_set.loc[ns, "im_post"] == pytest.approx(max(post, 0.0),
+                                                                      rel=1e-12)
     again = aggregate_im(book, market, d, model)
     pd.testing.assert_frame_equal(again.by_netting_set, res.by_netting_set)
+
+
+def _negated(book: Portfolio) -> Portfolio:
+    return Portfolio(tuple(t.negated() for t in book), book.name)
+
+
+@pytest.mark.parametrize("model", [
+    HSModel(lookback_days=500),
+    HSModel(lookback_days=750, filtering="ewma"),
+    MCModel(n_paths=1500, seed=11, lookback_days=500),
+    SimmModel(version="2.6"),
+    ScheduleModel(),
+], ids=["hs", "fhs", "mc", "simm", "schedule"])
+def test_post_is_the_model_on_the_negated_book(book, market, model):
+    """IM we post on each netting set is the IM the same model calls on the negated book (the
+    counterparty's view), and the other way round; MC with one seed on both books."""
+    d = market.dates[-3]
+    ours = aggregate_im(book, market, d, model).by_netting_set
+    theirs = aggregate_im(_negated(book), market, d, model).by_netting_set
+    np.testing.assert_allclose(ours["im_post"], theirs["im_call"], rtol=1e-10, atol=1e-6)
+    np.testing.assert_allclose(ours["im_call"], theirs["im_post"], rtol=1e-10, atol=1e-6)
+    np.testing.assert_allclose(ours["post"], theirs["collect"], rtol=1e-10, atol=1e-6)
+    assert (ours["im_call"] > 0).all() and (ours["im_post"] > 0).all()
+
+
+def test_contract():
+    """``aggregate_im(portfolio, market, date, model, *, threshold=50e6, mta=0.5e6,
+    terms=None)``: a table per netting set and float totals."""
+    params = inspect.signature(aggregate_im).parameters
+    assert list(params)[:4] == ["portfolio", "market", "date", "model"]
+    for name, default in (("threshold", 50e6), ("mta", 0.5e6), ("terms", None)):
+        assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert params[name].default == default
+
+
+def _reassigned(trades, sets, flips):
+    """Trades moved into netting sets ``NS<k>`` (counterparty ``CP<k>``), some negated."""
+    out = []
+    for t, k, flip in zip(trades, sets, flips, strict=False):
+        t = t.negated() if flip else t
+        out.append(dataclasses.replace(t, netting_set=f"NS{k}", counterparty=f"CP{k}",
+                                       counterparty_group=f"CP{k}"))
+    return Portfolio(tuple(out), "random")
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 3), min_size=20, max_size=20),
+       st.lists(st.booleans(), min_size=20, max_size=20))
+def test_property_no_netting_across_netting_sets(book, market, sets, flips):
+    """However trades are spread over netting sets (and whichever side they are on), each
+    netting set's IM, both ways, is the model on its trades alone: the other netting sets do
+    not offset it; with no threshold and MTA the aggregate is the sum of those IMs."""
+    model = HSModel(lookback_days=250)
+    d = market.end
+    random_book = _reassigned(book.trades, sets, flips)
+    res = aggregate_im(random_book, market, d, model, threshold=0.0, mta=0.0)
+    table = res.by_netting_set
+    assert sorted(table.index) == sorted({f"NS{k}" for k in sets})
+    for ns in table.index:
+        call = im_on_date(model, _alone(random_book, ns), market, d).im
+        post = im_on_date(model, _alone(random_book, ns, negate=True), market, d).im
+        assert table.loc[ns, "im_call"] == pytest.approx(call, rel=1e-9, abs=1e-6)
+        assert table.loc[ns, "im_post"] == pytest.approx(post, rel=1e-9, abs=1e-6)
+    assert res.collect == pytest.approx(table["im_call"].sum(), rel=1e-12)
+    assert res.post == pytest.approx(table["im_post"].sum(), rel=1e-12)
+    # one netting set margined in a book with fewer others: the same numbers
+    first = table.index[0]
+    alone = aggregate_im(_alone(random_book, first), market, d, model, threshold=0.0, mta=0.0)
+    assert alone.by_netting_set.loc[first, "im_call"] == pytest.approx(
+        table.loc[first, "im_call"], rel=1e-9, abs=1e-6)
 
 
 def test_never_nets_across_netting_sets(market):
@@ -116,6 +196,8 @@ STATIC = StaticModel(rate=0.01)
 def test_threshold_shared_in_proportion_to_im(hand_book, market):
     res = aggregate_im(hand_book, market, market.end, STATIC)
     t = res.by_netting_set
+    assert t.index.name == "netting_set" and list(t["counterparty"]) == ["G_LDN", "G_NY", "H"]
+    assert isinstance(res.collect, float) and isinstance(res.post, float)
     assert list(t["group"]) == ["G", "G", "H"]
     # G's 50m threshold split 40:20 -> 33.33m and 16.67m; H's whole threshold covers C
     np.testing.assert_allclose(t["threshold_call"], [50e6 * 2 / 3, 50e6 / 3, 50e6])
