@@ -39,10 +39,11 @@ def _save(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:
 
 
 def _version_colours(versions: Sequence[str]) -> dict[str, tuple[float, ...]]:
-    """One distinct colour per version (tab20 without its reds, kept for the recalibrated line:
-    the strong shades first, then the light)."""
+    """One distinct colour per version (tab20 without its reds, kept for the recalibrated line,
+    and its greys, which the legend uses for line styles: the strong shades first, then the
+    light)."""
     cmap = colormaps["tab20"]
-    order = [i for i in (*range(0, 20, 2), *range(1, 20, 2)) if i not in (6, 7)]
+    order = [i for i in (*range(0, 20, 2), *range(1, 20, 2)) if i not in (6, 7, 14, 15)]
     return {v: cmap(order[i % len(order)]) for i, v in enumerate(versions)}
 
 
@@ -187,9 +188,10 @@ def plot_calibration_lag(
     handles = [Line2D([], [], color="black", lw=2.4, label="version in force on the date"),
                Line2D([], [], color="grey", lw=1.3, label="later version whose data contain "
                       "the episode"),
-               Line2D([], [], color="grey", lw=1.3, ls="--", label="later version blind to it"),
-               Line2D([], [], color="#cb181d", lw=1.6, ls=":", label="point-in-time recalibrated "
-                      "(version in force)")]
+               Line2D([], [], color="grey", lw=1.3, ls="--", label="later version blind to it")]
+    if (lag["role"] == "recalibrated").any():
+        handles.append(Line2D([], [], color="#cb181d", lw=1.6, ls=":",
+                              label="point-in-time recalibrated (version in force)"))
     handles += [Line2D([], [], color=colours[v], lw=2.0, label=f"SIMM {v}")
                 for v in versions if v in used]
     spare = axes[n]

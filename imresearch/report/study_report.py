@@ -28,6 +28,7 @@ from imresearch.report import figures as F
 from imresearch.report.aggregate_report import aggregate_figures, write_aggregate_tables
 from imresearch.report.html import html_report
 from imresearch.report.palette import Palette
+from imresearch.report.simm_figures import plot_calibration_lag
 from imresearch.report.study_sections import STUDY_SECTIONS
 from imresearch.report.study_summary import data_statement, is_synthetic, summary_section, title
 from imresearch.study.run import StudyResults
@@ -56,12 +57,18 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> Path:
             write_aggregate_tables(results.aggregate, tmp)
         if results.findings is not None:
             _write_findings(results.findings, tmp)
+        if results.simm_lag is not None:
+            results.simm_lag.versions.to_csv(tmp / "simm_episode_versions.csv")
+            results.simm_lag.lag.to_csv(tmp / "simm_calibration_lag.csv", index=False)
         figdir = tmp / "figures"
         figdir.mkdir()
         figs = {"market": F.plot_market_overview(market, stress, figdir / "market_overview.png"),
                 "stress": F.plot_stress_profile(stress, figdir / "stress_profile.png")}
         if margin is not None:
             figs.update(_margin_figures(results, figdir))
+        if results.simm_lag is not None:
+            figs["simm_lag"] = figdir / "simm_calibration_lag.png"
+            plot_calibration_lag(results.simm_lag.lag, figs["simm_lag"])
         if results.aggregate is not None:
             figs.update(aggregate_figures(results, figdir))
         inputs = _inputs(results)

@@ -176,8 +176,25 @@ def _why(results: StudyResults) -> list[str]:
 
 
 #: Sentences of the summary, in order; each a function of the results.
+def _simm_lag(results: StudyResults) -> list[str]:
+    lag = results.simm_lag
+    if lag is None:
+        return []
+    parts = []
+    for name, row in lag.summary().iterrows():
+        if not row["first_to_see"]:
+            parts.append(f"in {episode_name(results, str(name))} SIMM {row['in_force']} was in "
+                         "force and no version published since has the episode in its data")
+            continue
+        parts.append(f"in {episode_name(results, str(name))} SIMM {row['in_force']} asked "
+                     f"{_mn(row['simm_in_force'])}; {row['first_to_see']}, the first version "
+                     f"calibrated on data containing it ({row['lag_months']:.0f} months after "
+                     f"the peak), asks {row['ratio']:.2f} times that on the same exposures")
+    return ["SIMM's calibration lag: " + "; ".join(parts) + "."]
+
+
 SUMMARY_ITEMS: list[Callable[[StudyResults], list[str]]] = [
-    _on_date, _procyclicality, _backtests, _apc, _why,
+    _on_date, _procyclicality, _backtests, _apc, _why, _simm_lag,
 ]
 
 

@@ -12,9 +12,10 @@ from imresearch.portfolio import Portfolio, load_portfolio
 from imresearch.portfolio.netting import netting_structure
 from imresearch.study.aggregate_margin import AggregateResults, aggregate_analysis
 from imresearch.study.findings import Findings, study_findings
-from imresearch.study.margin import MarginResults, margin_analysis
+from imresearch.study.margin import MarginResults, book_date, margin_analysis
 from imresearch.study.market import MarketAnalysis, analyse_market, load_market
 from imresearch.study.settings import Study
+from imresearch.study.simm_lag import SimmLagResults, simm_lag_analysis, wants_simm_lag
 
 __all__ = ["StudyResults", "progress_steps", "run_study"]
 
@@ -36,6 +37,8 @@ def progress_steps(study: Study) -> dict[str, int | None]:
         steps.update(dict.fromkeys(["IM on the valuation date", "realised P&L and backtests"]))
         if study.apc is not None:
             steps["APC tools"] = None
+        if wants_simm_lag(study.models) is not None:
+            steps["SIMM calibration lag"] = None
         if study.aggregate is not None:
             steps["aggregate IM on the valuation date"] = len(study.models)
             steps["aggregate IM through time"] = None
@@ -61,6 +64,9 @@ class StudyResults:
         When the run started (UTC), for the manifest.
     findings : Findings or None
         The summary tables of the margin results (None for a market-only study).
+    simm_lag : SimmLagResults or None
+        SIMM's calibration lag on the book over the episodes since 2016 inside the market; None
+        without a SIMM model in force or such an episode.
     """
 
     study: Study
@@ -70,6 +76,7 @@ class StudyResults:
     started: _dt.datetime
     aggregate: AggregateResults | None = None
     findings: Findings | None = None
+    simm_lag: SimmLagResults | None = None
 
 
 def run_study(study: Study, *, data_dir: str | None = None,
@@ -106,15 +113,20 @@ def run_study(study: Study, *, data_dir: str | None = None,
                          max_gap=cfg.max_gap)
     say("market analysis")
     analysis = analyse_market(market, cfg)
-    margin = findings = None
+    margin = findings = simm_lag = None
     if portfolio is not None:
         margin = margin_analysis(market, portfolio, study.models, rolling=study.rolling,
                                  apc=study.apc, progress=say)
         findings = study_findings(margin, portfolio, market, analysis.tails,
                                   step=study.rolling.step, apc=study.apc)
+        if wants_simm_lag(study.models) is not None:
+            say("SIMM calibration lag")
+            simm_lag = simm_lag_analysis(market, portfolio, study.models,
+                                         bind_date=book_date(portfolio, market))
     aggregate = None
     if per_netting_set:
         aggregate = aggregate_analysis(market, portfolio, study.models, study.aggregate,
                                        rolling=study.rolling, progress=say)
     return StudyResults(study=study, market=analysis, portfolio=portfolio, margin=margin,
-                        started=started, aggregate=aggregate, findings=findings)
+                        started=started, aggregate=aggregate, findings=findings,
+                        simm_lag=simm_lag)
