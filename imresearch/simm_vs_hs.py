@@ -22,6 +22,7 @@ equity and equity volatility; commodity; FX).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from imresearch.portfolio.sensitivities import to_crif
 from imresearch.simm import RISK_CLASSES, simm, version_in_force
 from imresearch.simm.calibration import estimate_risk_weights
 
-__all__ = ["MARKET_CLASSES", "simm_vs_hs"]
+__all__ = ["MARKET_CLASSES", "SimmVsHs", "simm_vs_hs"]
 
 #: SIMM risk class -> the market factors' risk classes it covers
 MARKET_CLASSES: dict[str, tuple[str, ...]] = {
@@ -59,6 +60,33 @@ def _frozen(market: RiskFactorHistory, moving: list[str], date: pd.Timestamp
     return RiskFactorHistory(levels, market.factors, name=f"{market.name} ({len(moving)} moving)")
 
 
+@dataclass(frozen=True)
+class SimmVsHs:
+    """SIMM against HS IM by risk class (see :func:`simm_vs_hs`).
+
+    Attributes
+    ----------
+    by_risk_class : DataFrame
+        One row per SIMM risk class the book has and ``"Total"`` (columns in
+        :func:`simm_vs_hs`).
+    version : str
+        The SIMM version used.
+    date : pandas.Timestamp
+    product_class_sum : float
+        Total SIMM minus the SIMM of the same sensitivities in one product class: what SIMM
+        adds by summing its product classes instead of diversifying across them.
+    simm_total : float
+    hs_model : HSModel
+    """
+
+    by_risk_class: pd.DataFrame
+    version: str
+    date: pd.Timestamp
+    product_class_sum: float
+    simm_total: float
+    hs_model: HSModel
+
+
 def simm_vs_hs(
     portfolio: Any,
     market: RiskFactorHistory,
@@ -68,7 +96,7 @@ def simm_vs_hs(
     hs: HSModel | None = None,
     mpor_days: int = 10,
     side: str = "call",
-) -> pd.DataFrame:
+) -> SimmVsHs:
     """SIMM against historical-simulation IM by risk class, with what drives the difference.
 
     Parameters
@@ -88,16 +116,16 @@ def simm_vs_hs(
 
     Returns
     -------
-    DataFrame
-        One row per SIMM risk class the book has and ``"Total"``: ``simm`` (the class's margin
-        summed over product classes) and its parts ``simm_delta``, ``simm_vega``,
+    SimmVsHs
+        ``by_risk_class``: one row per SIMM risk class the book has and ``"Total"``: ``simm`` (the
+        class's margin summed over product classes) and its parts ``simm_delta``, ``simm_vega``,
         ``simm_curvature``, ``simm_basecorr``; ``hs_im`` (HS IM of the class's factors alone; for
         Total, of every factor) and ``simm_over_hs``; ``rw_over_data`` (median over the class's
         factors of SIMM's delta weight over the data's 99% 10-day move); ``simm_diversification``
         (delta margin / sum of bucket margins) and ``hs_diversification`` (HS IM / sum of the
-        factors' stand-alone HS IM); ``vega_curvature_share``. ``attrs``: ``version``,
-        ``date``, ``product_class_sum`` (total SIMM minus the SIMM of the same sensitivities in
-        one product class), ``simm_total``, ``hs_model``.
+        factors' stand-alone HS IM); ``vega_curvature_share``. With the ``version``, ``date``,
+        ``product_class_sum`` (total SIMM minus the SIMM of the same sensitivities in one product
+        class), ``simm_total`` and ``hs_model``.
     """
     ts = pd.Timestamp(date) if date is not None else market.end
     if ts not in market.dates:
@@ -155,6 +183,5 @@ def simm_vs_hs(
     }
     with np.errstate(divide="ignore", invalid="ignore"):
         out["simm_over_hs"] = out["simm"] / out["hs_im"]
-    out.attrs.update(version=v, date=ts, product_class_sum=res.total - single,
-                     simm_total=res.total, hs_model=hs)
-    return out
+    return SimmVsHs(by_risk_class=out, version=v, date=ts,
+                    product_class_sum=res.total - single, simm_total=res.total, hs_model=hs)

@@ -39,10 +39,11 @@ def case():  # type: ignore[no-untyped-def]
 
 
 def test_simm_columns(case) -> None:  # type: ignore[no-untyped-def]
-    market, date, book, out = case
+    market, date, book, result = case
+    out = result.by_risk_class
     crif = to_crif(bind(book, market, date))
     res = simm(crif, version="2.3")  # in force on 2021-06-30
-    assert out.attrs["version"] == "2.3"
+    assert result.version == "2.3"
     assert out.loc["Total", "simm"] == pytest.approx(res.total, rel=1e-12)
     by_rc = res.by_risk_class()
     for rc in ("Equity", "CreditQualifying", "Commodity"):
@@ -51,12 +52,13 @@ def test_simm_columns(case) -> None:  # type: ignore[no-untyped-def]
         assert parts.sum() == pytest.approx(out.loc[rc, "simm"], rel=1e-12)
     one = simm(crif.assign(ProductClass=np.where(crif["ProductClass"] != "", "RatesFX", "")),
                version="2.3").total
-    assert out.attrs["product_class_sum"] == pytest.approx(res.total - one, rel=1e-12)
-    assert out.attrs["product_class_sum"] > 0  # the classes' margins are added, not combined
+    assert result.product_class_sum == pytest.approx(res.total - one, rel=1e-12)
+    assert result.product_class_sum > 0  # the classes' margins are added, not combined
 
 
 def test_hs_columns(case) -> None:  # type: ignore[no-untyped-def]
-    market, date, book, out = case
+    market, date, book, result = case
+    out = result.by_risk_class
     bp = bind(book, market, date)
     hist = market.select(bp.factor_names)
     assert out.loc["Total", "hs_im"] == pytest.approx(historical_im(bp, hist, date, HS).im,
@@ -75,7 +77,8 @@ def test_hs_columns(case) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_risk_weight_against_the_data(case) -> None:  # type: ignore[no-untyped-def]
-    market, date, _, out = case
+    market, date, _, result = case
+    out = result.by_risk_class
     # the WTI weight of SIMM 2.3 (bucket 2) over WTI's 99% absolute 10-day move (percent) over
     # the three years to the date and the 2008-09 stress year, computed here from the levels
     w = market.levels["CMD_WTI"]

@@ -7,9 +7,11 @@ engines, so SIMM and full revaluation see the same trades through the same model
 risk               RiskType               Amount (per trade)                              Label1
 =================  =====================  ==============================================  ========
 zero-rate pillar   ``Risk_IRCurve``       (V(z + 1bp) - V(z - 1bp)) / 2, PV currency;     tenor
-                                          Qualifier = curve currency, Bucket = SIMM
-                                          currency weight group, Label2 = sub-curve
-                                          (``sub_curve`` of a swap, else ``OIS``)
+                                          Qualifier = curve currency, Bucket blank
+                                          (the currency's weight group depends on the
+                                          SIMM version: the calculator looks it up),
+                                          Label2 = sub-curve (``sub_curve`` of a swap,
+                                          else ``OIS``)
 credit spread      ``Risk_CreditQ``       (V(s + 1bp) - V(s - 1bp)) / 2 of the issuer's   maturity
                                           spread; Qualifier = ``reference``
 equity spot        ``Risk_Equity``        (V(1.01 S) - V(0.99 S)) / 2; Qualifier =        blank
@@ -239,7 +241,7 @@ def sensitivity_frame(bp: BoundPortfolio, *, bucket_required: bool = True) -> pd
             if kind == "IR":
                 cur, lab = key
                 for label, w in allocate_tenor(_years(lab)):
-                    rows.append((t.trade_id, pc, "Risk_IRCurve", cur, _ir_bucket(cur), label,
+                    rows.append((t.trade_id, pc, "Risk_IRCurve", cur, "", label,
                                  t.sub_curve, w * amount, ccy))
             elif kind == "FX":  # in USD
                 rows.append((t.trade_id, pc, "Risk_FX", key, "", "", "", d_usd, "USD"))
@@ -261,22 +263,6 @@ def sensitivity_frame(bp: BoundPortfolio, *, bucket_required: bool = True) -> pd
     frame = pd.DataFrame(rows, columns=cols)
     frame["Bucket"] = frame["Bucket"].fillna("").astype(str)
     return frame
-
-
-_IR_GROUPS: dict[str, tuple[dict[str, str], str]] = {}
-
-
-def _ir_bucket(ccy: str, version: str | None = None) -> str:
-    """SIMM IR risk-weight group of a currency ("1" regular, "2" low, "3" high volatility)."""
-    key = version or ""
-    if key not in _IR_GROUPS:
-        from imresearch.simm.parameters import load_parameters
-
-        ir = load_parameters(version).interest_rate if version else \
-            load_parameters().interest_rate
-        _IR_GROUPS[key] = (dict(ir.weight_groups), ir.weight_group_default)
-    groups, default = _IR_GROUPS[key]
-    return groups.get(ccy, default)
 
 
 def _as_bound(portfolio: Portfolio | BoundPortfolio, market: Any, date: object

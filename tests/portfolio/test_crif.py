@@ -9,6 +9,7 @@ import pytest
 from imresearch.errors import InputError
 from imresearch.portfolio import Portfolio, to_crif
 from imresearch.portfolio.sensitivities import CRIF_COLUMNS, allocate_tenor
+from imresearch.simm import simm
 from imresearch.simm.crif import read_crif
 
 from . import naive_pricers as naive
@@ -42,7 +43,11 @@ def test_columns_and_simm_reader_accepts_it(crif, book):
     ir = crif[crif.RiskType == "Risk_IRCurve"]
     assert set(ir["Label1"]) <= {"2w", "1m", "3m", "6m", "1y", "2y", "3y", "5y", "10y", "15y",
                                  "20y", "30y"}
-    assert set(ir["Bucket"]) == {"1"}  # USD and EUR: regular-volatility currencies
+    # the currency's weight group depends on the SIMM version: left blank, looked up by SIMM
+    assert set(ir["Bucket"]) == {""}
+    filled = crif.assign(Bucket=crif["Bucket"].where(crif.RiskType != "Risk_IRCurve", "1"))
+    for version in ("1.0", "2.8+2512"):  # USD and EUR: regular-volatility currencies
+        assert simm(filled, version=version).total == simm(crif, version=version).total
 
 
 def test_amount_usd_uses_base_date_fx(crif, market, date):
