@@ -141,7 +141,7 @@ def simm_vs_hs(
     single = simm(one_pc, version=v, mpor_days=mpor_days, side=side).total
 
     hist = market.select(bp.factor_names)
-    placed = estimate_risk_weights(hist, ts, version=v, horizon=mpor_days)
+    placed = estimate_risk_weights(hist, ts, version=v, horizon=mpor_days).by_factor
     standalone = {f: historical_im(bp, _frozen(hist, [f], ts), ts, hs).im
                   for f in hist.factor_names}
     rows = {}

@@ -65,24 +65,21 @@ from imresearch.portfolio.binding import BoundPortfolio, bind
 from imresearch.portfolio.sensitivities import to_crif
 from imresearch.simm import RISK_CLASSES as SIMM_RISK_CLASSES
 from imresearch.simm import (
-    InForce,
     SimmResult,
     canonical_version,
     load_parameters,
     simm,
     version_info,
-    version_schedule,
 )
 from imresearch.simm import version_in_force as _in_force
 
 __all__ = [
+    "RecalibratedSimm",
     "calibration_date",
     "recalibrated_simm_history",
     "recalibrated_total",
     "simm_dates",
     "simm_history",
-    "version_in_force",
-    "version_schedule",
 ]
 
 #: Market risk class (FactorSpec.risk_class) -> SIMM risk classes whose delta weights it informs.
@@ -96,19 +93,20 @@ MARKET_TO_SIMM: dict[str, tuple[str, ...]] = {
 }
 
 
-_LEGACY_VERSIONS = ("2.5", "2.6", "2.7+2412", "2.8+2506", "2.8+2512")
+@dataclasses.dataclass(frozen=True)
+class RecalibratedSimm:
+    """Point-in-time recalibrated SIMM through time (:func:`recalibrated_simm_history`).
 
-
-def version_in_force(date: object) -> InForce:
-    """Legacy: the version in force among those shipped before issue #14 (2.5 and later).
-
-    Dates before 2.5's effective date get 2.5 and ``before_first=True``, as before. Kept for
-    callers not yet switched to :func:`imresearch.simm.version_in_force`, which knows every
-    version since 1.0 and says that no SIMM was in force before 2016-09-01.
+    Attributes
+    ----------
+    by_date : DataFrame
+        SIMM with published and re-estimated weights per date, and their ratio.
+    weights : DataFrame
+        The re-estimated bucket weights of every date, beside the published ones.
     """
-    ts = pd.Timestamp(date)
-    live = [v for v in _LEGACY_VERSIONS if version_info(v).effective_date <= ts]
-    return InForce(live[-1], False) if live else InForce(_LEGACY_VERSIONS[0], True)
+
+    by_date: pd.DataFrame
+    weights: pd.DataFrame
 
 
 def calibration_date(version: str, risk_class: str | None = None, *,
@@ -341,7 +339,7 @@ def recalibrated_simm_history(
     bind_date: object = None,
     recent_years: int = 3,
     confidence: float = 0.99,
-) -> pd.DataFrame:
+) -> RecalibratedSimm:
     """Point-in-time recalibrated SIMM: each date's SIMM with weights re-estimated that day.
 
     On each date ``t`` the delta risk weight of every SIMM bucket the market has factors for is
@@ -364,11 +362,11 @@ def recalibrated_simm_history(
 
     Returns
     -------
-    DataFrame
-        Indexed by date: ``version``, ``before_first_version``, ``simm`` (published weights),
-        ``simm_recalibrated`` (re-estimated weights), ``ratio``. ``attrs["weights"]``: the
-        tidy bucket weights of every date (``date, risk_class, bucket, label, weight,
-        published``).
+    RecalibratedSimm
+        ``by_date`` indexed by date: ``version``, ``before_first_version``, ``simm``
+        (published weights), ``simm_recalibrated`` (re-estimated weights), ``ratio``;
+        ``weights``: the tidy bucket weights of every date (``date, risk_class, bucket, label,
+        weight, published``).
     """
     from imresearch.simm.calibration import (
         bucket_weights,
@@ -396,9 +394,8 @@ def recalibrated_simm_history(
         weights.append(est.reset_index().assign(date=t))
     out = pd.DataFrame.from_records(records).set_index("date")
     out["ratio"] = out["simm_recalibrated"] / out["simm"]
-    out.attrs["weights"] = pd.concat(weights, ignore_index=True)[
-        ["date", "risk_class", "bucket", "label", "weight", "published"]]
-    return out
+    return RecalibratedSimm(by_date=out, weights=pd.concat(weights, ignore_index=True)[
+        ["date", "risk_class", "bucket", "label", "weight", "published"]])
 
 
 def _recalibrate(out: pd.DataFrame, results: list[SimmResult], hist: RiskFactorHistory, *,

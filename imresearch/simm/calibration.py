@@ -43,6 +43,7 @@ from imresearch.simm.versions import DEFAULT_VERSION, version_info
 
 __all__ = [
     "FactorBucket",
+    "RiskWeightEstimates",
     "bucket_weights",
     "compare_with_version",
     "estimate_risk_weights",
@@ -178,6 +179,31 @@ def _simm_units(shocks: np.ndarray, conventions: list[str]) -> np.ndarray:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class RiskWeightEstimates:
+    """Delta risk weights re-estimated per factor (:func:`estimate_risk_weights`).
+
+    Attributes
+    ----------
+    by_factor : DataFrame
+        The estimate, the published weight and their ratio per factor, with its placement.
+    version : str
+        The version whose placements and published weights are used.
+    end : pandas.Timestamp
+        Last date of the recent window.
+    recent : (Timestamp, Timestamp)
+        The recent window.
+    stress : (Timestamp, Timestamp) or None
+        The stress period pooled with it, if any.
+    """
+
+    by_factor: pd.DataFrame
+    version: str
+    end: pd.Timestamp
+    recent: tuple[pd.Timestamp, pd.Timestamp]
+    stress: tuple[pd.Timestamp, pd.Timestamp] | None
+
+
 def estimate_risk_weights(
     market: RiskFactorHistory,
     end: object = None,
@@ -188,7 +214,7 @@ def estimate_risk_weights(
     stress: tuple[object, object] | str | None = "version",
     horizon: int = 10,
     confidence: float = 0.99,
-) -> pd.DataFrame:
+) -> RiskWeightEstimates:
     """Delta risk weight of each placed factor, re-estimated as of ``end``.
 
     Parameters
@@ -214,11 +240,11 @@ def estimate_risk_weights(
 
     Returns
     -------
-    DataFrame
-        Indexed by factor: ``risk_class``, ``bucket``, ``label``, ``n_recent``, ``n_stress``
-        (changes in each part of the sample), ``weight`` (the estimate, in SIMM units),
-        ``published`` (the version's weight for that bucket), ``ratio`` (weight / published).
-        ``attrs``: ``end``, ``recent``, ``stress`` (the windows used), ``version``.
+    RiskWeightEstimates
+        ``by_factor`` indexed by factor: ``risk_class``, ``bucket``, ``label``, ``n_recent``,
+        ``n_stress`` (changes in each part of the sample), ``weight`` (the estimate, in SIMM
+        units), ``published`` (the version's weight for that bucket), ``ratio`` (weight /
+        published); the windows used (``recent``, ``stress``) and the ``version``.
 
     Raises
     ------
@@ -270,9 +296,8 @@ def estimate_risk_weights(
         "weight": weight, "published": published,
     }, index=pd.Index(names, name="factor"))
     out["ratio"] = out["weight"] / out["published"]
-    out.attrs.update(end=end_ts, recent=(recent_start, end_ts), stress=window,
-                     version=p.version)
-    return out
+    return RiskWeightEstimates(by_factor=out, version=p.version, end=end_ts,
+                               recent=(recent_start, end_ts), stress=window)
 
 
 def _published(p: SimmParameters, fb: FactorBucket) -> float:
@@ -291,7 +316,7 @@ def _published(p: SimmParameters, fb: FactorBucket) -> float:
     return float(table[fb.risk_class].delta_weight[fb.bucket])
 
 
-def bucket_weights(estimates: pd.DataFrame) -> pd.DataFrame:
+def bucket_weights(estimates: RiskWeightEstimates) -> pd.DataFrame:
     """Median estimate per SIMM bucket (and IR tenor), with the published weight.
 
     Returns
@@ -300,11 +325,10 @@ def bucket_weights(estimates: pd.DataFrame) -> pd.DataFrame:
         Indexed by ``risk_class, bucket, label``: ``weight`` (median over the bucket's factors),
         ``n_factors``, ``published``, ``ratio``.
     """
-    g = estimates.groupby(["risk_class", "bucket", "label"], sort=True)
+    g = estimates.by_factor.groupby(["risk_class", "bucket", "label"], sort=True)
     out = pd.DataFrame({"weight": g["weight"].median(), "n_factors": g["weight"].count(),
                         "published": g["published"].first()})
     out["ratio"] = out["weight"] / out["published"]
-    out.attrs.update(estimates.attrs)
     return out
 
 
@@ -324,7 +348,7 @@ def compare_with_version(
     Returns
     -------
     DataFrame
-        :func:`bucket_weights` of the estimates, ``attrs["covered"]`` True.
+        :func:`bucket_weights` of the estimates.
 
     Raises
     ------
@@ -342,9 +366,7 @@ def compare_with_version(
     est = estimate_risk_weights(market, r1, version=info.version, buckets=buckets,
                                 recent_years=years, stress=(s0, s1), horizon=horizon,
                                 confidence=confidence)
-    out = bucket_weights(est)
-    out.attrs["covered"] = True
-    return out
+    return bucket_weights(est)
 
 
 def recalibrated_parameters(params: SimmParameters, weights: pd.DataFrame) -> SimmParameters:

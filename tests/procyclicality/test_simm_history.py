@@ -15,27 +15,8 @@ from imresearch.procyclicality.simm_history import (
     recalibrated_total,
     simm_dates,
     simm_history,
-    version_in_force,
-    version_schedule,
 )
-from imresearch.simm import CRIF_COLUMNS, VERSIONS, NoSimmInForceError, simm
-
-
-@pytest.mark.parametrize(("date", "version", "early"), [
-    ("2008-10-15", "2.5", True),
-    ("2022-12-02", "2.5", True),
-    ("2022-12-03", "2.5", False),
-    ("2023-12-01", "2.5", False),
-    ("2023-12-02", "2.6", False),
-    ("2025-07-11", "2.6", False),
-    ("2025-07-12", "2.7+2412", False),
-    ("2025-12-06", "2.8+2506", False),
-    ("2026-07-11", "2.8+2512", False),
-    ("2030-01-01", "2.8+2512", False),
-])
-def test_legacy_version_in_force(date: str, version: str, early: bool) -> None:
-    # the versions shipped before #14 (kept for callers not yet switched)
-    assert version_in_force(date) == (version, early)
+from imresearch.simm import CRIF_COLUMNS, VERSIONS, NoSimmInForceError, simm, version_schedule
 
 
 def test_schedule_is_the_simm_schedule() -> None:
@@ -159,11 +140,12 @@ def test_point_in_time_recalibrated_history(small) -> None:  # type: ignore[no-u
     )
 
     book, market = small
-    out = recalibrated_simm_history(book, market, "2009-06-01", "2010-06-30", step="M",
-                                    buckets={"EQ_SPX": ("Equity", "11")})
+    result = recalibrated_simm_history(book, market, "2009-06-01", "2010-06-30", step="M",
+                                       buckets={"EQ_SPX": ("Equity", "11")})
+    out = result.by_date
     assert (out["version"] == "1.0").all() and out["before_first_version"].all()
     assert (out["simm_recalibrated"] > 0).all() and out["ratio"].std() > 0.01
-    weights = out.attrs["weights"]
+    weights = result.weights
     eq = weights[(weights["risk_class"] == "Equity") & (weights["bucket"] == "11")]
     assert len(eq) == len(out) and (eq["published"] == 15.0).all()  # SIMM 1.0 equity indices
     # one date by hand: the weights re-estimated on that date, in version 1.0's parameters

@@ -64,19 +64,21 @@ def _naive_weight(market: RiskFactorHistory, name: str, end: pd.Timestamp,
 @pytest.mark.parametrize("end", ["2012-06-29", "2021-12-31"])
 def test_statistic_matches_an_independent_computation(market, end) -> None:  # type: ignore[no-untyped-def]
     end_ts = pd.Timestamp(end)
-    est = estimate_risk_weights(market, end_ts, version="2.5")
+    estimates = estimate_risk_weights(market, end_ts, version="2.5")
+    est = estimates.by_factor
     stress = ("2008-09-13", "2009-06-12")
     for name in est.index:
         assert est.at[name, "weight"] == pytest.approx(
             _naive_weight(market, name, end_ts, stress), rel=1e-10), name
-    assert est.attrs["stress"] == (pd.Timestamp(stress[0]), pd.Timestamp(stress[1]))
+    assert estimates.stress == (pd.Timestamp(stress[0]), pd.Timestamp(stress[1]))
     assert (est["n_stress"] > 150).all() and (est["n_recent"] > 700).all()
 
 
 def test_point_in_time_and_stress_left_out_until_over(market) -> None:  # type: ignore[no-untyped-def]
     end = pd.Timestamp("2009-03-31")  # the stress year is not over yet
-    est = estimate_risk_weights(market, end, version="2.5")
-    assert est.attrs["stress"] is None and (est["n_stress"] == 0).all()
+    estimates = estimate_risk_weights(market, end, version="2.5")
+    est = estimates.by_factor
+    assert estimates.stress is None and (est["n_stress"] == 0).all()
     name = "EQ_SPX"
     assert est.at[name, "weight"] == pytest.approx(_naive_weight(market, name, end, None),
                                                    rel=1e-10)
@@ -84,7 +86,7 @@ def test_point_in_time_and_stress_left_out_until_over(market) -> None:  # type: 
     later = market.levels.copy()
     later.loc[later.index > end] *= 3.0
     moved = RiskFactorHistory(later, market.factors, name="moved")
-    again = estimate_risk_weights(moved, end, version="2.5")
+    again = estimate_risk_weights(moved, end, version="2.5").by_factor
     pd.testing.assert_series_equal(est["weight"], again["weight"])
 
 
@@ -95,12 +97,13 @@ def test_buckets_and_published_weights(market) -> None:  # type: ignore[no-untyp
     assert placed["EQ_SPX"] == FactorBucket("Equity", "11")  # indices
     assert placed["CMD_WTI"] == FactorBucket("Commodity", "2")  # crude oil
     assert simm_buckets(market, "2.1")["FX_USDJPY"] == FactorBucket("FX", "1")  # one group
-    est = estimate_risk_weights(market, "2021-12-31", version="2.5")
+    estimates = estimate_risk_weights(market, "2021-12-31", version="2.5")
+    est = estimates.by_factor
     p = load_parameters("2.5")
     assert est.at["IR_USD_10y", "published"] == p.interest_rate.delta_weight["1"][8]
     assert est.at["EQ_SPX", "published"] == p.equity.delta_weight["11"]
     assert est.at["FX_EURUSD", "published"] == p.fx.delta_weight[1, 1]
-    by_bucket = bucket_weights(est)
+    by_bucket = bucket_weights(estimates)
     ir = by_bucket.loc[("InterestRate", "1", "10y")]
     assert ir["n_factors"] == 2
     assert ir["weight"] == pytest.approx(est.loc[["IR_USD_10y", "IR_EUR_10y"],
