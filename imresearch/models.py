@@ -53,6 +53,7 @@ __all__ = [
     "SimmModel",
     "StaticModel",
     "StaticResult",
+    "check_dates",
     "date_seed",
     "im_on_date",
     "im_series",
@@ -231,7 +232,14 @@ def _bound(portfolio: Any, market: RiskFactorHistory, bind_date: object) -> Boun
     return bind(portfolio, market, bind_date)
 
 
-def _dates(market: RiskFactorHistory, dates: Sequence[object]) -> pd.DatetimeIndex:
+def check_dates(market: RiskFactorHistory, dates: Sequence[object]) -> pd.DatetimeIndex:
+    """``dates`` as an increasing DatetimeIndex named ``date`` of dates of ``market``.
+
+    Raises
+    ------
+    InputError
+        Not dates, empty, a date the market does not have, not increasing or repeated.
+    """
     try:
         index = pd.DatetimeIndex(dates if not isinstance(dates, (str, pd.Timestamp)) else
                                  [dates], name="date")
@@ -301,7 +309,7 @@ def im_series(model: Any, portfolio: Any, market: RiskFactorHistory,
 @im_series.register
 def _(model: HSModel, portfolio: Any, market: RiskFactorHistory, dates: Sequence[object], *,
       bind_date: object = None) -> pd.Series:
-    index = _dates(market, dates)
+    index = check_dates(market, dates)
     frame = rolling_im(_bound(portfolio, market, bind_date), market, model=model, dates=index)
     return pd.Series(frame["im"].to_numpy(), index=index, name=model.label)
 
@@ -309,7 +317,7 @@ def _(model: HSModel, portfolio: Any, market: RiskFactorHistory, dates: Sequence
 def _per_date(model: Any, portfolio: Any, market: RiskFactorHistory, dates: Sequence[object],
               bind_date: object, value: Any) -> pd.Series:
     """``value(book at date t's levels)`` on each date, the book bound once."""
-    index = _dates(market, dates)
+    index = check_dates(market, dates)
     bound = _bound(portfolio, market, bind_date)
     levels = market.levels.loc[index, bound.factor_names]
     out = [float(value(_at_levels(bound, levels.loc[t], t))) for t in index]
@@ -319,7 +327,7 @@ def _per_date(model: Any, portfolio: Any, market: RiskFactorHistory, dates: Sequ
 @im_series.register
 def _(model: MCModel, portfolio: Any, market: RiskFactorHistory, dates: Sequence[object], *,
       bind_date: object = None) -> pd.Series:
-    index = _dates(market, dates)
+    index = check_dates(market, dates)
     bound = _bound(portfolio, market, bind_date)  # MC takes each date's levels itself
     out = [monte_carlo_im(bound, market, t, model, seed=model.seed if len(index) == 1
                           else date_seed(model.seed, t)).im for t in index]
@@ -407,7 +415,7 @@ def im_on_date(model: Any, portfolio: Any, market: RiskFactorHistory, date: obje
 
 
 def _one_date(market: RiskFactorHistory, date: object) -> pd.Timestamp:
-    return _dates(market, [market.end if date is None else date])[0]
+    return check_dates(market, [market.end if date is None else date])[0]
 
 
 @im_on_date.register

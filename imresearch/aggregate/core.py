@@ -28,7 +28,7 @@ from imresearch.aggregate.terms import (
 )
 from imresearch.errors import InputError
 from imresearch.marketdata.history import RiskFactorHistory
-from imresearch.models import MarginModel
+from imresearch.models import MarginModel, check_dates
 from imresearch.portfolio.binding import bind
 from imresearch.portfolio.bound import BoundPortfolio
 from imresearch.portfolio.netting import NettingStructure, netting_structure
@@ -72,23 +72,6 @@ def _prepare(portfolio: Any, market: RiskFactorHistory, bind_date: object,
     return _Book(bound=bound, structure=structure, codes=structure.codes[order],
                  names=structure.netting_sets, terms=resolved,
                  group_codes=groups.get_indexer(structure.table["group"]), groups=groups)
-
-
-def _dates(market: RiskFactorHistory, dates: Sequence[object]) -> pd.DatetimeIndex:
-    try:
-        index = pd.DatetimeIndex([dates] if isinstance(dates, (str, pd.Timestamp)) else dates,
-                                 name="date")
-    except (TypeError, ValueError):
-        raise InputError(f"dates must be dates; got {dates!r}") from None
-    if index.empty:
-        raise InputError("dates is empty")
-    missing = index[~index.isin(market.dates)]
-    if len(missing):
-        raise InputError(f"date {missing[0]:%Y-%m-%d} is not a date of market {market.name} "
-                         f"({market.start:%Y-%m-%d} .. {market.end:%Y-%m-%d})")
-    if not index.is_monotonic_increasing or index.has_duplicates:
-        raise InputError("dates must be increasing, without repeats")
-    return index
 
 
 def _thresholds(book: _Book, im: np.ndarray) -> np.ndarray:
@@ -179,7 +162,7 @@ def aggregate_im(portfolio: Any, market: RiskFactorHistory, date: object = None,
     from imresearch.models import SimmModel
 
     model = SimmModel() if model is None else model
-    t = _dates(market, [market.end if date is None else date])[0]
+    t = check_dates(market, [market.end if date is None else date])[0]
     book = _prepare(portfolio, market, t if bind_date is None else bind_date, terms,
                     threshold, mta)
     call, post = netting_set_im(model, book.bound, market, pd.DatetimeIndex([t], name="date"),
@@ -283,7 +266,7 @@ def aggregate_im_series(portfolio: Any, market: RiskFactorHistory, dates: Sequen
     -------
     AggregateIMSeries
     """
-    index = _dates(market, dates)
+    index = check_dates(market, dates)
     book = _prepare(portfolio, market, bind_date, terms, threshold, mta)
     if im is None:
         call, post = netting_set_im(model, book.bound, market, index, book.codes, book.names)
