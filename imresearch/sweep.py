@@ -372,14 +372,15 @@ WORKER_ENV = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS"
 
 def local_cluster(n_workers: int | None = None) -> Any:
     """A ``dask.distributed.LocalCluster`` for sweeps: ``n_workers`` processes (default: the
-    number of CPUs) with one thread each, on loopback, no dashboard, environment
+    number of CPUs) with one thread each, on loopback, its HTTP server (dashboard) on a free
+    port (``dashboard_address=None`` still binds 8787, so two clusters collide), environment
     :data:`WORKER_ENV`."""
     import dask
     from dask.distributed import LocalCluster
 
     with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(WORKER_ENV)}):
         return LocalCluster(n_workers=n_workers or os.cpu_count(), threads_per_worker=1,
-                            processes=True, host="127.0.0.1", dashboard_address=None)
+                            processes=True, host="127.0.0.1", dashboard_address=":0")
 
 
 def _run_dask(func: TaskFunc, points: list[dict[str, Any]], seeds: list[np.random.SeedSequence],
