@@ -28,6 +28,9 @@ __all__ = ["main"]
 WIDTH = 100
 
 EPILOG = """examples:
+  imresearch init mystudy                      a ready-to-edit study folder (examples/)
+  imresearch run mystudy/study.toml --out results
+                                               run it
   imresearch run --out results                 run the built-in default study
   imresearch run study.toml --out results      run a study file
   imresearch run scenarios/archegos_2021.toml --out archegos
@@ -43,6 +46,10 @@ an earlier imresearch output (its manifest.json lists every file in it). Anythin
 file, a folder with other content such as '.', a symbolic link) is refused before any
 computation, and so is a folder another imresearch process is writing to.
 """
+
+#: Files ``imresearch init`` writes, from the package's ``examples`` folder.
+EXAMPLE_FILES = ("study.toml", "portfolio.csv", "portfolio.toml", "market.csv", "grid.toml",
+                 "crif.csv")
 
 _OUT_HELP = ("output folder: created, or replaced as a whole if it is empty or an earlier "
              "imresearch output; anything else is refused (default: %(default)s)")
@@ -71,6 +78,15 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="imresearch-results", help=_OUT_HELP)
     run.add_argument("--data-dir", help=_DATA_DIR_HELP)
     run.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
+
+    init = sub.add_parser(
+        "init", help="write a ready-to-edit study folder (study, portfolio, market data...)",
+        description="Write the example study folder into DIR: " + ", ".join(EXAMPLE_FILES)
+        + " (formats: docs/formats.md). DIR is created if needed; existing files are never "
+        "overwritten (the command then writes nothing).",
+        epilog="example: imresearch init mystudy && imresearch run mystudy/study.toml "
+        "--out mystudy/results")
+    init.add_argument("dir", metavar="DIR", help="folder to write the example files into")
 
     data = sub.add_parser("data", help="list and inspect market data sets",
                           description="List and inspect market data sets.",
@@ -145,6 +161,32 @@ def _progress(title: str, quiet: bool) -> Any:
                  "not cached: no writable cache folder; set NUMBA_CACHE_DIR")
         bar.note(f"compiling the Numba kernels on first use (a minute or two; {where})")
     return bar
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    import shutil
+    from importlib.resources import as_file, files
+    from pathlib import Path
+
+    from imresearch.errors import OutputError
+
+    target = Path(args.dir)
+    if target.exists() and not target.is_dir():
+        raise InputError(f"init: {target} exists and is not a folder")
+    taken = [name for name in EXAMPLE_FILES if os.path.lexists(target / name)]
+    if taken:
+        raise InputError(f"init: {target / taken[0]} exists; imresearch init never overwrites "
+                         "files: choose a new or empty folder")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for name in EXAMPLE_FILES:
+            with as_file(files("imresearch") / "examples" / name) as source:
+                shutil.copyfile(source, target / name)
+    except OSError as exc:
+        raise OutputError(f"init: cannot write into {target} ({exc.strerror})") from None
+    print(f"wrote {', '.join(EXAMPLE_FILES)} into {target}/\n"
+          f"next: imresearch run {target / 'study.toml'} --out {target / 'results'}")
+    return 0
 
 
 def _cmd_simm(args: argparse.Namespace) -> int:
@@ -384,6 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with command_line(), _one_line_messages():
             if args.command == "run":
                 return _cmd_run(args)
+            if args.command == "init":
+                return _cmd_init(args)
             if args.command == "simm":
                 return _cmd_simm(args)
             if args.command == "sweep":

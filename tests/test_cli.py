@@ -142,8 +142,9 @@ def test_sweep_command(tmp_path: Path) -> None:
     assert res.returncode == 2 and "['lookback'] cannot be swept" in res.stderr
 
 
-HELPS = [["--help"], ["run", "--help"], ["data", "--help"], ["data", "list", "--help"],
-         ["data", "show", "--help"], ["simm", "--help"], ["sweep", "--help"], []]
+HELPS = [["--help"], ["run", "--help"], ["init", "--help"], ["data", "--help"],
+         ["data", "list", "--help"], ["data", "show", "--help"], ["simm", "--help"],
+         ["sweep", "--help"], []]
 
 
 def test_help_imports_no_numerical_library() -> None:

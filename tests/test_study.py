@@ -202,6 +202,9 @@ def test_study_file_errors(tmp_path: Path) -> None:
         '[apc]\ntarget = "HS 2y"\n': r"\[apc\]: target 'HS 2y' is not an HS model of the "
         r"study; HS models: \[",
         '[models."HS"]\n[apc]\ntarget = "HS"\n': r"floor_model 'HS 5y' is not an HS model",
+        '[market.factors."IR_*"]\nconvention = "bp"\n':
+            r"\[market\]: factors.IR_\*: convention must be one of",
+        '[market.factors.X]\nrisk_klass = "IR"\n': r"unknown setting\(s\) \['risk_klass'\]",
     }
     for text, message in cases.items():
         bad.write_text(text)
@@ -314,3 +317,12 @@ def test_market_holes_are_refused_or_reported(tmp_path: Path) -> None:
     gaps = json.loads((out / "manifest.json").read_text())["market_gaps"]
     assert [(g["from"], g["to"]) for g in gaps["bridged"]] == [("2016-12-30", "2017-07-03")]
     assert "2016-12-30 to 2017-07-03" in (out / "report.html").read_text()
+
+
+def test_factor_metadata_applies_to_files_only() -> None:
+    from imresearch.marketdata.factors import FactorSpec
+    from imresearch.study.market import load_market
+
+    with pytest.raises(InputError, match="applies to the factors of a CSV or Parquet file; "
+                       "'synthetic' is a data set with its own"):
+        load_market("synthetic", factors={"IR_*": FactorSpec("IR")})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,17 +17,27 @@ from imresearch.marketdata.history import RiskFactorHistory
 
 
 def _specs_for(columns: Sequence[str], factors: Factors | None, source: str) -> dict:
+    """Metadata of each column: ``factors`` keys are factor names or shell-style patterns
+    (``IR_USD_*``); a name wins over a pattern, and the first matching pattern wins."""
     if factors is None:
         return {c: FactorSpec() for c in columns}
     if isinstance(factors, FactorSpec):
         return {c: factors for c in columns}
-    unknown = [k for k in factors if k not in columns]
+    patterns = [k for k in factors if k not in columns and any(ch in k for ch in "*?[")]
+    unknown = [k for k in factors
+               if k not in columns and (k not in patterns
+                                      or not any(fnmatch.fnmatchcase(c, k) for c in columns))]
     if unknown:
         raise InputError(
             f"{source}: metadata given for factor(s) {unknown} that are not columns "
             f"({list(columns)})"
         )
-    return {c: factors.get(c, FactorSpec()) for c in columns}
+    out = {}
+    for c in columns:
+        key = c if c in factors else next(
+            (k for k in patterns if fnmatch.fnmatchcase(c, k)), None)
+        out[c] = FactorSpec() if key is None else factors[key]
+    return out
 
 
 def _subset(levels: _Levels, keep: np.ndarray) -> _Levels:

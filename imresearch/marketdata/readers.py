@@ -236,8 +236,9 @@ def load_csv(
         selected factors (their common span), so series starting at different dates can be
         combined. Default False.
     factors : FactorSpec or dict of str to FactorSpec, optional
-        Metadata per factor (after renaming), or one spec for all. Default ``FactorSpec()``
-        (risk class ``other``, log shocks).
+        Metadata per factor (after renaming), or one spec for all. Keys may be shell-style
+        patterns (``"IR_USD_*"``; a factor's own name wins, then the first matching pattern).
+        Default ``FactorSpec()`` (risk class ``other``, log shocks).
     gap_policy : {"error", "drop", "ffill"}
         Missing values: ``"error"`` (default) rejects them, ``"drop"`` removes the dates,
         ``"ffill"`` carries the last level for at most ``max_ffill`` dates.
@@ -334,7 +335,7 @@ def load_parquet(
     drop_empty_rows, min_values, start, end, trim
         As in :func:`load_csv`.
     factors : FactorSpec or dict of str to FactorSpec, optional
-        Metadata per factor, or one spec for all.
+        Metadata per factor (names or patterns, as in :func:`load_csv`), or one spec for all.
     gap_policy : {"error", "drop", "ffill"}
         As in :func:`load_csv`. Default ``"error"``.
     max_ffill, max_gap

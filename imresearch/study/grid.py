@@ -323,7 +323,7 @@ def sweep_study(
         raise InputError("the sweep grid has no points")
     cfg = study.market
     market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir, gap_policy=cfg.gap_policy,
-                         max_gap=cfg.max_gap)
+                         max_gap=cfg.max_gap, factors=cfg.factor_specs())
     kinds = {"kind" in p for p in points}
     if kinds == {False}:
         for point in points:

@@ -22,7 +22,8 @@ __all__ = ["MarketAnalysis", "analyse_market", "episodes_for", "load_market", "t
 
 
 def load_market(source: str, *, seed: int = 0, data_dir: str | None = None,
-                gap_policy: str | None = None, max_gap: int | None = None) -> RiskFactorHistory:
+                gap_policy: str | None = None, max_gap: int | None = None,
+                factors: dict[str, Any] | None = None) -> RiskFactorHistory:
     """Load market data by built-in name, catalogue name or file path.
 
     Parameters
@@ -39,9 +40,17 @@ def load_market(source: str, *, seed: int = 0, data_dir: str | None = None,
     gap_policy, max_gap : optional
         Missing values and the longest hole a shock may span (see
         :class:`~imresearch.study.settings.MarketStudyConfig`); None keeps the data's own.
+    factors : dict of str to FactorSpec, optional
+        Metadata of a file's factors by name or pattern (files only: built-in and catalogue
+        data sets carry their own).
     """
     options = {k: v for k, v in (("gap_policy", gap_policy), ("max_gap", max_gap))
                if v is not None}
+    suffixes = "".join(Path(source).suffixes).lower()
+    is_csv = any(suffixes.endswith(s) for s in (".csv", ".csv.gz", ".csv.xz", ".txt"))
+    if factors and not (is_csv or suffixes.endswith(".parquet")):
+        raise InputError(f"factors: metadata applies to the factors of a CSV or Parquet file; "
+                         f"{source!r} is a data set with its own")
     from imresearch.marketdata.builtin import builtin_names, load_builtin
 
     if source == "public_markets" and (data_dir or os.environ.get(DATA_DIR_ENV)):
@@ -57,8 +66,9 @@ def load_market(source: str, *, seed: int = 0, data_dir: str | None = None,
         market = (load_builtin(source, seed=seed, **policy) if source.startswith("synthetic")
                   else load_builtin(source, **policy))
         return _with_max_gap(market, max_gap)
-    suffixes = "".join(Path(source).suffixes).lower()
-    if any(suffixes.endswith(s) for s in (".csv", ".csv.gz", ".csv.xz", ".txt")):
+    if factors:
+        options["factors"] = factors
+    if is_csv:
         from imresearch.marketdata.readers import load_csv
 
         return load_csv(source, **options)

@@ -110,7 +110,7 @@ def run_study(study: Study, *, data_dir: str | None = None,
                       threshold=study.aggregate.threshold, mta=study.aggregate.mta)
     say("load market")
     market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir, gap_policy=cfg.gap_policy,
-                         max_gap=cfg.max_gap)
+                         max_gap=cfg.max_gap, factors=cfg.factor_specs())
     say("market analysis")
     analysis = analyse_market(market, cfg)
     margin = findings = simm_lag = None

@@ -1,6 +1,7 @@
 """Study files: what ``imresearch run`` computes, as frozen settings parsed from TOML.
 
-A study file (every section and key optional; the defaults give the built-in study)::
+A study file (every section and key optional; the defaults give the built-in study; every key,
+its type, units and allowed values in ``docs/formats.md``)::
 
     name = "my study"
 
@@ -14,6 +15,11 @@ A study file (every section and key optional; the defaults give the built-in stu
     recent_years = 3
     # gap_policy = "drop"         # missing values: "error", "drop" or "ffill" (default: data's)
     # max_gap = 10                # longest hole a shock may span, business days
+    [market.factors."IR_USD_*"]   # metadata of the factors of a CSV/Parquet file, by name or
+    risk_class = "IR"             # pattern (imresearch.marketdata.FactorSpec); default:
+    convention = "absolute_bp"    # risk class "other", log shocks
+    units = "percent"
+    currency = "USD"
 
     [portfolio]
     source = "dealer_book_public" # shipped example, a CSV/TOML portfolio file, or "none"
@@ -63,6 +69,7 @@ from typing import Any, Literal
 
 from imresearch.aggregate.terms import DEFAULT_MTA, Terms
 from imresearch.errors import InputError, check_in_open_interval, check_positive_int
+from imresearch.marketdata.factors import FactorSpec
 from imresearch.models import (
     HSModel,
     MarginModel,
@@ -128,6 +135,13 @@ class MarketStudyConfig:
         Longest hole between two dates, in business days, that a shock may span (a longer one
         is an error naming it). None keeps the reader's limit (10). Holes of a week or more
         that a shock spans are listed in the report and the manifest either way.
+    factors : mapping of str to table
+        Metadata of the factors of a CSV or Parquet file (``data``), by factor name or
+        shell-style pattern (``"IR_USD_*"``): the settings of
+        :class:`~imresearch.marketdata.factors.FactorSpec` (``risk_class``, ``convention``,
+        ``units``, ``currency``, ``tenor``, ``displacement``, ``description``). Factors no key
+        matches are risk class ``other`` with log shocks. Built-in and catalogue data sets
+        carry their own metadata. Default: none.
     """
 
     data: str = "public_markets"
@@ -138,10 +152,14 @@ class MarketStudyConfig:
     recent_years: int = 3
     gap_policy: Literal["error", "drop", "ffill"] | None = None
     max_gap: int | None = None
+    factors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, str) or not self.data.strip():
             raise InputError(f"data must be a non-empty string; got {self.data!r}")
+        for key, table in self.factors.items():
+            from_mapping(FactorSpec, table, source=f"factors.{key}")
+        object.__setattr__(self, "factors", {k: dict(v) for k, v in self.factors.items()})
         check_positive_int("seed", self.seed, minimum=0)
         check_positive_int("horizon", self.horizon)
         check_in_open_interval("confidence", self.confidence)
@@ -149,6 +167,17 @@ class MarketStudyConfig:
         check_positive_int("recent_years", self.recent_years)
         if self.max_gap is not None:
             check_positive_int("max_gap", self.max_gap)
+
+    def __hash__(self) -> int:
+        return hash((self.data, self.seed, self.horizon, self.confidence,
+                     self.stress_window_days, self.recent_years, self.gap_policy, self.max_gap,
+                     repr(sorted(self.factors.items()))))
+
+    def factor_specs(self) -> dict[str, FactorSpec]:
+        """``factors`` as :class:`~imresearch.marketdata.factors.FactorSpec` by name or
+        pattern."""
+        return {k: from_mapping(FactorSpec, v, source=f"factors.{k}")
+                for k, v in self.factors.items()}
 
 
 @dataclass(frozen=True)

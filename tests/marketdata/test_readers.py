@@ -85,6 +85,20 @@ def test_columns_list_selects_and_dict_renames(tmp_path: Path) -> None:
         load_csv(path, columns=["D"])
 
 
+def test_factor_metadata_by_pattern(tmp_path: Path) -> None:
+    """Metadata keys may be shell-style patterns: a factor's own name wins, then the first
+    matching pattern; a pattern matching no column is an error naming it."""
+    path = write(tmp_path, "date,IR_USD_1y,IR_USD_5y,IR_EUR_5y,EQ_SPX\n"
+                 "2020-01-02,1.5,-0.1,0.2,3000\n2020-01-03,1.6,-0.2,0.1,3010\n")
+    rate = FactorSpec("IR", "absolute_bp", "percent", "USD")
+    eur = FactorSpec("IR", "absolute_bp", "percent", "EUR")
+    h = load_csv(path, factors={"IR_USD_*": rate, "IR_*": eur, "IR_USD_1y": EQ})
+    assert h.factors["IR_USD_1y"] == EQ and h.factors["IR_USD_5y"] == rate
+    assert h.factors["IR_EUR_5y"] == eur and h.factors["EQ_SPX"] == FactorSpec()
+    with pytest.raises(InputError, match=msg("metadata given for factor(s) ['IR_JPY_*']")):
+        load_csv(path, factors={"IR_*": rate, "IR_JPY_*": rate})
+
+
 def test_unnamed_index_column_is_not_a_factor(tmp_path: Path) -> None:
     path = write(tmp_path, ",date,x\n0,2020-01-02,1\n1,2020-01-03,2\n")
     assert load_csv(path).factor_names == ["x"]
