@@ -256,11 +256,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             import datetime as dt
 
             from imresearch.report.archegos_report import write_archegos
-            from imresearch.scenarios.archegos import run_archegos
+            from imresearch.scenarios.archegos import (
+                archegos_progress_steps,
+                load_archegos_scenario,
+                run_archegos,
+            )
 
             started = dt.datetime.now(dt.timezone.utc)
+            scenario = load_archegos_scenario(args.study)
             bar = _progress("archegos replay", args.quiet)
-            result = run_archegos(args.study, data_dir=args.data_dir, progress=bar.say)
+            bar.steps.update(archegos_progress_steps(scenario))
+            result = run_archegos(scenario, data_dir=args.data_dir, progress=bar.say)
             bar.step("write")
             write_archegos(result, args.out, started=started)
             bar.close("done")

@@ -92,6 +92,7 @@ __all__ = [
     "ArchegosScenario",
     "BrokerSpec",
     "NameSpec",
+    "archegos_progress_steps",
     "block_sale",
     "is_archegos_file",
     "liquidation_loss",
@@ -330,6 +331,18 @@ def _factors(bound: BoundPortfolio) -> list[str]:
     return list(dict.fromkeys(f for b in bound.bindings for f in b.factors))
 
 
+def _models_needed(sc: ArchegosScenario) -> list[str]:
+    """The model labels a replay computes, in order: each broker's, then the aggregate's."""
+    return list(dict.fromkeys([b.model for b in sc.brokers.values()] + [sc.aggregate_model]))
+
+
+def archegos_progress_steps(sc: ArchegosScenario) -> dict[str, int | None]:
+    """The steps :func:`run_archegos` reports through ``progress``, in order (for a progress
+    bar), and the writer's ``"write"`` last."""
+    return {"market": None, **{f"IM {label}": None for label in _models_needed(sc)},
+            "calls": None, "default losses": None, "write": None}
+
+
 def run_archegos(
     scenario: ArchegosScenario | str | os.PathLike[str],
     *,
@@ -412,9 +425,8 @@ def run_archegos(
                         index=dates)
 
     # IM per model (each model on every slice and on the book)
-    needed = list(dict.fromkeys([sc.brokers[b].model for b in brokers] + [sc.aggregate_model]))
     im: dict[str, pd.DataFrame] = {}
-    for label in needed:
+    for label in _models_needed(sc):
         say(f"IM {label}")
         model = sc.models[label]
         if isinstance(model, HSModel):
@@ -571,7 +583,7 @@ def run_archegos(
     if check is not None:
         worst = float(check.abs().max().max())
         notes.append(f"documented closes vs data: largest relative difference {worst:.3%}")
-    for label in needed:
+    for label in _models_needed(sc):
         model = sc.models[label]
         if isinstance(model, SimmModel):
             notes.append(f"{label}: SIMM {model.version_on(sc.start)} parameters")

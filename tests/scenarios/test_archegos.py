@@ -22,6 +22,7 @@ from imresearch.errors import DataNotFoundError, InputError
 from imresearch.report.archegos_report import write_archegos
 from imresearch.report.palette import Palette
 from imresearch.scenarios.archegos import (
+    archegos_progress_steps,
     is_archegos_file,
     liquidation_loss,
     liquidity_factor,
@@ -458,3 +459,10 @@ def test_shipped_scenario_reports_the_banks_losses(tmp_path: Path) -> None:
     write_archegos(r, tmp_path / "out")
     assert "The replay against the losses the banks reported" in (
         tmp_path / "out" / "report.html").read_text()
+
+
+def test_progress_steps_are_the_steps_said() -> None:
+    sc = parse_archegos_scenario(tiny(), source="tiny.toml")
+    said: list[str] = []
+    run_archegos(sc, progress=said.append)
+    assert [*said, "write"] == list(archegos_progress_steps(sc))
