@@ -198,7 +198,9 @@ def plot_archegos_default_loss(result: Any, path: str | os.PathLike[str]) -> Pat
         b.bar(xs, v, 0.7, bottom=bottom, color=colors[k], label=br)
         bottom += v
     for xi, total in zip(xs, bottom, strict=True):  # a zero loss is a bar of height 0: say so
-        b.text(xi, total, f"{total:.2f}", ha="center", va="bottom", fontsize=7.5)
+        b.annotate(f"{total:.2f}", (xi, total), xytext=(0, 2), textcoords="offset points",
+                   ha="center", va="bottom", fontsize=7.5, zorder=5,
+                   bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
     b.margins(y=0.12)
     b.axvline(_pos(lbd.index, sc.default_date), color=ACCENT, ls="--", lw=1.0,
               label="scenario default date")
