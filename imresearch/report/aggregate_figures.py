@@ -1,4 +1,10 @@
-"""Figures of aggregate IM: exchanged IM per counterparty, calls, the system view."""
+"""Figures of aggregate IM: exchanged IM per counterparty, calls, the system view.
+
+Drawn like every report figure (:mod:`imresearch.report.layout`): pyplot-free, episodes shaded
+and labelled in rows that overlap nothing, legends outside the data; IM collected / posted and
+VM received / paid keep the colours of :data:`imresearch.report.palette.ROLES`, and models
+their palette style.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +17,24 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
+
+from imresearch.report import layout
+from imresearch.report.palette import ROLES, Palette
 
 __all__ = ["plot_aggregate_calls", "plot_exchanged_im", "plot_system_view"]
 
 Episodes = Iterable[tuple[str, pd.Timestamp, pd.Timestamp]]
+_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "frameon": False,
+            "fontsize": 8, "borderaxespad": 0.0}
+_SIDE = {"collected": "im collected", "posted": "im posted"}
 
 
-def _money(ax: Axes, unit: str = "USD mn") -> None:
+def _money(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(
         lambda v, _: f"{v / 1e6:,.2f}".rstrip("0").rstrip(".")))
-    ax.set_ylabel(unit)
+    ax.set_ylabel("USD mn")
     ax.grid(alpha=0.3)
 
 
@@ -32,17 +44,6 @@ def _dates(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
-def _shade(ax: Axes, episodes: Episodes, index: pd.DatetimeIndex, names: bool = True) -> None:
-    lo, hi = index[0], index[-1]
-    for name, start, end in episodes:
-        if end < lo or start > hi:
-            continue
-        ax.axvspan(max(start, lo), min(end, hi), color="0.88", lw=0, zorder=0)
-        if names:
-            ax.text(max(start, lo), 0.98, name, transform=ax.get_xaxis_transform(), fontsize=7,
-                    va="top", ha="left", color="0.35", rotation=90)
-
-
 def _by_counterparty(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame[column].groupby([frame.index.get_level_values("date"),
                                   frame["counterparty"]]).sum().unstack("counterparty")
@@ -50,13 +51,12 @@ def _by_counterparty(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def plot_exchanged_im(series: Any, path: str | os.PathLike[str], *, model: str = "",
                       episodes: Episodes = (), max_panels: int = 8) -> Path:
-    """Exchanged IM through time: one panel per counterparty (the ``max_panels`` largest)
-    with the IM collected and posted (solid), the model IM of each side (dotted) and the
-    threshold allocated to the counterparty (dashed), and a panel of the aggregate over every
-    netting set."""
+    """Exchanged IM through time: a panel of the aggregate over every netting set, then one
+    per counterparty (the ``max_panels`` largest) with the IM collected and posted (solid),
+    the model IM of each side (dotted) and the threshold allocated to the counterparty
+    (dashed, when it is not zero); the legend in a panel of its own."""
     frame = series.by_netting_set
-    held = {side: _by_counterparty(frame, col) for side, col in (("collected", "collected"),
-                                                                 ("posted", "posted"))}
+    held = {side: _by_counterparty(frame, side) for side in _SIDE}
     model_im = {"collected": _by_counterparty(frame, "im_call"),
                 "posted": _by_counterparty(frame, "im_post")}
     limit = _by_counterparty(frame, "threshold_call")
@@ -64,102 +64,111 @@ def plot_exchanged_im(series: Any, path: str | os.PathLike[str], *, model: str =
     n_sets = frame.xs(first, level="date")["counterparty"].value_counts()
     size = (held["collected"] + held["posted"]).mean().sort_values(ascending=False)
     shown = list(size.index[:max_panels])
-    n = len(shown) + 1
-    cols = 3 if n > 4 else 2
-    rows = -(-n // cols)
-    fig = Figure(figsize=(4.2 * cols, 2.6 * rows + 0.6))
-    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, squeeze=False)).ravel()
-    colors = {"collected": "tab:blue", "posted": "tab:red"}
-    panels = [("aggregate", None)] + [(cp, cp) for cp in shown]
-    for ax, (title, cp) in zip(axes, panels, strict=False):
-        index = held["collected"].index
-        _shade(ax, episodes, index, names=cp is None)
-        for side in ("collected", "posted"):
+    panels = [None, *shown]
+    cols = 2 if len(panels) + 1 <= 4 else 3
+    rows = -(-(len(panels) + 1) // cols)
+    fig, grid = layout.subplots(rows, cols, figsize=(4.6 * cols, 2.7 * rows + 0.5),
+                                squeeze=False)
+    axes = grid.ravel()
+    index = held["collected"].index
+    for k, (ax, cp) in enumerate(zip(axes, panels, strict=False)):
+        layout.shade_episodes(ax, episodes, index[0], index[-1],
+                              label_on=ax if k == 0 else None)
+        for side, role in _SIDE.items():
             got = held[side].sum(axis=1) if cp is None else held[side][cp]
             im = model_im[side].sum(axis=1) if cp is None else model_im[side][cp]
-            ax.plot(index, got, color=colors[side], lw=1.3, label=f"IM {side}")
-            ax.plot(index, im, color=colors[side], lw=0.8, ls=":",
-                    label=f"model IM ({'call' if side == 'collected' else 'post'})")
+            ax.plot(index, got, color=ROLES[role], lw=1.4)
+            ax.plot(index, im, color=ROLES[role], lw=0.9, ls=":")
+        sets = int(n_sets.sum()) if cp is None else int(n_sets.get(cp, 0))
+        title = f"{'all counterparties' if cp is None else cp}: {sets} netting set" + (
+            "s" if sets > 1 else "")
         if cp is not None:
-            ax.plot(index, limit[cp], color="0.4", lw=0.9, ls="--", label="threshold")
-        sets = n_sets.get(cp, 0) if cp is not None else int(n_sets.sum())
-        ax.set_title(f"{title} ({sets} netting set{'s' if sets > 1 else ''})", loc="left",
-                     fontsize=9)
+            if (limit[cp] > 0).any():
+                ax.plot(index, limit[cp], color=ROLES["threshold"], lw=0.9, ls="--")
+            else:
+                title += ", threshold 0"
+        ax.set_title(title, loc="left", fontsize=9)
         _money(ax)
         _dates(ax)
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
-    for ax in axes[len(panels):]:
+    legend_ax = axes[len(panels)]
+    legend_ax.set_axis_off()
+    handles = [Line2D([], [], color=ROLES["im collected"], lw=1.4, label="IM collected"),
+               Line2D([], [], color=ROLES["im collected"], lw=0.9, ls=":",
+                      label="model IM, call side"),
+               Line2D([], [], color=ROLES["im posted"], lw=1.4, label="IM posted"),
+               Line2D([], [], color=ROLES["im posted"], lw=0.9, ls=":",
+                      label="model IM, post side"),
+               Line2D([], [], color=ROLES["threshold"], lw=0.9, ls="--",
+                      label="threshold allocated to the counterparty"),
+               layout.episode_patch()]
+    legend_ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8)
+    for ax in axes[len(panels) + 1:]:
         ax.set_visible(False)
-    axes[0].legend(fontsize=7, loc="upper left", framealpha=0.9)
     others = len(size) - len(shown)
-    fig.suptitle("Exchanged initial margin per counterparty" + (f": {model}" if model else "")
+    fig.suptitle("Exchanged initial margin per counterparty" + (f", {model}" if model else "")
                  + (f" ({others} smaller counterparties in the aggregate only)"
                     if others > 0 else ""), x=0.01, ha="left", fontsize=11)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
+    return layout.save(fig, path)
 
 
 def plot_aggregate_calls(series: Any, path: str | os.PathLike[str], *, model: str = "",
                          episodes: Episodes = ()) -> Path:
     """Collateral calls per IM date: what we deliver (IM posted, VM paid; up) and what we
-    receive (IM collected, VM received; down), with the largest 1-, 5- and 20-date sums of
-    the calls we pay."""
+    receive (IM collected, VM received; down); the title gives the largest 1-, 5- and
+    20-date sums of the calls we pay."""
     agg = series.aggregate.iloc[1:]
-    fig = Figure(figsize=(12, 5))
-    ax = fig.subplots()
-    _shade(ax, episodes, agg.index)
+    fig, ax = layout.subplots(figsize=(12, 4.6))
+    if len(agg):
+        layout.shade_episodes(ax, episodes, agg.index[0], agg.index[-1], label_on=ax)
     width = max(1.0, 0.8 * float(np.median(np.diff(agg.index.values).astype(
         "timedelta64[D]").astype(float)))) if len(agg) > 1 else 1.0
-    ax.bar(agg.index, agg["im_calls_out"], width=width, color="tab:red", label="IM we post")
+    ax.bar(agg.index, agg["im_calls_out"], width=width, color=ROLES["im posted"],
+           label="IM we post")
     ax.bar(agg.index, agg["vm_calls_out"], width=width, bottom=agg["im_calls_out"],
-           color="tab:orange", label="VM we pay")
-    ax.bar(agg.index, -agg["im_calls_in"], width=width, color="tab:blue",
+           color=ROLES["vm paid"], label="VM we pay")
+    ax.bar(agg.index, -agg["im_calls_in"], width=width, color=ROLES["im collected"],
            label="IM we collect")
     ax.bar(agg.index, -agg["vm_calls_in"], width=width, bottom=-agg["im_calls_in"],
-           color="tab:cyan", label="VM we receive")
-    ax.axhline(0, color="black", lw=0.6)
+           color=ROLES["vm received"], label="VM we receive")
+    ax.axhline(0, color=ROLES["threshold"], lw=0.6)
     peaks = series.peaks
-    text = "; ".join(f"{d}-date peak paid {peaks.loc[d, 'calls_out'] / 1e6:,.1f}m"
-                     for d in peaks.index)
-    ax.set_title(f"Collateral calls per IM date{' (' + model + ')' if model else ''}: paid "
-                 f"(up), received (down). {text}", loc="left", fontsize=9)
+    text = " / ".join(f"{peaks.loc[d, 'calls_out'] / 1e6:,.1f}" for d in peaks.index)
+    days = " / ".join(str(d) for d in peaks.index)
+    ax.set_title(f"Collateral calls per IM date{', ' + model if model else ''}: paid (up), "
+                 f"received (down); largest sums paid over {days} IM dates: {text} USD mn",
+                 loc="left", fontsize=9)
     _money(ax)
     _dates(ax)
-    ax.legend(fontsize=8, ncol=4, loc="lower left", framealpha=0.9)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(handles=[*handles, layout.episode_patch()], **_OUTSIDE)
+    return layout.save(fig, path)
 
 
 def plot_system_view(view: Any, path: str | os.PathLike[str]) -> Path:
-    """System view per model: IM dealers collect (top), collateral paid by dealers per date
-    (bottom), the episode shaded."""
-    fig = Figure(figsize=(12, 7))
-    top, bottom = fig.subplots(2, 1, sharex=True)
+    """System view per model: IM dealers collect before and after thresholds (top) and the
+    collateral the dealers pay per date (bottom), the episode shaded; each model in its
+    palette colour."""
+    fig, (top, bottom) = layout.subplots(2, 1, figsize=(12, 7), sharex=True)
     name, start, end = view.episode
-    for ax in (top, bottom):
-        ax.axvspan(start, end, color="0.88", lw=0, zorder=0)
+    layout.shade_episodes([top, bottom], [view.episode], start, end, label_on=top)
+    palette = Palette(view.summary.index)
     for label in view.summary.index:
         s = view.system.xs(label, level="model")
-        top.plot(s.index, s["im_call"], lw=1.3, label=f"{label}: model IM")
-        top.plot(s.index, s["collected"], lw=0.9, ls="--", color=top.lines[-1].get_color(),
+        color = palette.color(label)
+        top.plot(s.index, s["im_call"], color=color, lw=1.6, label=f"{label}: model IM")
+        top.plot(s.index, s["collected"], color=color, lw=1.0, ls="--",
                  label=f"{label}: collected")
-        bottom.plot(s.index[1:], s["calls_out"].iloc[1:], lw=1.1, label=label)
+        bottom.plot(s.index[1:], s["calls_out"].iloc[1:], color=color, lw=1.2, label=label)
     _money(top)
     _money(bottom)
     _dates(bottom)
-    top.set_title(f"System view through {name}: IM to collect (solid) and collected after "
-                  f"thresholds (dashed), {view.network.n_netting_sets} netting sets",
-                  loc="left", fontsize=10)
+    top.set_title(f"System view through {name.replace('_', ' ')}: IM to collect (solid) and "
+                  f"collected after thresholds (dashed), {view.network.n_netting_sets} "
+                  "netting sets", loc="left", fontsize=10)
     bottom.set_title("Collateral the dealers pay per date (IM posted and VM)", loc="left",
                      fontsize=10)
-    top.legend(fontsize=7, ncol=3, framealpha=0.9)
-    bottom.legend(fontsize=8, ncol=5, framealpha=0.9)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    return path
+    top.legend(**_OUTSIDE)
+    bottom.legend(**_OUTSIDE)
+    return layout.save(fig, path)

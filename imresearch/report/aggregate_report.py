@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from imresearch.report import aggregate_figures as AF
+from imresearch.report import tables as T
 
 __all__ = ["aggregate_figures", "aggregate_sections", "write_aggregate_tables"]
 
@@ -43,29 +46,49 @@ def _terms_text(agg: Any) -> str:
     return text + "."
 
 
+def _per_netting_set(on_date: pd.DataFrame) -> pd.DataFrame:
+    """Collected / posted per netting set (rows) and model (columns), USD mn."""
+    cell = on_date.assign(cell=[f"{c / 1e6:,.1f} / {p / 1e6:,.1f}"
+                                for c, p in zip(on_date["collect"], on_date["post"])])
+    table = cell.pivot_table(index=["netting_set", "counterparty"], columns="model",
+                             values="cell", aggfunc="first", sort=False)
+    table = table[list(dict.fromkeys(on_date["model"]))].reset_index()
+    return table.rename(columns={"netting_set": "netting set"}).rename_axis(columns=None)
+
+
 def aggregate_sections(results: Any, figs: dict[str, Path]) -> list[dict[str, Any]]:
     agg = results.aggregate
     s = agg.series
     end = results.market.market.end
-    table = agg.on_date.pivot_table(index="netting_set", columns="model",
-                                    values=["collect", "post"], sort=False) / 1e6
-    table.columns = [f"{what} {model} (USD mn)" for what, model in table.columns]
-    totals = agg.totals / 1e6
-    totals.columns = [f"{c} (USD mn)" for c in totals.columns]
+    totals = T.show(agg.totals, {
+        "im_call": T.mn("model IM, call side"), "collect": T.mn("IM collected"),
+        "im_post": T.mn("model IM, post side"), "post": T.mn("IM posted")}, index="model")
     ups = s.cliff[s.cliff["direction"] == "up"] if len(s.cliff) else s.cliff
-    peaks = s.peaks[["im_calls_out", "vm_calls_out", "calls_out", "calls_in"]] / 1e6
-    peaks.columns = [f"{c} (USD mn)" for c in peaks.columns]
-    peaks.index = [f"{d} IM date(s)" for d in peaks.index]
+    peaks = s.peaks.copy()
+    peaks.index = [f"{d} IM date{'s' if d > 1 else ''}" for d in peaks.index]
+    peaks = T.show(peaks, {
+        "im_calls_out": T.mn("IM we post"), "vm_calls_out": T.mn("VM we pay"),
+        "calls_out": T.mn("all we pay"), "calls_out_date": T.date("paid: last date"),
+        "im_calls_in": T.mn("IM we collect"), "vm_calls_in": T.mn("VM we receive"),
+        "calls_in": T.mn("all we receive"), "calls_in_date": T.date("received: last date")},
+        index="largest sum over")
+    procyclicality = T.show(s.procyclicality, {
+        "average_im": T.mn("average IM"), "peak_to_trough": T.number("peak-to-trough"),
+        **{f"max_{d}d_increase": T.pct(f"largest {d}-date rise") for d in (1, 5, 20)},
+        **{f"max_{d}d_increase_usd": T.mn(f"largest {d}-date rise") for d in (1, 5, 20)}},
+        index="netting set, side")
     dates = s.aggregate.index
     return [
         {"heading": "Aggregate IM per counterparty on the valuation date",
          "text": f"On {end:%Y-%m-%d} every model margins each netting set on its own, both "
          "ways: IM we collect (the model on our losses on the netting set) and IM we post "
          "(the model on the netting set negated), never netted across netting sets. "
-         + _terms_text(agg) + " The amounts exchanged per netting set and model are in "
-         "aggregate_im.csv; below, the totals per model and the amounts per netting set.",
+         + _terms_text(agg) + " Below, the totals per model over the netting sets; every "
+         "amount per netting set and model is in aggregate_im.csv.",
          "table": totals},
-        {"heading": "Exchanged IM per netting set and model", "table": table},
+        {"heading": "Exchanged IM per netting set and model",
+         "text": "IM collected / IM posted, USD mn, after each group's threshold.",
+         "table": _per_netting_set(agg.on_date)},
         {"heading": f"Exchanged IM through time ({agg.model})",
          "text": f"{agg.model} margins each netting set on {len(dates)} IM dates from "
          f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}; the collateral balances are carried "
@@ -78,18 +101,20 @@ def aggregate_sections(results: Any, figs: dict[str, Path]) -> list[dict[str, An
              "(aggregate_threshold_cliff.csv)." if len(ups) else
              "No group's IM crossed its threshold."),
          "figure": figs["aggregate_exchanged"],
-         "caption": "Balances of IM collected and posted per counterparty (solid), the model "
-         "IM (dotted) and the threshold (dashed); the aggregate on the right axis."},
+         "caption": "What to look for: how far below the model IM (dotted) the balances "
+         "(solid) stay because of the threshold (dashed) and the minimum transfer amount, and "
+         "the steps where a rise of the model IM is called at once."},
         {"heading": "Collateral calls",
          "text": "Largest sums of the calls over 1, 5 and 20 consecutive IM dates (in "
          "aggregate over netting sets): IM we post and VM we pay on the counterparties' calls, "
-         "and what our own calls bring in.",
+         "and what our own calls bring in, with the last date of each run.",
          "table": peaks, "figure": figs["aggregate_calls"],
-         "caption": "Calls per IM date: paid (up), received (down)."},
+         "caption": "Calls per IM date, paid (up) and received (down). What to look for: IM "
+         "calls (dark) bunching with VM calls in stress, the liquidity a desk must find at "
+         "once."},
         {"heading": "Procyclicality per netting set",
          "text": "Average IM, peak-to-trough ratio and the largest 1-, 5- and 20-date "
-         "increases of the model IM, in aggregate and per netting set (relative where IM is "
-         "positive on every date, and in USD).",
-         "table": s.procyclicality},
+         "increases of the model IM, in aggregate and per netting set and side (in % where "
+         "the IM is positive on every date, and in USD mn).",
+         "table": procyclicality},
     ]
-

@@ -76,6 +76,11 @@ ROLES: Mapping[str, str] = {
     "loss after IM": "#b2182b",
     "sum of slices": NEUTRAL,
     "shortfall": "#b2182b",
+    "im collected": "#2166ac",
+    "im posted": "#d6604d",
+    "vm received": "#92c5de",
+    "vm paid": "#fdb863",
+    "threshold": NEUTRAL,
 }
 
 _FAMILIES: Mapping[str, tuple[str, ...]] = {

@@ -75,6 +75,10 @@ def show(frame: pd.DataFrame, columns: Mapping[str, Col] | None = None, *,
     None); returns a DataFrame of strings on a plain RangeIndex."""
     if columns is None:
         columns = {str(c): Col(str(c), "{:,.4g}") for c in frame.columns}
+    names = [index, *(c.name for k, c in columns.items() if k in frame.columns)]
+    twice = sorted({n for n in names if n is not None and names.count(n) > 1})
+    if twice:
+        raise ValueError(f"show: column name(s) {twice} given twice")
     out = {}
     if index is not None:
         out[index] = [Col(index, "{}").cell(v) for v in frame.index]
