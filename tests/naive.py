@@ -232,6 +232,51 @@ def rolling_tail_group_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     return var, es, arg
 
 
+def loss_pit(losses: np.ndarray, weights: np.ndarray, realised_loss: float) -> float:
+    """Twin of :func:`imresearch.engines._group_kernels.loss_pit`: the weighted share of
+    scenario losses above the realised loss, ties counted half, by boolean masks."""
+    w = np.ones(len(losses)) if len(weights) == 0 else weights
+    return float((w[losses > realised_loss].sum() + 0.5 * w[losses == realised_loss].sum())
+                 / w.sum())
+
+
+def rolling_group_pit_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
+                             vols: np.ndarray, mult: np.ndarray, disp: np.ndarray,
+                             unit: np.ndarray, lo1: np.ndarray, hi1: np.ndarray,
+                             lo1b: np.ndarray, hi1b: np.ndarray, lo2: np.ndarray,
+                             hi2: np.ndarray, stress_weight: float, alpha: float,
+                             exact_es: bool, codes: np.ndarray, n_groups: int,
+                             book: TradeArrays, realised_loss: np.ndarray) -> tuple:
+    """Twin of :func:`imresearch.engines._group_kernels.rolling_group_tail_kernel`: each
+    trade row priced by the scalar pricer into its group, tails by a full sort, PIT by
+    counting. Returns (var, es, pit) of shape (n_out, n_groups)."""
+    n_out, n_f, n_tr = rows.shape[0], levels.shape[1], book.ip.shape[0]
+    var, es, pit = (np.empty((n_out, n_groups)) for _ in range(3))
+    x = np.empty(n_f)
+    dfs = np.empty(book.g_t.shape[0] + 1)
+
+    def group_pv(shock: np.ndarray, o: int) -> np.ndarray:
+        shocked_state(levels[rows[o]], shock, vols[o], mult, disp, unit, x)
+        grid_dfs(x, book, dfs)
+        pv = np.zeros(n_groups)
+        for j in range(n_tr):
+            pv[codes[j]] += trade_pv(j, x, dfs, book)
+        return pv
+
+    for o in range(n_out):
+        pv0 = group_pv(np.zeros(n_f), o)
+        index = np.concatenate((np.arange(lo1[o], hi1[o]), np.arange(lo1b[o], hi1b[o]),
+                                np.arange(lo2[o], hi2[o])))
+        losses = np.array([pv0 - group_pv(shocks[s], o) for s in index]).T
+        n2 = hi2[o] - lo2[o]
+        w = stress_weights(index.shape[0] - n2, n2, stress_weight)
+        for g in range(n_groups):
+            var[o, g], es[o, g], _ = tail_by_sorting(losses[g], w, alpha, exact_es)
+            r = realised_loss[o, g]
+            pit[o, g] = np.nan if np.isnan(r) else loss_pit(losses[g], w, r)
+    return var, es, pit
+
+
 @jit
 def mc_pnl_kernel(innov: np.ndarray, lt: np.ndarray, correlate: bool, vol0: np.ndarray,
                   garch: np.ndarray, use_garch: bool, base: np.ndarray, mult: np.ndarray,

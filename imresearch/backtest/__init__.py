@@ -8,6 +8,10 @@
 ``es``                      expected-shortfall backtests: Acerbi-Szekely Z2, Kratz-Lok-McNeil
                             multinomial, Du-Escanciano
 ``rolling``                 the traffic light through time and the remediation add-on
+``im_backtest``             ``backtest_im``: any margin model of a book by portfolio, netting
+                            set, risk class or product class, 1 or 10 days, hypothetical or
+                            actual P&L (``groups``: the groups and their P&L; ``group_im``:
+                            each group's IM under each kind of model)
 ==========================  ===============================================================
 """
 
@@ -30,6 +34,7 @@ from imresearch.backtest.es import (
     z2_critical_values,
     z2_test,
 )
+from imresearch.backtest.im_backtest import IMBacktest, backtest_im
 from imresearch.backtest.overlap import (
     OverlapTest,
     overlap_count_variance,
@@ -43,12 +48,14 @@ __all__ = [
     "BacktestResult",
     "ChristoffersenResult",
     "DuEscancianoResult",
+    "IMBacktest",
     "MultinomialResult",
     "OverlapTest",
     "Remediation",
     "Z2Result",
     "acerbi_szekely_z2",
     "backtest",
+    "backtest_im",
     "christoffersen",
     "du_escanciano",
     "kupiec_pof",
