@@ -12,6 +12,8 @@
                             set, risk class or product class, 1 or 10 days, hypothetical or
                             actual P&L (``groups``: the groups and their P&L; ``group_im``:
                             each group's IM under each kind of model)
+``exceptions``              ``exception_report``: every exception with its episode, shortfall,
+                            and the risk class, trades and factors that drove the loss
 ==========================  ===============================================================
 """
 
@@ -34,6 +36,7 @@ from imresearch.backtest.es import (
     z2_critical_values,
     z2_test,
 )
+from imresearch.backtest.exceptions import exception_report
 from imresearch.backtest.im_backtest import IMBacktest, backtest_im
 from imresearch.backtest.overlap import (
     OverlapTest,
@@ -58,6 +61,7 @@ __all__ = [
     "backtest_im",
     "christoffersen",
     "du_escanciano",
+    "exception_report",
     "kupiec_pof",
     "multinomial_test",
     "overlap_count_variance",

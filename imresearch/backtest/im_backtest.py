@@ -92,6 +92,10 @@ class IMBacktest:
     horizon, step : int
     by, pnl_kind : str
     confidence : float
+    book : BoundPortfolio or None
+        The frozen book (``pnl="hypothetical"``).
+    trades : tuple of Trade or None
+        The trades as booked (``pnl="actual"``).
     """
 
     summary: pd.DataFrame
@@ -107,6 +111,8 @@ class IMBacktest:
     by: str
     pnl_kind: str
     confidence: float
+    book: BoundPortfolio | None = None
+    trades: tuple[Any, ...] | None = None
 
     @property
     def stride(self) -> int:
@@ -214,11 +220,8 @@ def _check_one_day(model: SimmModel, first: pd.Timestamp) -> None:
                          f"SimmModel(version=...) with one") from None
 
 
-def _hypothetical(portfolio: Any, market: RiskFactorHistory, model: Any, by: str,
-                  rows: np.ndarray, horizon: int, bind_date: object
-                  ) -> tuple[GroupIM, pd.DataFrame]:
-    bound = portfolio if isinstance(portfolio, BoundPortfolio) else bind(portfolio, market,
-                                                                         bind_date)
+def _hypothetical(bound: BoundPortfolio, market: RiskFactorHistory, model: Any, by: str,
+                  rows: np.ndarray, horizon: int) -> tuple[GroupIM, pd.DataFrame]:
     book = group_book(bound, by)
     dates = market.dates[rows]
     pnl = realised_frame(window_pnl(book, market, rows, horizon), dates, book.labels)
@@ -399,10 +402,14 @@ def backtest_im(portfolio: Any, market: RiskFactorHistory, start: object, end: o
     rows = im_rows(market, run, start, end, horizon, step)
     if isinstance(run, SimmModel) and horizon == 1:
         _check_one_day(run, market.dates[rows[0]])
+    bound, trades = None, None
     if pnl == "hypothetical":
-        res, realised = _hypothetical(portfolio, market, run, by, rows, horizon, bind_date)
+        bound = portfolio if isinstance(portfolio, BoundPortfolio) else bind(portfolio, market,
+                                                                             bind_date)
+        res, realised = _hypothetical(bound, market, run, by, rows, horizon)
     else:
         res, realised = _actual(portfolio, market, run, by, rows, horizon, rebind_days)
+        trades = tuple(getattr(portfolio, "trades", portfolio))
     if getattr(run, "side", "call") == "post":  # IM posted covers the counterparty's losses
         realised = -realised
     stride = math.ceil(horizon / step)
@@ -417,7 +424,8 @@ def backtest_im(portfolio: Any, market: RiskFactorHistory, start: object, end: o
         columns=SUMMARY_COLUMNS)
     return IMBacktest(summary=summary, exceptions=_exceptions(res.im, realised, stride),
                       im=res.im, pnl=realised, var=res.var, es=res.es, pit=res.pit, model=run,
-                      horizon=horizon, step=step, by=by, pnl_kind=pnl, confidence=confidence)
+                      horizon=horizon, step=step, by=by, pnl_kind=pnl, confidence=confidence,
+                      book=bound, trades=trades)
 
 
 def _exceptions(im: pd.DataFrame, pnl: pd.DataFrame, stride: int) -> pd.DataFrame:
