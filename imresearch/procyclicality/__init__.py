@@ -27,6 +27,7 @@ from imresearch.procyclicality.metrics import (
     stressed_to_calm,
     summary,
 )
+from imresearch.procyclicality.responsiveness import responsiveness
 
 __all__ = [
     "ImpulseResponse",
@@ -47,6 +48,7 @@ __all__ = [
     "margin_calls",
     "max_increase",
     "peak_to_trough",
+    "responsiveness",
     "speed_limit",
     "stressed_to_calm",
     "summary",
