@@ -35,6 +35,8 @@ EPILOG = """examples:
   imresearch run study.toml --out results      run a study file
   imresearch run scenarios/archegos_2021.toml --out archegos
                                                the Archegos-style prime-broker replay
+  imresearch backtest study.toml --out bt      backtests by portfolio, netting set and risk
+                                               class ([backtest] of the study, or defaults)
   imresearch data list                         built-in and catalogue data sets
   imresearch data show synthetic               summary of a data set (factors, dates, gaps)
   imresearch data show prices.csv              summary of a CSV file
@@ -87,6 +89,20 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog="example: imresearch init mystudy && imresearch run mystudy/study.toml "
         "--out mystudy/results")
     init.add_argument("dir", metavar="DIR", help="folder to write the example files into")
+
+    bt = sub.add_parser(
+        "backtest",
+        help="backtest a study's models by portfolio, netting set and risk class",
+        description="Backtest the study's models (its [backtest] table, or every HS model "
+        "and SIMM at 1 and 10 days by portfolio, netting set and risk class over the last 5 "
+        "years, weekly) and write the summary, every exception with what drove it, the "
+        "rolling traffic light with remediation, margin responsiveness, report.html and "
+        "manifest.json.",
+        epilog="example: imresearch backtest study.toml --out backtests")
+    bt.add_argument("study", nargs="?", help="study TOML file (default: built-in study)")
+    bt.add_argument("--out", default="imresearch-backtests", help=_OUT_HELP)
+    bt.add_argument("--data-dir", help=_DATA_DIR_HELP)
+    bt.add_argument("--quiet", action="store_true", help=_QUIET_HELP)
 
     data = sub.add_parser("data", help="list and inspect market data sets",
                           description="List and inspect market data sets.",
@@ -287,6 +303,44 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from imresearch.portfolio import load_portfolio
+    from imresearch.provenance import claim_output_dir
+    from imresearch.report.backtest_report import write_backtests
+    from imresearch.report.palette import Palette
+    from imresearch.report.study_report import study_inputs
+    from imresearch.schema import to_mapping
+    from imresearch.study import load_study
+    from imresearch.study.backtests import run_backtests
+    from imresearch.study.market import load_market
+    from imresearch.study.settings import BacktestConfig
+
+    with claim_output_dir(args.out):
+        started = dt.datetime.now(dt.timezone.utc)
+        study = load_study(args.study)
+        if study.portfolio is None:
+            raise InputError(f"{args.study}: [portfolio] source = 'none': nothing to backtest")
+        portfolio = load_portfolio(study.portfolio.source)
+        config = study.backtest or BacktestConfig()
+        bar = _progress(f"backtests {study.name}", args.quiet)
+        cfg = study.market
+        market = load_market(cfg.data, seed=cfg.seed, data_dir=args.data_dir,
+                             gap_policy=cfg.gap_policy, max_gap=cfg.max_gap)
+        results = run_backtests(market, portfolio, study.models, config, apc=study.apc,
+                                progress=bar.say)
+        bar.step("write")
+        settings = {**study.settings(), "backtest": to_mapping(config)}
+        write_backtests(results, args.out, inputs=study_inputs(study, market, portfolio),
+                        settings=settings, started=started, palette=Palette(study.models),
+                        title=f"Backtests of study {study.name} on {market.name}")
+        bar.close("done")
+    print(f"{len(results.summary)} backtests; results written to {args.out}/ (report.html, "
+          "manifest.json, backtest_summary.csv, backtest_exceptions.csv)")
+    return 0
+
+
 _RANGE = re.compile(r"\b(\d{4}-\d{2}(?:-\d{2})?) \.\. (\d{4}-\d{2}(?:-\d{2})?)\b"
                     r"|\b(1[89]\d\d|20\d\d)-(1[89]\d\d|20\d\d)\b")
 _N_FACTORS = re.compile(r"\b(\d+) factors\b")
@@ -434,6 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_run(args)
             if args.command == "init":
                 return _cmd_init(args)
+            if args.command == "backtest":
+                return _cmd_backtest(args)
             if args.command == "simm":
                 return _cmd_simm(args)
             if args.command == "sweep":

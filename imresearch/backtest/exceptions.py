@@ -39,11 +39,10 @@ REPORT_COLUMNS = ["date", "window_end", "group", "pnl", "im", "shortfall", "shor
                   "top_factors"]
 
 
-def _episode(start: pd.Timestamp, end: pd.Timestamp, episodes: list[Any]) -> str:
+def _episode(start: pd.Timestamp, end: pd.Timestamp,
+             episodes: list[tuple[str, pd.Timestamp, pd.Timestamp]]) -> str:
     """Names of the episodes whose dates overlap ``[start, end]``."""
-    names = [e.name for e in episodes
-             if pd.Timestamp(e.start) <= end and pd.Timestamp(e.end) >= start]
-    return ", ".join(names)
+    return ", ".join(name for name, lo, hi in episodes if lo <= end and hi >= start)
 
 
 def _top(names: list[str], pnl: np.ndarray, top: int) -> str:
@@ -103,9 +102,9 @@ def exception_report(result: IMBacktest, market: RiskFactorHistory, *,
         From :func:`~imresearch.backtest.im_backtest.backtest_im`.
     market : RiskFactorHistory
         The market of the backtest.
-    episodes : iterable, optional
-        Stress episodes with ``name``, ``start`` and ``end`` (e.g.
-        ``imresearch.scenarios.load_episodes()``); none: the column is empty.
+    episodes : iterable of (name, start, end), optional
+        Stress episodes (e.g. :func:`imresearch.study.market.episodes_for`); none: the
+        column is empty.
     top : int
         Trades and factors listed per exception. Default 3.
 
@@ -118,10 +117,13 @@ def exception_report(result: IMBacktest, market: RiskFactorHistory, *,
     if not isinstance(result, IMBacktest):
         raise InputError(f"result must be an IMBacktest; got {type(result).__name__}")
     top = check_positive_int("top", top)
-    listed = list(episodes or [])
-    for e in listed:
-        if not all(hasattr(e, k) for k in ("name", "start", "end")):
-            raise InputError(f"episodes must have name, start and end; got {e!r}")
+    listed = []
+    for e in episodes or []:
+        try:
+            name, lo, hi = e
+            listed.append((str(name), pd.Timestamp(lo), pd.Timestamp(hi)))
+        except (TypeError, ValueError):
+            raise InputError(f"episodes must be (name, start, end) tuples; got {e!r}") from None
     ex = result.exceptions
     rows = []
     dates = market.dates

@@ -185,6 +185,11 @@ def _first_row(model: Any) -> int:
     return 0
 
 
+def first_im_row(model: Any, horizon: int) -> int:
+    """First row of a market on which ``model`` run at ``horizon`` has the history it needs."""
+    return _first_row(model_at_horizon(model, horizon))
+
+
 def im_rows(market: RiskFactorHistory, model: Any, start: object, end: object, horizon: int,
             step: int) -> np.ndarray:
     """Rows of the IM dates: every ``step``-th date of ``[start, end]`` whose ``horizon``-day
@@ -209,7 +214,7 @@ def im_rows(market: RiskFactorHistory, model: Any, start: object, end: object, h
     return np.arange(hi, lo - 1, -step, dtype=np.int64)[::-1].copy()
 
 
-def _check_one_day(model: SimmModel, first: pd.Timestamp) -> None:
+def check_one_day(model: SimmModel, first: pd.Timestamp) -> None:
     """A 1-day SIMM backtest needs a version with a 1-day calibration on its first date."""
     version = model.version_on(first)
     try:
@@ -401,7 +406,7 @@ def backtest_im(portfolio: Any, market: RiskFactorHistory, start: object, end: o
     confidence = float(getattr(run, "confidence", 0.99))  # SIMM, schedule: 99%
     rows = im_rows(market, run, start, end, horizon, step)
     if isinstance(run, SimmModel) and horizon == 1:
-        _check_one_day(run, market.dates[rows[0]])
+        check_one_day(run, market.dates[rows[0]])
     bound, trades = None, None
     if pnl == "hypothetical":
         bound = portfolio if isinstance(portfolio, BoundPortfolio) else bind(portfolio, market,

@@ -43,6 +43,7 @@ __all__ = [
     "SCHEDULE_COLOR",
     "SIMM_COLOR",
     "STRESS_SHADE",
+    "ZONE_COLORS",
     "Palette",
     "Style",
     "categorical",
@@ -68,6 +69,9 @@ NEUTRAL = "#222222"
 """Reference lines and the un-mitigated model of the APC frontier."""
 ACCENT = "#7b3294"
 """A highlight that belongs to no model (e.g. the scenario default date)."""
+
+#: Colours of the backtest traffic-light zones.
+ZONE_COLORS: Mapping[str, str] = {"green": "#1a9850", "yellow": "#fee08b", "red": "#d73027"}
 
 #: Colours of quantities that are not models, the same in every figure.
 ROLES: Mapping[str, str] = {

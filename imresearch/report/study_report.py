@@ -26,6 +26,7 @@ from imresearch.provenance import (
 )
 from imresearch.report import figures as F
 from imresearch.report.aggregate_report import aggregate_figures, write_aggregate_tables
+from imresearch.report.backtest_report import plot_rolling_traffic_light, write_backtest_tables
 from imresearch.report.html import html_report
 from imresearch.report.palette import Palette
 from imresearch.report.simm_figures import plot_calibration_lag
@@ -60,6 +61,8 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> Path:
         if results.simm_lag is not None:
             results.simm_lag.versions.to_csv(tmp / "simm_episode_versions.csv")
             results.simm_lag.lag.to_csv(tmp / "simm_calibration_lag.csv", index=False)
+        if results.backtests is not None:
+            write_backtest_tables(results.backtests, tmp)
         figdir = tmp / "figures"
         figdir.mkdir()
         figs = {"market": F.plot_market_overview(market, stress, figdir / "market_overview.png"),
@@ -71,6 +74,10 @@ def write_study(results: StudyResults, out: str | os.PathLike[str]) -> Path:
             plot_calibration_lag(results.simm_lag.lag, figs["simm_lag"])
         if results.aggregate is not None:
             figs.update(aggregate_figures(results, figdir))
+        if results.backtests is not None:
+            figs["rolling_traffic_light"] = plot_rolling_traffic_light(
+                results.backtests, figdir / "rolling_traffic_light.png",
+                palette=study_palette(results))
         inputs = _inputs(results)
         settings = study.settings()
         extra = {"stress_window": stress_info, "market_gaps": analysis.gaps}
@@ -175,14 +182,18 @@ def _margin_figures(results: StudyResults, figdir: Path) -> dict[str, Path]:
 
 
 def _inputs(results: StudyResults) -> dict[str, Any]:
-    study, market = results.study, results.market.market
+    return study_inputs(results.study, results.market.market, results.portfolio)
+
+
+def study_inputs(study: Any, market: Any, portfolio: Any) -> dict[str, Any]:
+    """The manifest's inputs of a study run: market (with a content hash), portfolio, file."""
     inputs: dict[str, Any] = {"market": {
         "source": study.market.data, "name": market.name, "factors": market.n_factors,
         "dates": market.n_dates, "first_date": market.start.date().isoformat(),
         "last_date": market.end.date().isoformat(),
         "levels_sha256": frame_sha256(market.levels)}}
-    if results.portfolio is not None:
-        p = results.portfolio
+    if portfolio is not None:
+        p = portfolio
         inputs["portfolio"] = {
             "source": study.portfolio.source if study.portfolio else None,
             "name": p.name, "trades": len(p),

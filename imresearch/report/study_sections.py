@@ -18,6 +18,7 @@ import pandas as pd
 
 from imresearch.report import tables as T
 from imresearch.report.aggregate_report import aggregate_sections
+from imresearch.report.backtest_report import backtest_sections
 from imresearch.report.study_summary import is_synthetic
 from imresearch.study.run import StudyResults
 from imresearch.study.simm_lag import LAG_STEP
@@ -261,6 +262,11 @@ def backtests(results: StudyResults, figs: dict[str, Path]) -> list[Section]:
         "table": shown}]
 
 
+def backtests_by_group(results: StudyResults, figs: dict[str, Path]) -> list[Section]:
+    """The ``[backtest]`` backtests by portfolio, netting set and risk class, if asked for."""
+    return [] if results.backtests is None else backtest_sections(results.backtests, figs)
+
+
 def apc_tools(results: StudyResults, figs: dict[str, Path]) -> list[Section]:
     margin, study = results.margin, results.study
     if margin is None or margin.frontier.empty:
@@ -391,6 +397,6 @@ def market_sections(results: StudyResults, figs: dict[str, Path]) -> list[Sectio
 #: The report's sections after the summary, in order.
 STUDY_SECTIONS: list[Builder] = [
     im_through_time, valuation_date, why_models_differ, against_simm, simm_calibration_lag,
-    monte_carlo,
-    simm_breakdown, backtests, apc_tools, attribution, aggregate, market_sections,
+    monte_carlo, simm_breakdown, backtests, backtests_by_group, apc_tools, attribution,
+    aggregate, market_sections,
 ]

@@ -11,6 +11,7 @@ from imresearch.models import HSModel, MCModel
 from imresearch.portfolio import Portfolio, load_portfolio
 from imresearch.portfolio.netting import netting_structure
 from imresearch.study.aggregate_margin import AggregateResults, aggregate_analysis
+from imresearch.study.backtests import BacktestResults, run_backtests
 from imresearch.study.findings import Findings, study_findings
 from imresearch.study.margin import MarginResults, book_date, margin_analysis
 from imresearch.study.market import MarketAnalysis, analyse_market, load_market
@@ -42,6 +43,8 @@ def progress_steps(study: Study) -> dict[str, int | None]:
         if study.aggregate is not None:
             steps["aggregate IM on the valuation date"] = len(study.models)
             steps["aggregate IM through time"] = None
+        if study.backtest is not None:
+            steps["backtests"] = None
     steps["write"] = None
     return steps
 
@@ -67,6 +70,8 @@ class StudyResults:
     simm_lag : SimmLagResults or None
         SIMM's calibration lag on the book over the episodes since 2016 inside the market; None
         without a SIMM model in force or such an episode.
+    backtests : BacktestResults or None
+        The ``[backtest]`` backtests of the models by group (None without ``[backtest]``).
     """
 
     study: Study
@@ -77,6 +82,7 @@ class StudyResults:
     aggregate: AggregateResults | None = None
     findings: Findings | None = None
     simm_lag: SimmLagResults | None = None
+    backtests: BacktestResults | None = None
 
 
 def run_study(study: Study, *, data_dir: str | None = None,
@@ -127,6 +133,10 @@ def run_study(study: Study, *, data_dir: str | None = None,
     if per_netting_set:
         aggregate = aggregate_analysis(market, portfolio, study.models, study.aggregate,
                                        rolling=study.rolling, progress=say)
+    backtests = None
+    if portfolio is not None and study.backtest is not None:
+        backtests = run_backtests(market, portfolio, study.models, study.backtest,
+                                  apc=study.apc, progress=say)
     return StudyResults(study=study, market=analysis, portfolio=portfolio, margin=margin,
                         started=started, aggregate=aggregate, findings=findings,
-                        simm_lag=simm_lag)
+                        simm_lag=simm_lag, backtests=backtests)

@@ -57,6 +57,15 @@ its type, units and allowed values in ``docs/formats.md``)::
     [aggregate.terms.CP_ALPHA]    # terms of one group (or counterparty): threshold, mta,
     threshold = 0                 # rounding, regulations, threshold_split, mta_scope
 
+    [backtest]                    # imresearch backtest: backtest_im of the models above
+    models = ["HS 1y", "SIMM"]    # default: every HS model and SIMM
+    horizons = [1, 10]            # business days
+    by = ["portfolio", "netting_set", "risk_class"]   # or "product_class"
+    pnl = "hypothetical"          # or "actual" (the ageing book)
+    years = 5                     # IM dates: the last years with a full window
+    step = 5                      # business days between IM dates
+    window = 250                  # business days of the rolling traffic light
+
 Relative paths (market data, portfolio file) are read from the study file's folder.
 """
 
@@ -84,6 +93,7 @@ __all__ = [
     "DEFAULT_MODELS",
     "APCConfig",
     "AggregateConfig",
+    "BacktestConfig",
     "MarketStudyConfig",
     "PortfolioStudyConfig",
     "RollingConfig",
@@ -318,11 +328,69 @@ class AggregateConfig:
 
 
 @dataclass(frozen=True)
+class BacktestConfig:
+    """Backtests of the study's models (:func:`imresearch.backtest.backtest_im`; the
+    ``[backtest]`` table, run by ``imresearch backtest``).
+
+    Parameters
+    ----------
+    models : tuple of str
+        Labels of the study's models to backtest. Default: every HS model and SIMM.
+    horizons : tuple of int
+        Horizons in business days, each 1 or 10. Default (1, 10).
+    by : tuple of str
+        Groups: ``portfolio``, ``netting_set``, ``risk_class``, ``product_class``. Default
+        portfolio, netting set and risk class.
+    pnl : {"hypothetical", "actual"}
+        Frozen or ageing book. Default ``"hypothetical"``.
+    years : float
+        Years of IM dates, ending with the last full window of the market. Default 5.
+    step : int
+        Business days between IM dates. Default 5.
+    window : int
+        Business days of the rolling traffic light's windows. Default 250.
+    """
+
+    models: tuple[str, ...] = ()
+    horizons: tuple[int, ...] = (1, 10)
+    by: tuple[str, ...] = ("portfolio", "netting_set", "risk_class")
+    pnl: Literal["hypothetical", "actual"] = "hypothetical"
+    years: float = 5.0
+    step: int = 5
+    window: int = 250
+
+    def __post_init__(self) -> None:
+        for name in ("models", "horizons", "by"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        for h in self.horizons:
+            if h not in (1, 10):
+                raise InputError(f"horizons must hold 1 or 10; got {h!r}")
+        known = ("portfolio", "netting_set", "risk_class", "product_class")
+        for b in self.by:
+            if b not in known:
+                raise InputError(f"by must hold one of {', '.join(known)}; got {b!r}")
+        if not self.horizons or not self.by:
+            raise InputError("horizons and by must not be empty")
+        if self.pnl not in ("hypothetical", "actual"):
+            raise InputError(f"pnl must be 'hypothetical' or 'actual'; got {self.pnl!r}")
+        check_in_open_interval("years", self.years, 0.0, 200.0)
+        check_positive_int("step", self.step)
+        check_positive_int("window", self.window)
+
+    def labels(self, models: dict[str, MarginModel]) -> list[str]:
+        """The labels backtested among ``models``."""
+        if self.models:
+            return list(self.models)
+        return [k for k, m in models.items() if isinstance(m, (HSModel, SimmModel))]
+
+
+@dataclass(frozen=True)
 class Study:
     """A study: its name, settings and the file it came from (None for the built-in one).
 
     ``portfolio`` None is a market-only study; ``apc`` None applies no APC tools;
-    ``aggregate`` None margins the book as one netting set only.
+    ``aggregate`` None margins the book as one netting set only; ``backtest`` None runs no
+    ``backtest_im`` backtests (``imresearch backtest`` then uses the defaults).
     """
 
     name: str = "default"
@@ -333,6 +401,7 @@ class Study:
     apc: APCConfig | None = field(default_factory=APCConfig)
     aggregate: AggregateConfig | None = field(default_factory=AggregateConfig)
     path: Path | None = None
+    backtest: BacktestConfig | None = None
 
     def settings(self) -> dict[str, Any]:
         """All settings as plain data (for the manifest), models as their file tables."""
@@ -344,10 +413,12 @@ class Study:
             "models": {k: m.to_table() for k, m in self.models.items()},
             "apc": None if self.apc is None else to_mapping(self.apc),
             "aggregate": None if self.aggregate is None else to_mapping(self.aggregate),
+            "backtest": None if self.backtest is None else to_mapping(self.backtest),
         }
 
 
-_SECTIONS = ("name", "market", "portfolio", "rolling", "models", "apc", "aggregate")
+_SECTIONS = ("name", "market", "portfolio", "rolling", "models", "apc", "aggregate",
+             "backtest")
 _FILE_SUFFIXES = (".csv", ".csv.gz", ".csv.xz", ".txt", ".parquet", ".toml")
 
 
@@ -417,8 +488,17 @@ def load_study(path: str | os.PathLike[str] | None) -> Study:
     if aggregate.model is not None and aggregate.model not in models:
         raise InputError(f"{path} [aggregate]: model {aggregate.model!r} is not a model of the "
                          f"study; models: {list(models)}")
+    backtest = None
+    if "backtest" in doc:
+        backtest = from_mapping(BacktestConfig, dict(doc["backtest"]),
+                                source=f"{path} [backtest]")
+    unknown_models = [m for m in (backtest.models if backtest else ()) if m not in models]
+    if unknown_models:
+        raise InputError(f"{path} [backtest]: model {unknown_models[0]!r} is not a model of the "
+                         f"study; models: {list(models)}")
     return Study(name=str(doc.get("name", path.stem)), market=market, portfolio=portfolio,
-                 rolling=rolling, models=models, apc=apc, aggregate=aggregate, path=path)
+                 rolling=rolling, models=models, apc=apc, aggregate=aggregate, path=path,
+                 backtest=backtest)
 
 
 def _check_apc(apc: APCConfig, models: dict[str, MarginModel], source: str) -> None:

@@ -3,8 +3,6 @@ against direct revaluation."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,8 +41,8 @@ def parse(text):
 def test_every_exception_with_its_attribution(market, book, by):
     res = backtest_im(book, market, market.dates[260], None, HS, by=by, step=3)
     assert len(res.exceptions) > 0
-    episodes = [SimpleNamespace(name="window", start=res.exceptions["date"].iloc[0],
-                                end=res.exceptions["date"].iloc[0])]
+    first = res.exceptions["date"].iloc[0]
+    episodes = [("window", first, first)]
     rep = exception_report(res, market, episodes=episodes, top=10)
     pd.testing.assert_frame_equal(rep[["date", "group", "pnl", "im", "shortfall"]],
                                   res.exceptions[["date", "group", "pnl", "im", "shortfall"]])
@@ -80,5 +78,5 @@ def test_bad_arguments(market, book):
         exception_report("x", market)
     with pytest.raises(InputError, match="top must be"):
         exception_report(res, market, top=0)
-    with pytest.raises(InputError, match="episodes must have name, start and end"):
+    with pytest.raises(InputError, match="episodes must be \\(name, start, end\\) tuples"):
         exception_report(res, market, episodes=[1])
