@@ -14,7 +14,7 @@ from imresearch.backtest import backtest_im
 from imresearch.errors import InputError
 from imresearch.marketdata.builtin import load_builtin
 from imresearch.models import HSModel, ScheduleModel, SimmModel
-from imresearch.portfolio import EquityPosition, load_portfolio
+from imresearch.portfolio import EquityPosition, Portfolio, load_portfolio
 from imresearch.report.backtest_report import backtest_sections
 from imresearch.study import load_study
 from imresearch.study.backtests import run_backtests
@@ -117,8 +117,8 @@ def test_report_sections(results, tmp_path):
 def test_one_day_simm_not_in_force_is_skipped():
     market = load_builtin("synthetic_small")  # 2007-2010: no 1-day SIMM in force
     cfg = BacktestConfig(models=("SIMM",), horizons=(1,), by=("portfolio",), years=1, step=20)
-    trades = [EquityPosition(trade_id="E", underlying="SPX", factor="EQ_SPX", quantity=1e4,
-                             bucket="12")]
+    trades = Portfolio((EquityPosition(trade_id="E", underlying="SPX", factor="EQ_SPX",
+                                       quantity=1e4, bucket="12"),), "one")
     res = run_backtests(market, trades, {"SIMM": SimmModel(), "S": ScheduleModel()}, cfg)
     assert res.summary.empty
     assert len(res.skipped) == 1
