@@ -20,6 +20,7 @@ from imresearch.provenance import (
     frame_sha256,
     write_manifest,
 )
+from imresearch.report import tables as T
 from imresearch.report.archegos_figures import plot_archegos_default_loss, plot_archegos_timeline
 from imresearch.report.html import html_report
 from imresearch.scenarios.archegos import ArchegosResult
@@ -117,33 +118,33 @@ def _sections(result: ArchegosResult, fig1: Path, fig2: Path) -> list[dict[str, 
     pos = (result.positions * result.prices.loc[sc.position_date]).assign(
         total=lambda f: f.sum(axis=1)) / 1e6
     pos.loc["total"] = pos.sum()
-    summ = result.summary.copy()
-    for c in summ.columns:
-        if c not in ("model", "im_at_start_pct", "max_liquidation_days"):
-            summ[c] = summ[c] / 1e6
-    summ["im_at_start_pct"] = 100 * summ["im_at_start_pct"]
-    summ = summ.rename(columns=lambda c: c if c in ("model", "max_liquidation_days") else (
-        f"{c} (%)" if c.endswith("pct") else f"{c} (USD m)"))
-    loss = dl[["model", "exposure_at_last_mark", "im_held", "liquidation_start",
-               "liquidation_days", "days_priced_flat", "closeout_loss", "loss_after_im",
-               "im_with_addon", "loss_after_im_with_addon"]].copy()
-    for c in ("exposure_at_last_mark", "im_held", "closeout_loss", "loss_after_im",
-              "im_with_addon", "loss_after_im_with_addon"):
-        loss[c] = loss[c].astype(float) / 1e6
-    loss["liquidation_start"] = pd.to_datetime(loss["liquidation_start"]).dt.strftime("%Y-%m-%d")
-    loss = loss.rename(columns=lambda c: f"{c} (USD m)" if c in (
-        "exposure_at_last_mark", "im_held", "closeout_loss", "loss_after_im", "im_with_addon",
-        "loss_after_im_with_addon") else c)
-    aggt = agg[["exposure", "vm_call", "sum_of_slices_im", "aggregate_model_im",
-                "aggregate_view_im", "shortfall"]] / 1e6
-    aggt["aggregate_liquidity_factor"] = agg["aggregate_liquidity_factor"]
-    aggt.index = aggt.index.strftime("%Y-%m-%d")
+    summ = T.show(result.summary, {
+        "model": T.text("model"), "notional_at_start": T.mn("notional at start", 0),
+        "im_at_start": T.mn("IM at start"), "im_at_start_pct": T.pct("IM at start"),
+        "peak_im": T.mn("peak IM"), "vm_calls_to_default": T.mn("VM calls to default"),
+        "im_calls_to_default": T.mn("IM calls to default"),
+        "max_liquidation_days": T.number("longest liquidation, days", 1),
+        "closeout_loss": T.mn("close-out loss"), "loss_after_im": T.mn("loss after IM")},
+        index="broker")
+    loss = T.show(dl.assign(liquidation_start=pd.to_datetime(dl["liquidation_start"])), {
+        "model": T.text("model"), "exposure_at_last_mark": T.mn("exposure at last mark"),
+        "im_held": T.mn("IM held"), "liquidation_start": T.date("liquidation from"),
+        "liquidation_days": T.count("liquidation days"),
+        "days_priced_flat": T.count("days priced flat"),
+        "closeout_loss": T.mn("close-out loss"), "loss_after_im": T.mn("loss after IM"),
+        "im_with_addon": T.mn("IM with add-on"),
+        "loss_after_im_with_addon": T.mn("loss after IM with add-on")}, index="broker")
+    aggt = T.show(agg, {
+        "exposure": T.mn("exposure"), "vm_call": T.mn("VM call"),
+        "sum_of_slices_im": T.mn("sum of the slices' IM"),
+        "aggregate_model_im": T.mn("aggregate model IM"),
+        "aggregate_liquidity_factor": T.number("aggregate liquidity factor", 3),
+        "aggregate_view_im": T.mn("aggregate view IM"), "shortfall": T.mn("shortfall")},
+        index="date")
     bm = result.by_model.reset_index()
-    bm = bm[bm["date"] == prev].set_index("model")[["sum_of_slices", "whole_book",
-                                                     "whole_over_sum"]]
-    bm[["sum_of_slices", "whole_book"]] /= 1e6
-    bm = bm.rename(columns={"sum_of_slices": "sum of slices (USD m)",
-                            "whole_book": "whole book (USD m)"})
+    bm = T.show(bm[bm["date"] == prev].set_index("model"), {
+        "sum_of_slices": T.mn("sum of slices"), "whole_book": T.mn("whole book"),
+        "whole_over_sum": T.number("whole book / sum of slices", 3)}, index="model")
     calls = result.daily.reset_index().pivot_table(index="date", columns="broker",
                                                    values="total_call")[brokers] / 1e6
     calls.index = calls.index.strftime("%Y-%m-%d")
@@ -182,13 +183,12 @@ def _sections(result: ArchegosResult, fig1: Path, fig2: Path) -> list[dict[str, 
                     "and the aggregate view against the sum of the slices."},
         {"heading": "Positions (USD m at the position date)",
          "table": _shown(pos, default="{:,.0f}")},
-        {"heading": "Per broker", "table": _shown(summ, {"im_at_start_pct (%)": "{:.1f}",
-                                                          "max_liquidation_days": "{:.1f}"}),
+        {"heading": "Per broker", "table": summ,
          "text": "IM at start and peak IM are what each broker charges (its model, plus the "
                  "liquidity add-on if it charges it); calls are summed up to the default date "
                  "(positive: the client pays)."},
         {"heading": f"Loss if the client defaults on {sc.default_date:%Y-%m-%d}",
-         "table": _shown(loss, {"liquidation_days": "{:.0f}", "days_priced_flat": "{:.0f}"}),
+         "table": loss,
          "figure": fig2,
          "caption": "Close-out loss against the IM held, per broker.",
          "text": "Each broker keeps the IM held after the previous day's calls and sells each "
@@ -197,19 +197,19 @@ def _sections(result: ArchegosResult, fig1: Path, fig2: Path) -> list[dict[str, 
                  "whole slice in one block below the previous close. 'with addon' columns: had "
                  "the broker charged the liquidity add-on on its slice."},
         *_reported_section(result),
-        {"heading": "Aggregate view vs sum of slices (USD m)",
-         "table": _shown(aggt, {"aggregate_liquidity_factor": "{:.3f}"}),
-         "text": "sum_of_slices_im: what the brokers charge together; aggregate_model_im: the "
-                 "aggregate model on the whole book; aggregate_view_im: the same with the "
+        {"heading": "Aggregate view vs sum of slices",
+         "table": aggt,
+         "text": "Sum of the slices' IM: what the brokers charge together; aggregate model IM: "
+                 "the aggregate model on the whole book; aggregate view IM: the same with the "
                  "liquidity add-on of the aggregate positions; shortfall: the difference."},
         {"heading": f"Each model on the whole book vs on the slices ({prev:%Y-%m-%d})",
-         "table": _shown(bm, {"whole_over_sum": "{:.3f}"})},
+         "table": bm},
         {"heading": "Daily margin calls per broker, VM + IM (USD m)", "table": _shown(calls)},
         {"heading": "Liquidation horizons (business days at the participation rate)",
          "table": _shown(hz)},
         {"heading": "Loss after IM by default day (USD m)",
          "table": _shown((result.loss_by_default_day / 1e6).set_axis(
-             result.loss_by_default_day.index.strftime("%Y-%m-%d")))},
+             result.loss_by_default_day.index.strftime("%Y-%m-%d")).rename_axis("default day"))},
         {"heading": "Names and sources", "table": names},
         {"heading": "Episode sources", "table": sources,
          "text": "\n\n".join(result.notes)},

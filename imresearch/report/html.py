@@ -35,6 +35,7 @@ section.summary { border: 1px solid #c9d3de; background: #fbfcfe; padding: 0 1em
 table { border-collapse: collapse; font-size: 0.85em; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; white-space: nowrap; }
 th { background: #eef2f6; white-space: normal; min-width: 4em; }
+td.long { white-space: normal; text-align: left; min-width: 16em; max-width: 36em; }
 td:first-child, th:first-child { text-align: left; }
 figure { margin: 1em 0; } figcaption { font-size: .9em; color: #555; }
 p.note { font-size: .92em; color: #333; border-left: 3px solid #f07f09; padding-left: .7em; }
@@ -51,12 +52,16 @@ def _number(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:,.4g}"
 
 
+_LONG_CELL = re.compile(r"<td>([^<]{48,})</td>")
+
+
 def _table(frame: pd.DataFrame) -> str:
     """A table without the pandas index-name header row; numbers with separators."""
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()
     formatters = {c: _number for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
     body = frame.to_html(border=0, index=False, na_rep="", escape=True, formatters=formatters)
+    body = _LONG_CELL.sub(r"<td class='long'>\1</td>", body)  # long text wraps
     return f"<div class='scroll'>{body}</div>"
 
 

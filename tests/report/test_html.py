@@ -60,3 +60,12 @@ def test_show_formats() -> None:
     assert out.iloc[0].tolist() == ["a", "1.2", "12.3", "12,345", "green", "2020-03-16"]
     assert out.iloc[1].tolist() == ["b", "", "50.0", "7", "red", ""]
     assert isinstance(out.index, pd.RangeIndex)
+
+
+def test_long_text_cells_wrap() -> None:
+    """Long text (sources, notes) wraps in its cell instead of widening the table."""
+    long = "Credit Suisse Q1 2021 results: CHF 4.4bn, p. 3, https://www.credit-suisse.com"
+    page = html_report("t", [{"heading": "s", "table": pd.DataFrame(
+        {"name": ["CS", "NO"], "source": [long, "short"]})}])
+    assert f"<td class='long'>{long}</td>" in page and "<td>short</td>" in page
+    assert "td.long { white-space: normal" in page

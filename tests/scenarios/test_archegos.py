@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -329,6 +330,9 @@ def test_cli_end_to_end_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFixtu
                                                              "aggregate view"}
     html = (out / "report.html").read_text()
     assert "data:image/png;base64" in html and "Loss if the client defaults" in html
+    heads = re.findall(r"<th>([^<]*)</th>", html)
+    assert "IM at start, USD mn" in heads and "loss after IM with add-on, USD mn" in heads
+    assert not [h for h in heads if "_" in h]  # human column names, no raw ones
     assert not list(tmp_path.glob(".out.partial-*"))
     # a bad file: one line, exit 2, the previous results left in place
     bad = write_tiny(tmp_path / "bad.toml", tiny(**{"default_date": "2021-02-30"}))
