@@ -206,6 +206,8 @@ def im_rows(market: RiskFactorHistory, model: Any, start: object, end: object, h
                          f"{horizon} business days of market after it (market ends "
                          f"{market.end:%Y-%m-%d})")
     first = _first_row(model)
+    if start is None:  # from the first date with the history the model needs
+        lo = max(lo, first)
     if lo < first:
         ok = dates[first] if first < market.n_dates else None
         hint = f"; the first possible is {ok:%Y-%m-%d}" if ok is not None else ""
@@ -363,8 +365,9 @@ def backtest_im(portfolio: Any, market: RiskFactorHistory, start: object, end: o
         The book (trades as booked; a BoundPortfolio only with ``pnl="hypothetical"``).
     market : RiskFactorHistory
     start, end : date-like or None
-        First and last IM date (within the market; None: its first / last date). The last
-        ``horizon`` dates of the market have no realised window and are left out.
+        First and last IM date (within the market; None: the first date with the history the
+        model needs / the market's last date). The last ``horizon`` dates of the market have no
+        realised window and are left out.
     model : HSModel, MCModel, SimmModel, ScheduleModel or StaticModel
         Run at ``horizon`` (HS/MC ``horizon``; SIMM ``mpor_days``); the schedule and static
         margins have only a 10-day form.

@@ -254,5 +254,7 @@ def test_actual_needs_booked_trades(market, book):
         backtest_im(book, market, market.dates[300], None, HS, pnl="actual")
 
 
-def test_stride(hs_run):
+def test_stride_and_default_start(market, book, hs_run):
     assert hs_run.stride == math.ceil(10 / 1)
+    res = backtest_im(book, market, None, None, HS, step=50)
+    assert res.im.index[0] >= market.dates[250]  # the first date with a full lookback
