@@ -65,10 +65,13 @@ def plot_exchanged_im(series: Any, path: str | os.PathLike[str], *, model: str =
     size = (held["collected"] + held["posted"]).mean().sort_values(ascending=False)
     shown = list(size.index[:max_panels])
     panels = [None, *shown]
-    cols = 2 if len(panels) + 1 <= 4 else 3
-    rows = -(-(len(panels) + 1) // cols)
-    fig, grid = layout.subplots(rows, cols, figsize=(4.6 * cols, 2.7 * rows + 0.5),
-                                squeeze=False)
+    cols = 2 if len(panels) <= 3 else 3
+    full = -(-len(panels) // cols)  # rows of panels
+    spare = len(panels) % cols != 0  # the legend goes in the last row's free slot
+    rows = full if spare else full + 1  # else in a short row of its own
+    ratios = [1.0] * full + ([] if spare else [0.35])
+    fig, grid = layout.subplots(rows, cols, figsize=(4.6 * cols, 2.7 * sum(ratios) + 0.5),
+                                squeeze=False, gridspec_kw={"height_ratios": ratios})
     axes = grid.ravel()
     index = held["collected"].index
     for k, (ax, cp) in enumerate(zip(axes, panels, strict=False)):
@@ -103,7 +106,9 @@ def plot_exchanged_im(series: Any, path: str | os.PathLike[str], *, model: str =
                Line2D([], [], color=ROLES["threshold"], lw=0.9, ls="--",
                       label="threshold allocated to the counterparty"),
                layout.episode_patch()]
-    legend_ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8)
+    legend = legend_ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=8,
+                              ncol=1 if spare else 3)
+    legend.set_in_layout(False)  # it may reach into the hidden slots beside it
     for ax in axes[len(panels) + 1:]:
         ax.set_visible(False)
     others = len(size) - len(shown)

@@ -151,7 +151,7 @@ def plot_calibration_lag(
     versions = list(version_schedule().index)
     colours = _version_colours(versions)
     n = len(episodes)
-    ncols = max(1, min(ncols, n))
+    ncols = max(2, min(ncols, n + 1))  # one episode: the legend beside it, not below
     nrows = int(np.ceil((n + 1) / ncols))  # one cell for the legend
     fig = Figure(figsize=(5.6 * ncols, 3.1 * nrows))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
@@ -182,6 +182,7 @@ def plot_calibration_lag(
         locator = AutoDateLocator(maxticks=6)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        ax.xaxis.get_offset_text().set_fontsize(7)
         ax.grid(alpha=0.3)
     for ax in axes[n:]:
         ax.set_visible(False)

@@ -104,3 +104,27 @@ def test_sections_tables_are_readable(tmp_path: Path) -> None:
     row = per_set.set_index("netting set").loc["FUND_B-ISDA", "HS 2y"]
     assert row == f"{c / 1e6:,.1f} / {p / 1e6:,.1f}"
     assert tables[0].columns[1] == "model IM, call side, USD mn"
+
+
+def test_exchanged_im_legend_row_when_the_grid_is_full(series, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                       figures: list) -> None:
+    """Five counterparties fill a 3 x 2 grid: the legend gets a short row of its own, every
+    panel keeps its dates, and no text overlaps or leaves the figure."""
+    from types import SimpleNamespace
+
+    frame = series.by_netting_set
+    copies = []
+    for k in range(3):
+        part = frame.assign(counterparty=frame["counterparty"] + f"_{k}")
+        part.index = part.index.set_levels(
+            [f"{n}_{k}" for n in part.index.levels[1]], level="netting_set")
+        copies.append(part)
+    many = pd.concat(copies)
+    many = many[many["counterparty"] != "FUND_B_2"]
+    plot_exchanged_im(SimpleNamespace(by_netting_set=many), tmp_path / "five.png")
+    fig = figures[-1]
+    check_text(fig)
+    visible = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    assert len(visible) == 6
+    legend_ax = next(ax for ax in fig.axes if ax.get_legend() is not None and not ax.axison)
+    assert legend_ax.get_position().height < 0.5 * visible[0].get_position().height

@@ -72,3 +72,14 @@ def test_calibration_lag_figure(tmp_path: Path) -> None:
     entries = [t.get_text() for t in legend_ax.get_legend().get_texts()]
     assert "SIMM 2.3" in entries and "SIMM 2.4" in entries and "SIMM 2.6" in entries
     assert "version in force on the date" in entries
+
+
+def test_calibration_lag_one_episode_has_its_legend_beside_it(tmp_path: Path) -> None:
+    """One episode (the usual case of a study): the legend sits beside the panel, not in a
+    second row of empty space below it."""
+    lag = _lag_frame()
+    fig = plot_calibration_lag(lag[lag["episode"] == "covid_2020"], tmp_path / "one.png")
+    panel = next(ax for ax in fig.axes if ax.get_visible() and ax.get_title())
+    legend_ax = next(ax for ax in fig.axes if ax.get_legend() is not None)
+    assert legend_ax.get_position().x0 > panel.get_position().x1  # to the right
+    assert fig.get_figheight() < 4
