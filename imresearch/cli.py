@@ -62,7 +62,7 @@ _QUIET_HELP = "no progress (default: a bar on a terminal, one line per step othe
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imresearch",
-        description="Initial-margin research: HS/FHS/MC engines, SIMM, schedule IM, backtests, "
+        description="Initial-margin research: HS/FHS/MC engines, SIMM, schedule IM, backtests,\n"
         "procyclicality and APC tools.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

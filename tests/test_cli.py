@@ -142,9 +142,22 @@ def test_sweep_command(tmp_path: Path) -> None:
     assert res.returncode == 2 and "['lookback'] cannot be swept" in res.stderr
 
 
-HELPS = [["--help"], ["run", "--help"], ["init", "--help"], ["data", "--help"],
-         ["data", "list", "--help"], ["data", "show", "--help"], ["simm", "--help"],
-         ["sweep", "--help"], []]
+HELPS = [["--help"], ["run", "--help"], ["init", "--help"], ["backtest", "--help"],
+         ["data", "--help"], ["data", "list", "--help"], ["data", "show", "--help"],
+         ["simm", "--help"], ["sweep", "--help"], []]
+
+
+@pytest.mark.parametrize("args", HELPS, ids=[" ".join(a) or "none" for a in HELPS])
+def test_help_fits_100_columns(args: list[str], capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    try:
+        main(args)
+    except SystemExit:
+        pass
+    out = capsys.readouterr().out
+    assert "usage: imresearch" in out
+    assert max(map(len, out.splitlines())) <= 100
 
 
 def test_help_imports_no_numerical_library() -> None:
