@@ -40,6 +40,7 @@ EPILOG = """examples:
   imresearch data list                         built-in and catalogue data sets
   imresearch data show synthetic               summary of a data set (factors, dates, gaps)
   imresearch data show prices.csv              summary of a CSV file
+  imresearch data show examples/study.toml     the market of a study (its factor metadata too)
   imresearch simm crif.csv --format json       ISDA SIMM of a CRIF file
   imresearch sweep study.toml --grid grid.toml --scheduler dask --out sweep
 
@@ -119,7 +120,8 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="also the description, files and availability of each data set")
     show = data_sub.add_parser("show", help="summary of one data set or file",
                                epilog="example: imresearch data show sp500")
-    show.add_argument("name", help="built-in or catalogue name, or a CSV/Parquet path")
+    show.add_argument("name", help="built-in or catalogue name, a CSV/Parquet path, or a "
+                      "study file (its [market], with the metadata of its factors)")
     show.add_argument("--data-dir", help=_DATA_DIR_HELP)
     show.add_argument("--seed", type=int, default=0, help="seed of synthetic markets")
     simm = sub.add_parser(
@@ -426,9 +428,15 @@ def _cmd_data_list(args: argparse.Namespace) -> int:
 def _cmd_data_show(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from imresearch.study import load_market
+    from imresearch.study import load_market, load_study
 
-    market = load_market(args.name, seed=args.seed, data_dir=args.data_dir)
+    if args.name.lower().endswith(".toml"):  # a study file: its market as the study reads it
+        cfg = load_study(args.name).market
+        market = load_market(cfg.data, seed=cfg.seed, data_dir=args.data_dir,
+                             gap_policy=cfg.gap_policy, max_gap=cfg.max_gap,
+                             factors=cfg.factor_specs())
+    else:
+        market = load_market(args.name, seed=args.seed, data_dir=args.data_dir)
     print(f"{market.name}: {market.n_factors} factors, {market.n_dates} dates, "
           f"{market.start:%Y-%m-%d} .. {market.end:%Y-%m-%d}")
     report = market.gap_report

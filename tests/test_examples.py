@@ -52,6 +52,17 @@ def test_market_csv_is_the_built_in_public_data() -> None:
     assert market.end == pd.Timestamp("2018-12-28")
 
 
+def test_data_show_reads_the_market_of_a_study(capsys: pytest.CaptureFixture[str]) -> None:
+    """`imresearch data show study.toml` reads market.csv with the study's factor metadata
+    (the file alone cannot be read: its rates touch zero, impossible for log shocks)."""
+    assert main(["data", "show", str(EXAMPLES / "study.toml")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("market.csv: 15 factors, 975 dates, 2015-01-02 .. 2018-12-28")
+    assert "absolute_bp" in out and "USD/bbl" in out
+    assert main(["data", "show", str(EXAMPLES / "market.csv")]) == 2
+    assert "level 0.0 not allowed for a log factor" in capsys.readouterr().err
+
+
 def test_portfolio_csv_and_toml_hold_the_same_trades() -> None:
     csv, toml = (load_portfolio(EXAMPLES / f"portfolio.{ext}") for ext in ("csv", "toml"))
     assert csv.trades == toml.trades
