@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imresearch import procyclicality as pc
 from imresearch.aggregate.netting_im import mtm_by_netting_set, netting_set_im
 from imresearch.aggregate.settlement import Balances, settle
 from imresearch.aggregate.terms import (
@@ -291,7 +290,7 @@ def aggregate_im_series(portfolio: Any, market: RiskFactorHistory, dates: Sequen
     return AggregateIMSeries(
         by_netting_set=frame, aggregate=aggregate, peaks=_peaks(aggregate),
         cliff=_cliff(book, index, im_c, im_p, bal),
-        procyclicality=_procyclicality(call, post, frame), terms=book.terms, model=model)
+        procyclicality=_procyclicality(call, post), terms=book.terms, model=model)
 
 
 def _long(book: _Book, index: pd.DatetimeIndex, columns: dict[str, np.ndarray]
@@ -368,23 +367,28 @@ def _cliff(book: _Book, index: pd.DatetimeIndex, im_c: np.ndarray, im_p: np.ndar
                                                            ignore_index=True)
 
 
-def _procyclicality(call: pd.DataFrame, post: pd.DataFrame, frame: pd.DataFrame
-                    ) -> pd.DataFrame:
-    series = {"aggregate call": call.sum(axis=1), "aggregate post": post.sum(axis=1)}
-    for ns in call.columns:
-        series[f"{ns} call"] = call[ns]
-        series[f"{ns} post"] = post[ns]
-    rows = {}
-    for name, s in series.items():
-        s = s.rename_axis("date")
-        row: dict[str, Any] = {"average_im": float(s.mean()), "ratios": bool((s > 0).all())}
-        if row["ratios"] and len(s) > 1:
-            row.update(pc.summary(s, days=tuple(d for d in PEAK_DAYS if d < len(s))).drop(
-                "average_im").to_dict())
-        for d in PEAK_DAYS:
-            if d < len(s):
-                row[f"max_{d}d_increase_usd"] = float(max((s - s.shift(d)).max(), 0.0))
-        rows[name] = row
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "series"
+def _procyclicality(call: pd.DataFrame, post: pd.DataFrame) -> pd.DataFrame:
+    """The metrics of :func:`imresearch.procyclicality.summary` (and increases in USD) of the
+    aggregate and of every netting set's IM, vectorised over the series (the columns)."""
+    c, p = call.to_numpy(dtype=np.float64), post.to_numpy(dtype=np.float64)
+    n = len(c)
+    x = np.column_stack([c.sum(axis=1), p.sum(axis=1),
+                         np.stack([c, p], axis=2).reshape(n, 2 * c.shape[1])])
+    names = ["aggregate call", "aggregate post",
+             *(f"{ns} {side}" for ns in call.columns for side in ("call", "post"))]
+    ratios = (x > 0).all(axis=0)
+    out = pd.DataFrame({"average_im": x.mean(axis=0), "ratios": ratios},
+                       index=pd.Index(names, name="series"))
+    spans = [d for d in PEAK_DAYS if d < n]
+    if n > 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = {
+                "peak_to_trough": x.max(axis=0) / x.min(axis=0),
+                "peak_to_trough_trough_first": (x / np.minimum.accumulate(x, axis=0)).max(
+                    axis=0),
+                **{f"max_{d}d_increase": (x[d:] / x[:-d] - 1.0).max(axis=0) for d in spans}}
+        for name, values in relative.items():
+            out[name] = np.where(ratios, values, np.nan)
+    for d in spans:
+        out[f"max_{d}d_increase_usd"] = np.maximum((x[d:] - x[:-d]).max(axis=0), 0.0)
     return out

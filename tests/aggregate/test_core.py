@@ -303,3 +303,34 @@ def test_bad_netting_structure_is_one_line(market):
         aggregate_im(split, market, market.end, STATIC)
     with pytest.raises(InputError, match=r"date 2031-01-01 is not a date of market"):
         aggregate_im(split.select(trade_id="x"), market, "2031-01-01", STATIC)
+
+
+def test_procyclicality_table_is_the_metrics_of_each_series(hand_book, market):
+    """The vectorised table: :func:`imresearch.procyclicality.summary` of the aggregate and of
+    every netting set's IM, each side; relative metrics blank for a series that touches 0."""
+    from imresearch import procyclicality as pc
+
+    dates = market.dates[-40:]
+    rng = np.random.default_rng(5)
+    names = ["A", "B", "C"]
+    call = pd.DataFrame(rng.lognormal(16, 0.3, (40, 3)), index=dates, columns=names)
+    post = call * rng.uniform(0.5, 1.5, (40, 3))
+    post.iloc[7, 2] = 0.0  # C posts nothing on one date
+    s = aggregate_im_series(hand_book, market, dates, STATIC, im=(call, post))
+    table = s.procyclicality
+    series = {"aggregate call": call.sum(axis=1), "aggregate post": post.sum(axis=1),
+              **{f"{ns} {side}": f[ns] for ns in names
+                 for side, f in (("call", call), ("post", post))}}
+    assert list(table.index) == list(series)
+    for name, im in series.items():
+        row = table.loc[name]
+        assert row["average_im"] == pytest.approx(im.mean(), rel=1e-12)
+        for d in (1, 5, 20):
+            usd = max((im - im.shift(d)).max(), 0.0)
+            assert row[f"max_{d}d_increase_usd"] == pytest.approx(usd, rel=1e-12)
+        if name == "C post":
+            assert not row["ratios"] and np.isnan(row["peak_to_trough"])
+            continue
+        expected = pc.summary(im.rename_axis("date"))
+        for key, value in expected.items():
+            assert row[key] == pytest.approx(value, rel=1e-12), (name, key)
