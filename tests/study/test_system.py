@@ -11,7 +11,7 @@ import imresearch.marketdata as md
 from imresearch.aggregate import aggregate_im_series
 from imresearch.aggregate.network import generate_network
 from imresearch.errors import InputError
-from imresearch.models import HSModel, ScheduleModel
+from imresearch.models import HSModel, MCModel, ScheduleModel, SimmModel
 from imresearch.study.system import system_view
 
 MODELS = {"HS 1y": HSModel(lookback_days=252), "Schedule": ScheduleModel()}
@@ -52,11 +52,37 @@ def test_system_is_the_sum_of_each_dealers_aggregate(serial, network, market):
     assert row["calls_out_total"] == pytest.approx(hs["calls_out"].iloc[1:].sum())
 
 
-def test_every_executor_gives_the_same_numbers(serial, network, market):
-    other = system_view(network, market, models=MODELS, episode="covid_2020", pad_days=3,
-                        threshold=1e6, mta=1e5, scheduler="processes", n_workers=2)
+#: One model of every kind, Monte Carlo seeded: the numbers the executors must reproduce.
+EVERY_KIND = {"HS 1y": HSModel(lookback_days=252),
+              "FHS-EWMA 1y": HSModel(lookback_days=252, filtering="ewma"),
+              "MC 1y": MCModel(n_paths=400, lookback_days=252, seed=17),
+              "SIMM": SimmModel(), "Schedule": ScheduleModel()}
+
+
+@pytest.fixture(scope="module")
+def every_kind_serial(network, market):
+    return system_view(network, market, models=EVERY_KIND, episode="covid_2020", pad_days=2,
+                       step=4, threshold=1e6, mta=1e5, scheduler="serial")
+
+
+@pytest.mark.parametrize(("scheduler", "n_workers", "task_threads"), [
+    ("processes", 2, 2), ("dask", 2, 1)], ids=["processes-2", "dask-local-cluster-2"])
+def test_every_executor_gives_the_same_numbers(every_kind_serial, network, market, scheduler,
+                                               n_workers, task_threads):
+    """Serial, a process pool (two Numba threads a task) and a real Dask LocalCluster of two
+    workers: identical numbers for every model kind, Monte Carlo included."""
+    if scheduler == "dask":
+        pytest.importorskip("dask.distributed")
+    other = system_view(network, market, models=EVERY_KIND, episode="covid_2020", pad_days=2,
+                        step=4, threshold=1e6, mta=1e5, scheduler=scheduler, n_workers=n_workers,
+                        task_threads=task_threads)
+    serial = every_kind_serial
+    assert other.scheduler == scheduler
     pd.testing.assert_frame_equal(other.by_dealer, serial.by_dealer)
+    pd.testing.assert_frame_equal(other.system, serial.system)
     pd.testing.assert_frame_equal(other.summary, serial.summary)
+    pd.testing.assert_frame_equal(other.cliff, serial.cliff)
+    assert (serial.system["im_call"] > 0).all()
 
 
 def test_network_is_seeded_and_consistent():
