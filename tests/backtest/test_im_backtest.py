@@ -23,10 +23,11 @@ from imresearch.models import (
     date_seed,
     im_series,
 )
-from imresearch.portfolio import bind, load_portfolio, to_crif
+from imresearch.portfolio import bind, to_crif
 from imresearch.portfolio.examples import random_portfolio
 from imresearch.portfolio.products import EquityPosition, InterestRateSwap
 from imresearch.simm import simm
+from tests.books import each_type
 
 HS = HSModel(lookback_days=250)
 
@@ -38,13 +39,7 @@ def market():
 
 @pytest.fixture(scope="module")
 def book(market):
-    kinds: dict[str, int] = {}
-    picked = []
-    for t in load_portfolio("dealer_book").trades:  # two trades of every type
-        if kinds.get(t.TYPE, 0) < 2:
-            kinds[t.TYPE] = kinds.get(t.TYPE, 0) + 1
-            picked.append(t)
-    return bind(picked, market)
+    return bind(each_type(2), market)
 
 
 @pytest.fixture(scope="module")

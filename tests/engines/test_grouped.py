@@ -18,9 +18,10 @@ from imresearch.errors import InputError
 from imresearch.marketdata import synthetic_market
 from imresearch.measures import tail
 from imresearch.models import HSModel, MCModel
-from imresearch.portfolio import bind, load_portfolio
+from imresearch.portfolio import bind
 from imresearch.portfolio._kernels import pv_block_states
 from tests import naive
+from tests.books import each_type
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +31,7 @@ def market():
 
 @pytest.fixture(scope="module")
 def bound(market):
-    kinds: dict[str, int] = {}
-    picked = []
-    for t in load_portfolio("dealer_book").trades:  # three trades of every type
-        if kinds.get(t.TYPE, 0) < 3:
-            kinds[t.TYPE] = kinds.get(t.TYPE, 0) + 1
-            picked.append(t)
-    return bind(picked, market)
+    return bind(each_type(3), market)
 
 
 @settings(max_examples=6, deadline=None)

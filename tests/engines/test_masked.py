@@ -17,9 +17,10 @@ from imresearch.engines.mc import monte_carlo_im
 from imresearch.errors import InputError
 from imresearch.marketdata import synthetic_market
 from imresearch.models import HSModel, MCModel
-from imresearch.portfolio import bind, load_portfolio
+from imresearch.portfolio import bind
 from imresearch.portfolio.products import EquityPosition, InterestRateSwap
 from tests import naive
+from tests.books import each_type
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +30,7 @@ def market():
 
 @pytest.fixture(scope="module")
 def bound(market):
-    kinds: dict[str, int] = {}
-    picked = []
-    for t in load_portfolio("dealer_book").trades:  # two trades of every type
-        if kinds.get(t.TYPE, 0) < 2:
-            kinds[t.TYPE] = kinds.get(t.TYPE, 0) + 1
-            picked.append(t)
-    return bind(picked, market)
+    return bind(each_type(2), market)
 
 
 def by_class(bound):
