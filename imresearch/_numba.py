@@ -6,14 +6,18 @@ plain Python, e.g. to debug them or to check a jitted kernel against its twin.
 Compiled kernels are cached on disk, so each kernel compiles once per machine, in the user
 cache folder and never next to the package's code: ``$NUMBA_CACHE_DIR`` when the user set it,
 else ``numba`` inside the imresearch cache folder (:func:`imresearch.cache.numba_cache_dir`,
-``~/.cache/imresearch/numba`` by default). This module sets ``NUMBA_CACHE_DIR`` before it
-imports Numba (and Numba's configuration too, if Numba was imported first). When that folder
-cannot be written (a read-only home), kernels are compiled in memory, uncached, so the package
-also works from a read-only installation.
+``~/.cache/imresearch/numba`` by default), in a subfolder named after the source of every
+module that defines kernels: Numba checks a cached kernel against its own file only, not
+against the kernels it calls from other modules, so after a change to one of those it would run
+the old callee or crash on changed arrays; a new subfolder compiles everything afresh. This
+module sets ``NUMBA_CACHE_DIR`` before it imports Numba (and Numba's configuration too, if
+Numba was imported first). When that folder cannot be written (a read-only home), kernels are
+compiled in memory, uncached, so the package also works from a read-only installation.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import tempfile
@@ -31,9 +35,22 @@ DISABLE_NUMBA = os.environ.get("IMRESEARCH_DISABLE_NUMBA", "0").lower() in ("1",
 _CORE_KERNELS = ("engines/_kernels.py", "portfolio/_kernels.py")
 
 
+def kernel_sources_digest(root: Path | None = None) -> str:
+    """Digest of the source of the package's modules that define kernels (``root``: the
+    package folder)."""
+    root = Path(os.path.abspath(__file__)).parent if root is None else root
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_bytes()
+        if path.name == "_numba.py" or b"imresearch._numba import" in text:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + text)
+    return digest.hexdigest()[:16]
+
+
 def _writable_cache_dir() -> Path | None:
-    """The Numba cache folder, created; None if it cannot be written."""
-    path = numba_cache_dir()
+    """The Numba cache folder of these kernels' sources, created; None if it cannot be
+    written."""
+    path = numba_cache_dir() / f"kernels-{kernel_sources_digest()}"
     try:
         path.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=path).close()
@@ -51,8 +68,6 @@ def kernels_cached() -> bool:
     or when there is no cache)."""
     if CACHE_DIR is None:
         return False
-    import hashlib
-
     tag = f"py{sys.version_info[0]}{sys.version_info[1]}"
     root = Path(os.path.abspath(__file__)).parent
     for module in _CORE_KERNELS:
@@ -99,4 +114,5 @@ else:
         return int(numba.get_num_threads())
 
 
-__all__ = ["CACHE_DIR", "DISABLE_NUMBA", "jit", "kernels_cached", "n_threads", "prange"]
+__all__ = ["CACHE_DIR", "DISABLE_NUMBA", "jit", "kernel_sources_digest", "kernels_cached",
+           "n_threads", "prange"]

@@ -281,13 +281,13 @@ def test_first_run_says_it_compiles_kernels(tmp_path: Path) -> None:
                                                             "IMRESEARCH_CACHE")}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, env={**env, "HOME": str(tmp_path)})
-    numba_dir = tmp_path / ".cache" / "imresearch" / "numba"
+    from imresearch._numba import kernel_sources_digest, kernels_cached
+
+    numba_dir = tmp_path / ".cache" / "imresearch" / "numba" / f"kernels-{kernel_sources_digest()}"
     assert res.stderr == (f"study x: compiling the Numba kernels on first use (a minute or "
                           f"two; cached in {numba_dir} for later runs)\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, env={**env, "HOME": str(tmp_path), "NUMBA_CACHE_DIR":
                                            os.environ.get("NUMBA_CACHE_DIR", "")})
-    from imresearch._numba import kernels_cached
-
     if kernels_cached():  # this machine's cache is warm: nothing said
         assert res.stderr == ""

@@ -75,7 +75,7 @@ def test_read_only_install_caches_kernels_in_the_user_cache(site: Path, tmp_path
     assert out["file"].startswith(str(site))  # the copy was imported, not the checkout
     assert (out["var"], out["es"]) == (8.0, 8.5)
     cache = home / ".cache" / "imresearch" / "numba"
-    assert out["cache_dir"] == str(cache)
+    assert Path(out["cache_dir"]).parent == cache
     assert (out["before"], out["after"]) == (False, True)  # an empty cache is detected
     assert any(cache.rglob("_measures_kernels.tail_stats-*.nbi"))
     assert snapshot(site) == before  # nothing written next to the code
@@ -95,9 +95,28 @@ def test_unwritable_cache_compiles_in_memory(site: Path, tmp_path: Path) -> None
 def test_user_numba_cache_dir_wins_and_numba_imported_first(site: Path, tmp_path: Path) -> None:
     mine = tmp_path / "mine"
     out = run_kernel(site, tmp_path / "home", NUMBA_CACHE_DIR=str(mine))
-    assert out["cache_dir"] == str(mine) and any(mine.rglob("*.nbi"))
+    assert Path(out["cache_dir"]).parent == mine and any(mine.rglob("*.nbi"))
     out = run_kernel(site, tmp_path / "home2", mode="numba-first",
                      IMRESEARCH_CACHE=str(tmp_path / "results-cache"))
-    assert out["cache_dir"] == str(tmp_path / "results-cache" / "numba")
+    assert Path(out["cache_dir"]).parent == tmp_path / "results-cache" / "numba"
     assert any((tmp_path / "results-cache" / "numba").rglob("*.nbi"))
     assert not (tmp_path / "home2").exists()
+
+
+def test_cache_folder_changes_with_any_kernel_module_only(tmp_path: Path) -> None:
+    """Numba checks a cached kernel against its own file only: a kernel calling a changed
+    kernel of another module would run stale (or crash), so the folder follows every kernel
+    module's source, and nothing else."""
+    from imresearch._numba import CACHE_DIR, kernel_sources_digest
+
+    root = tmp_path / "imresearch"
+    shutil.copytree(PACKAGE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    digest = kernel_sources_digest(root)
+    assert digest == kernel_sources_digest(PACKAGE)
+    assert CACHE_DIR is None or CACHE_DIR.name == f"kernels-{digest}"
+    report = root / "report" / "figures.py"
+    report.write_text(report.read_text() + "\n# a comment\n")
+    assert kernel_sources_digest(root) == digest  # no kernel changed
+    callee = root / "portfolio" / "_kernels.py"  # priced from the engines' kernels
+    callee.write_text(callee.read_text() + "\n# a comment\n")
+    assert kernel_sources_digest(root) != digest

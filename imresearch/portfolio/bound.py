@@ -288,7 +288,10 @@ def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None,
         return one if f < 0 else int(f) + n_f * int(inv)
 
     terms: dict[tuple[int, int, int, int], float] = {}
-    opts_i, opts_f, cds_i, cds_f = [], [], [], []
+    # options: the signed amount of each (row, option); an option is its pricing inputs, so
+    # equal options of many trades (or groups) are priced once per state
+    opt_terms: dict[tuple[int, tuple], float] = {}
+    cds_i, cds_f = [], []
     rg: list[int] = []
     rc: list[tuple[float, float]] = []
     rd: list[float] = []
@@ -328,25 +331,30 @@ def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None,
             vr = one if ip[j, K.I_VOL] < 0 else int(ip[j, K.I_VOL])
             with np.errstate(divide="ignore", invalid="ignore"):
                 lc = np.log(fc) - np.log(strike)
-            opts_i.append([sp, vr, int(ip[j, K.I_GN]), int(ip[j, K.I_GD]), int(ip[j, K.I_GP]),
-                           fx, row])
-            opts_f.append([fc, lc, strike, fp[j, K.F_CALL], fp[j, K.F_VOL], fp[j, K.F_SQRT_T],
-                           amt])
-    order = sorted(range(len(opts_i)), key=lambda i: opts_i[i][0])  # by spot row
-    opts_i = [opts_i[i] for i in order]
-    opts_f = [opts_f[i] for i in order]
-    keys = sorted(terms)
-    ti = np.array(keys, dtype=np.int64).reshape(-1, 4)
-    tc = np.array([terms[k] for k in keys], dtype=np.float64)
+            option = (sp, vr, int(ip[j, K.I_GN]), int(ip[j, K.I_GD]), int(ip[j, K.I_GP]), fx,
+                      float(fc), float(lc), float(strike), float(fp[j, K.F_CALL]),
+                      float(fp[j, K.F_VOL]), float(fp[j, K.F_SQRT_T]))
+            opt_terms[row, option] = opt_terms.get((row, option), 0.0) + amt
     if total:  # drop exact cancellations
-        keep = tc != 0.0
-        ti, tc = ti[keep], tc[keep]
-    tk, key = np.unique(ti[:, 1:], axis=0, return_inverse=True)
-    ti = np.column_stack([ti, key.reshape(-1)]).astype(np.int64)
+        terms = {k: c for k, c in terms.items() if c != 0.0}
+        opt_terms = {k: c for k, c in opt_terms.items() if c != 0.0}
+    keys = sorted(terms)
+    lin = np.array(keys, dtype=np.int64).reshape(-1, 4)
+    tk, key = np.unique(lin[:, 1:], axis=0, return_inverse=True)
+    # the distinct options by spot row (one log per underlying), priced into the scratch rows
+    # after the linear keys; their terms follow a row's linear terms, in order of appearance
+    options = sorted(dict.fromkeys(o for _, o in opt_terms), key=lambda o: o[0])
+    slot = {o: len(tk) + i for i, o in enumerate(options)}
+    rows_ = [k[0] for k in keys] + [r for r, _ in opt_terms]
+    order = np.argsort(np.array(rows_, dtype=np.int64), kind="stable")
+    slots = np.array([slot[o] for _, o in opt_terms], dtype=np.int64)
+    ti = np.column_stack([rows_, np.concatenate([key.reshape(-1), slots])])
+    tc = np.array([terms[k] for k in keys] + list(opt_terms.values()), dtype=np.float64)
     return K.BlockArrays(
-        oi=np.array(opts_i, dtype=np.int64).reshape(-1, 7),
-        of=np.array(opts_f, dtype=np.float64).reshape(-1, 7),
-        ti=np.ascontiguousarray(ti), tc=np.ascontiguousarray(tc),
+        oi=np.array([o[:6] for o in options], dtype=np.int64).reshape(-1, 6),
+        of=np.array([o[6:] for o in options], dtype=np.float64).reshape(-1, 6),
+        ti=np.ascontiguousarray(ti.reshape(-1, 2)[order], dtype=np.int64),
+        tc=np.ascontiguousarray(tc[order]),
         tk=np.ascontiguousarray(tk.reshape(-1, 3), dtype=np.int64),
         ci=np.array(cds_i, dtype=np.int64).reshape(-1, 5),
         cf=np.array(cds_f, dtype=np.float64).reshape(-1, 4),

@@ -8,6 +8,8 @@ with merged linear terms.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,6 +114,23 @@ def test_block_total_with_weights_matches_the_weighted_sum(book):
     ti = book.block(w).ti
     assert len({tuple(r) for r in ti}) == len(ti)
     assert (ti[:, 0] == 0).all()
+
+
+def test_an_option_held_many_times_is_priced_once(book):
+    """Equal options of many trades and groups are one option of the pricer, each group adding
+    its amount of it: the group PVs still equal the sums of the trades' scalar PVs."""
+    copies = [dataclasses.replace(t if k != 1 else t.negated(), trade_id=f"{t.trade_id}-{k}")
+              for k in range(3) for t in book.trades]
+    thrice = bind(Portfolio(tuple(copies), "thrice"), synthetic_market(seed=0), EXAMPLE_DATE)
+    groups = np.random.default_rng(5).integers(0, 7, size=thrice.n_trades)
+    bk = thrice.block(groups=groups)
+    assert bk.oi.shape[0] == book.block().oi.shape[0] > 0
+    assert bk.oi.shape[0] == len({tuple(r) for r in np.column_stack([bk.oi, bk.of])})
+    x = _states(thrice, 70, 6)
+    got = K.pv_block_states(x, 7, bk)
+    pv = np.vstack([thrice.pv_state(row) for row in x])
+    want = np.column_stack([pv[:, groups == g].sum(axis=1) for g in range(7)])
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-6 * np.abs(want).max())
 
 
 def test_results_do_not_depend_on_blocking(book):
