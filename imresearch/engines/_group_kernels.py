@@ -7,8 +7,8 @@ import numpy as np
 
 from imresearch._measures_kernels import tail_stats
 from imresearch._numba import jit, prange
-from imresearch.engines._kernels import WIDTH, _scenario_losses, stress_weights
-from imresearch.portfolio._kernels import BlockArrays, block_work
+from imresearch.engines._kernels import date_group_losses, group_work, most_scenarios
+from imresearch.portfolio._kernels import BlockArrays
 
 
 @jit
@@ -52,29 +52,18 @@ def rolling_group_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     Returns (var, es, pit) of shape (n_out, n_groups).
     """
     n_out = rows.shape[0]
-    n_f = levels.shape[1]
     n_g = n_groups
     var = np.empty((n_out, n_g))
     es = np.empty((n_out, n_g))
     pit = np.empty((n_out, n_g))
-    n_max = 1
-    for o in range(n_out):
-        n_max = max(n_max, hi1[o] - lo1[o] + hi1b[o] - lo1b[o] + hi2[o] - lo2[o])
+    n_max = most_scenarios(lo1, hi1, lo1b, hi1b, lo2, hi2)
     n_chunk = max(1, min(n_chunk, n_out))
     for c in prange(n_chunk):
-        E, LS, LZ, DF, W = block_work(n_f, bk, WIDTH)
-        acc = np.empty((n_g, E.shape[1]))
-        pv0 = np.empty(n_g)
-        losses = np.empty((n_g, n_max))
-        index = np.empty(n_max, dtype=np.int64)
-        starts = np.empty(3, dtype=np.int64)
-        counts = np.empty(3, dtype=np.int64)
+        work = group_work(levels.shape[1], n_g, n_max, bk)
+        losses = work[7]
         for o in range(c * n_out // n_chunk, (c + 1) * n_out // n_chunk):
-            starts[0], starts[1], starts[2] = lo1[o], lo1b[o], lo2[o]
-            counts[0], counts[1], counts[2] = hi1[o] - lo1[o], hi1b[o] - lo1b[o], hi2[o] - lo2[o]
-            n = _scenario_losses(levels[rows[o]], vols[o], shocks, starts, counts, mult, disp,
-                                 unit, E, LS, LZ, DF, W, acc, pv0, losses, index, bk)
-            w = stress_weights(n - counts[2], counts[2], stress_weight)
+            n, w = date_group_losses(o, levels, rows, shocks, vols, mult, disp, unit, lo1, hi1,
+                                     lo1b, hi1b, lo2, hi2, stress_weight, work, bk)
             for g in range(n_g):
                 row = losses[g, :n]
                 v, e, _ = tail_stats(row, w, alpha, exact_es)

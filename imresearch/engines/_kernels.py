@@ -125,25 +125,18 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     Returns (var, es, scenario index of the VaR scenario) arrays of shape (n_out,).
     """
     n_out = rows.shape[0]
-    n_f = levels.shape[1]
     var = np.empty(n_out)
     es = np.empty(n_out)
     arg = np.empty(n_out, dtype=np.int64)
+    n_max = most_scenarios(lo1, hi1, lo1b, hi1b, lo2, hi2)
     for o in prange(n_out):
-        E, LS, LZ, DF, W = block_work(n_f, bk, WIDTH)
-        acc = np.empty((1, E.shape[1]))
-        counts = np.array([hi1[o] - lo1[o], hi1b[o] - lo1b[o], hi2[o] - lo2[o]])
-        n = counts[0] + counts[1] + counts[2]
-        losses = np.empty((1, n))
-        index = np.empty(n, dtype=np.int64)
-        _scenario_losses(levels[rows[o]], vols[o], shocks, np.array([lo1[o], lo1b[o], lo2[o]]),
-                         counts, mult, disp, unit, E, LS, LZ, DF, W, acc, np.empty(1), losses,
-                         index, bk)
-        w = stress_weights(n - counts[2], counts[2], stress_weight)
-        v, e, j = tail_stats(losses[0], w, alpha, exact_es)
+        work = group_work(levels.shape[1], 1, n_max, bk)
+        n, w = date_group_losses(o, levels, rows, shocks, vols, mult, disp, unit, lo1, hi1,
+                                 lo1b, hi1b, lo2, hi2, stress_weight, work, bk)
+        v, e, j = tail_stats(work[7][0, :n], w, alpha, exact_es)
         var[o] = v
         es[o] = e
-        arg[o] = index[j]
+        arg[o] = work[8][j]
     return var, es, arg
 
 
@@ -185,6 +178,43 @@ def _scenario_losses(base: np.ndarray, vol: np.ndarray, shocks: np.ndarray,
     return off
 
 
+@jit
+def most_scenarios(lo1: np.ndarray, hi1: np.ndarray, lo1b: np.ndarray, hi1b: np.ndarray,
+                   lo2: np.ndarray, hi2: np.ndarray) -> int:
+    """The largest number of scenarios of an output date (at least 1)."""
+    n_max = 1
+    for o in range(lo1.shape[0]):
+        n_max = max(n_max, hi1[o] - lo1[o] + hi1b[o] - lo1b[o] + hi2[o] - lo2[o])
+    return n_max
+
+
+@jit
+def group_work(n_f: int, n_groups: int, n_max: int, bk: BlockArrays) -> tuple:
+    """Work arrays of one run of dates of the group kernels: the block pricer's
+    (:func:`~imresearch.portfolio._kernels.block_work`), then ``acc`` (n_groups, WIDTH),
+    ``pv0`` (n_groups,), ``losses`` (n_groups, n_max) and ``index`` (n_max,) int64."""
+    E, LS, LZ, DF, W = block_work(n_f, bk, WIDTH)
+    return (E, LS, LZ, DF, W, np.empty((n_groups, E.shape[1])), np.empty(n_groups),
+            np.empty((n_groups, n_max)), np.empty(n_max, dtype=np.int64))
+
+
+@jit(error_model="numpy")
+def date_group_losses(o: int, levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
+                      vols: np.ndarray, mult: np.ndarray, disp: np.ndarray, unit: np.ndarray,
+                      lo1: np.ndarray, hi1: np.ndarray, lo1b: np.ndarray, hi1b: np.ndarray,
+                      lo2: np.ndarray, hi2: np.ndarray, stress_weight: float, work: tuple,
+                      bk: BlockArrays) -> tuple:
+    """Every group's losses under the scenarios of output date ``o`` (see
+    :func:`rolling_tail_block_kernel`) into ``work``'s ``losses[:, :n]`` (shock rows in
+    ``index[:n]``). Returns ``n`` and the scenario weights (:func:`stress_weights`)."""
+    E, LS, LZ, DF, W, acc, pv0, losses, index = work
+    starts = np.array([lo1[o], lo1b[o], lo2[o]])
+    counts = np.array([hi1[o] - lo1[o], hi1b[o] - lo1b[o], hi2[o] - lo2[o]])
+    n = _scenario_losses(levels[rows[o]], vols[o], shocks, starts, counts, mult, disp, unit,
+                         E, LS, LZ, DF, W, acc, pv0, losses, index, bk)
+    return n, stress_weights(n - counts[2], counts[2], stress_weight)
+
+
 @jit(parallel=True, error_model="numpy")
 def rolling_tail_group_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.ndarray,
                               vols: np.ndarray, mult: np.ndarray, disp: np.ndarray,
@@ -205,33 +235,22 @@ def rolling_tail_group_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     each VaR scenario.
     """
     n_out = rows.shape[0]
-    n_f = levels.shape[1]
     n_g = n_groups
     var = np.empty((n_out, 2, n_g))
     es = np.empty((n_out, 2, n_g))
     arg = np.empty((n_out, 2, n_g), dtype=np.int64)
-    n_max = 1
-    for o in range(n_out):
-        n_max = max(n_max, hi1[o] - lo1[o] + hi1b[o] - lo1b[o] + hi2[o] - lo2[o])
+    n_max = most_scenarios(lo1, hi1, lo1b, hi1b, lo2, hi2)
     n_chunk = max(1, min(n_chunk, n_out))
     for c in prange(n_chunk):
-        E, LS, LZ, DF, W = block_work(n_f, bk, WIDTH)
-        acc = np.empty((n_g, E.shape[1]))
-        pv0 = np.empty(n_g)
-        losses = np.empty((n_g, n_max))
+        work = group_work(levels.shape[1], n_g, n_max, bk)
+        losses, index = work[7], work[8]
         gains = np.empty(n_max)
-        index = np.empty(n_max, dtype=np.int64)
         top, bottom = np.empty(n_max), np.empty(n_max)
         top_at = np.empty(n_max, dtype=np.int64)
         bottom_at = np.empty(n_max, dtype=np.int64)
-        starts = np.empty(3, dtype=np.int64)
-        counts = np.empty(3, dtype=np.int64)
         for o in range(c * n_out // n_chunk, (c + 1) * n_out // n_chunk):
-            starts[0], starts[1], starts[2] = lo1[o], lo1b[o], lo2[o]
-            counts[0], counts[1], counts[2] = hi1[o] - lo1[o], hi1b[o] - lo1b[o], hi2[o] - lo2[o]
-            n = _scenario_losses(levels[rows[o]], vols[o], shocks, starts, counts, mult, disp,
-                                 unit, E, LS, LZ, DF, W, acc, pv0, losses, index, bk)
-            w = stress_weights(n - counts[2], counts[2], stress_weight)
+            n, w = date_group_losses(o, levels, rows, shocks, vols, mult, disp, unit, lo1, hi1,
+                                     lo1b, hi1b, lo2, hi2, stress_weight, work, bk)
             for g in range(n_g):
                 row = losses[g, :n]
                 if w.shape[0] == 0:  # equal weights: both tails in one pass

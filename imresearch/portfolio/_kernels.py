@@ -356,13 +356,20 @@ def block_work(n_f: int, bk: BlockArrays, width: int) -> tuple:
 def _add_terms(nb: int, acc: np.ndarray, W: np.ndarray, ti: np.ndarray, tc: np.ndarray
                ) -> None:
     """``acc[row, :nb] += sum of c W[key, :nb]`` over the terms (sorted by row): each run of
-    terms of one row is summed in a row of its own (in L1) and added to ``acc`` once."""
+    terms of one row is summed in a row of its own (in L1), four terms at a time (one load
+    and store of the sum for four terms), and added to ``acc`` once."""
     n_t = ti.shape[0]
     s = np.empty(nb)
     i = 0
     while i < n_t:
         row = ti[i, 0]
         s[:] = 0.0
+        while i + 3 < n_t and ti[i + 3, 0] == row:
+            c0, c1, c2, c3 = tc[i], tc[i + 1], tc[i + 2], tc[i + 3]
+            w0, w1, w2, w3 = W[ti[i, 1]], W[ti[i + 1, 1]], W[ti[i + 2, 1]], W[ti[i + 3, 1]]
+            for b in range(nb):
+                s[b] += (c0 * w0[b] + c1 * w1[b]) + (c2 * w2[b] + c3 * w3[b])
+            i += 4
         while i < n_t and ti[i, 0] == row:
             c = tc[i]
             w = W[ti[i, 1]]
