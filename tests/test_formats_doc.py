@@ -142,3 +142,16 @@ def test_every_example_is_documented() -> None:
     for path in (REPO_ROOT / "examples").iterdir():
         if path.suffix in (".toml", ".csv"):
             assert f"examples/{path.name}" in DOC, path.name
+
+
+def test_archegos_doc_names_every_scenario_key() -> None:
+    """docs/archegos.md's table of the scenario file names every key the reader accepts."""
+    from imresearch.scenarios import archegos_scenario as A
+
+    doc = (REPO_ROOT / "docs" / "archegos.md").read_text()
+    text = doc[doc.index("## The scenario file"):doc.index("## The model")]
+    keys = set().union(A._TOP, A._MARKET, A._BUILTIN, A._LIQ, A._AGG, A._BROKER, A._NAME,
+                       A._PATH, A._EVENT, A._SOURCE, A.EXITS)
+    forms = ("`{}`", '"{}"', "`{} = ", "[{}]", "[{}.", "[[{}]]")  # keys, values, sections
+    assert [k for k in sorted(keys) if not any(f.format(k) in text for f in forms)] == []
+    assert 'kind = "' in text and "type = " not in text  # the model table of every workflow
