@@ -76,6 +76,9 @@ class BlockArrays(NamedTuple):
 
     oi: np.ndarray
     of: np.ndarray
+    o0: np.ndarray
+    orow: np.ndarray
+    oamt: np.ndarray
     ti: np.ndarray
     tc: np.ndarray
     tk: np.ndarray
@@ -261,17 +264,19 @@ def pv_kernel(x: np.ndarray, book: TradeArrays) -> np.ndarray:
 # results do not depend on blocking or on the number of threads.
 #
 # Bound arrays (:class:`BlockArrays`, from ``BoundPortfolio.block``):
-#   tk (n_keys, 3) int64  : the distinct (spot row, grid row, FX row) of the linear terms
-#                           ``c S DF FX`` (linear trades, swap flows): the product ``S DF FX``
-#                           is formed once per key and state in scratch row ``W[k]``
-#   oi (n_opt, 6) int64   : the distinct options (sorted by spot row): spot row, vol row,
-#                           forward-DF grid row, divisor-DF grid row, payment-DF grid row, FX
-#                           row; the price of one unit in USD goes to scratch row ``n_keys + i``
+#   ti (n_terms, 2) int64 : accumulator row, row of ``tk`` (sorted by accumulator row)
+#   tc (n_terms,) float64 : coefficient of the term ``c S DF FX`` (linear trades, swap flows)
+#   tk (n_keys, 3) int64  : the distinct (spot row, grid row, FX row) of the terms: the
+#                           product ``S DF FX`` is formed once per key and state, and each term
+#                           adds ``c`` times it (terms of many accumulators share the keys)
+#   oi (n_opt, 6) int64   : the distinct options (sorted by their inputs, spot row first):
+#                           spot row, vol row, forward-DF grid row, divisor-DF grid row,
+#                           payment-DF grid row, FX row
 #   of (n_opt, 6) float64 : forward factor, log(forward factor / strike), strike, call (+-1),
 #                           vol multiplier, sqrt(T)
-#   ti (n_terms, 2) int64 : accumulator row, scratch row (sorted by accumulator row)
-#   tc (n_terms,) float64 : coefficient of the term: each accumulator adds ``c W[row]``, so a
-#                           key or an option held by many trades or groups is priced once
+#   o0 (n_opt + 1,) int64, orow, oamt (n_opt_terms,): option ``i`` is held by the accumulator
+#                           rows ``orow[o0[i]:o0[i + 1]]`` in the signed amounts ``oamt``: it is
+#                           priced once per state, whatever the number of trades or groups
 #   ci (n_cds, 5) int64   : spread row, FX row, first dated row, end row, accumulator row
 #   cf (n_cds, 4) float64 : scale / (1 - R) / 365, 1 - R, coupon, signed amount
 #   rc (n_rows, 2) float64: (1 - R) -+ coupon x accrual / 2 of each CDS row
@@ -338,7 +343,7 @@ def _tail_v(a: float, e: float) -> float:
 def block_work(n_f: int, bk: BlockArrays, width: int) -> tuple:
     """Work arrays of one thread for blocks of ``width`` states: ``E, LS`` (2 n_f + 1, width),
     ``LZ, DF`` (n_grid + 1, width), ``W`` (the larger of 4 + twice the most dated rows of a
-    CDS and the number of linear-term keys and options, width)."""
+    CDS and the number of linear-term keys, width)."""
     ci = bk.ci
     n_g = bk.g_t.shape[0]
     E = np.empty((2 * n_f + 1, width))
@@ -348,7 +353,7 @@ def block_work(n_f: int, bk: BlockArrays, width: int) -> tuple:
     n_w = 0
     for i in range(ci.shape[0]):
         n_w = max(n_w, ci[i, 3] - ci[i, 2])
-    W = np.empty((max(4 + 2 * n_w, bk.tk.shape[0] + bk.oi.shape[0]), width))
+    W = np.empty((max(4 + 2 * n_w, bk.tk.shape[0]), width))
     return E, LS, LZ, DF, W
 
 
@@ -411,16 +416,18 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
             z = -((1.0 - w) * E[lo, b] + w * E[hi, b]) * t
             LZ[k, b] = z
             DF[k, b] = vexp(z)
-    # linear trades and swap flows: c S DF FX, the product S DF FX once per distinct key; each
-    # distinct option's price per unit in USD after them (scratch rows of W, free until the
-    # CDS below); then every accumulator adds its terms
+    # linear trades and swap flows: c S DF FX, the product S DF FX once per distinct key (in
+    # the scratch rows W, free afterwards)
     tk = bk.tk
-    n_k = tk.shape[0]
-    for k in range(n_k):
+    for k in range(tk.shape[0]):
         sp, g, fx = tk[k, 0], tk[k, 1], tk[k, 2]
         for b in range(nb):
             W[k, b] = E[sp, b] * DF[g, b] * E[fx, b]
-    # options (sorted by spot row): Black on the forward, one exp per state
+    _add_terms(nb, acc, W, ti, tc)
+    # options (sorted by spot row): Black on the forward, one exp per state; the price in USD
+    # of one unit (in W[0]) is added to every row holding the option
+    o0, orow, oamt = bk.o0, bk.orow, bk.oamt
+    out = W[0]
     last = -1
     for i in range(oi.shape[0]):
         sp, vr, gn, gd, gp, fx = oi[i, 0], oi[i, 1], oi[i, 2], oi[i, 3], oi[i, 4], oi[i, 5]
@@ -435,7 +442,6 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
         vri = vr if vr == 2 * n_f else vr + n_f
         inv_vs = 1.0 / (fvol * sqt)
         inv_k = 1.0 / strike
-        out = W[n_k + i]
         for b in range(nb):
             fwd = E[sp, b] * fc * DF[gn, b] / DF[gd, b]
             sd = fvol * E[vr, b] * sqt
@@ -452,7 +458,11 @@ def price_block(nb: int, acc: np.ndarray, E: np.ndarray, LS: np.ndarray, LZ: np.
             intr = df * (intr if intr > 0.0 else 0.0)
             p = p if (sd > 0.0 and fwd > 0.0) else intr
             out[b] = p * E[fx, b]
-    _add_terms(nb, acc, W, ti, tc)
+        for t in range(o0[i], o0[i + 1]):
+            a = acc[orow[t]]
+            c = oamt[t]
+            for b in range(nb):
+                a[b] += c * out[b]
     # CDS: flat hazard, one exp per dated row and state
     for i in range(ci.shape[0]):
         sp, fx, k0, k1, row = ci[i, 0], ci[i, 1], ci[i, 2], ci[i, 3], ci[i, 4]

@@ -8,6 +8,7 @@ a weighted total), which the engines pass to their kernels as one argument.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -339,22 +340,24 @@ def block_arrays(bp: BoundPortfolio, weights: np.ndarray | None,
         terms = {k: c for k, c in terms.items() if c != 0.0}
         opt_terms = {k: c for k, c in opt_terms.items() if c != 0.0}
     keys = sorted(terms)
-    lin = np.array(keys, dtype=np.int64).reshape(-1, 4)
-    tk, key = np.unique(lin[:, 1:], axis=0, return_inverse=True)
-    # the distinct options by spot row (one log per underlying), priced into the scratch rows
-    # after the linear keys; their terms follow a row's linear terms, in order of appearance
-    options = sorted(dict.fromkeys(o for _, o in opt_terms), key=lambda o: o[0])
-    slot = {o: len(tk) + i for i, o in enumerate(options)}
-    rows_ = [k[0] for k in keys] + [r for r, _ in opt_terms]
-    order = np.argsort(np.array(rows_, dtype=np.int64), kind="stable")
-    slots = np.array([slot[o] for _, o in opt_terms], dtype=np.int64)
-    ti = np.column_stack([rows_, np.concatenate([key.reshape(-1), slots])])
-    tc = np.array([terms[k] for k in keys] + list(opt_terms.values()), dtype=np.float64)
+    ti = np.array(keys, dtype=np.int64).reshape(-1, 4)
+    tk, key = np.unique(ti[:, 1:], axis=0, return_inverse=True)
+    # the distinct options in an order of their own (by spot row first: one log per
+    # underlying), so a row adds its options in the same order whatever else the book holds;
+    # each option's terms (row, amount) in order of appearance
+    held: dict[tuple, list[tuple[int, float]]] = {}
+    for (row, option), amt in opt_terms.items():
+        held.setdefault(option, []).append((row, amt))
+    options = sorted(held, key=lambda o: tuple(math.inf if x != x else x for x in o))
+    o_terms = [t for o in options for t in held[o]]
     return K.BlockArrays(
         oi=np.array([o[:6] for o in options], dtype=np.int64).reshape(-1, 6),
         of=np.array([o[6:] for o in options], dtype=np.float64).reshape(-1, 6),
-        ti=np.ascontiguousarray(ti.reshape(-1, 2)[order], dtype=np.int64),
-        tc=np.ascontiguousarray(tc[order]),
+        o0=np.cumsum([0] + [len(held[o]) for o in options], dtype=np.int64),
+        orow=np.array([r for r, _ in o_terms], dtype=np.int64),
+        oamt=np.array([c for _, c in o_terms], dtype=np.float64),
+        ti=np.column_stack([ti[:, 0], key.reshape(-1)]).astype(np.int64),
+        tc=np.array([terms[k] for k in keys], dtype=np.float64),
         tk=np.ascontiguousarray(tk.reshape(-1, 3), dtype=np.int64),
         ci=np.array(cds_i, dtype=np.int64).reshape(-1, 5),
         cf=np.array(cds_f, dtype=np.float64).reshape(-1, 4),
