@@ -4,7 +4,8 @@ The engines of :mod:`imresearch.engines.hs` and :mod:`imresearch.engines.mc` mar
 portfolio as one netting set. Here each trade carries the code of its group: it is priced once
 per scenario or path and accumulated into its group's row inside the kernel (the block
 pricer's accumulator rows, :meth:`~imresearch.portfolio.bound.BoundPortfolio.block` with
-``groups``), and each group gets the model's measure of its losses (``call``: the margin
+``groups``; an option or discounted flow held in many netting sets is valued once for all of
+them), and each group gets the model's measure of its losses (``call``: the margin
 called from the counterparty) and of its gains (``post``: the same model on the negated group,
 the margin the counterparty calls from us). Nothing is netted across groups.
 
