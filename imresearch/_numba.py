@@ -33,6 +33,8 @@ DISABLE_NUMBA = os.environ.get("IMRESEARCH_DISABLE_NUMBA", "0").lower() in ("1",
 
 #: Modules whose kernels every margin run compiles (their index files mark a warm cache).
 _CORE_KERNELS = ("engines/_kernels.py", "portfolio/_kernels.py")
+#: Name prefix of the cache subfolder of one version of the kernels' sources.
+_PREFIX = "kernels-"
 
 
 def kernel_sources_digest(root: Path | None = None) -> str:
@@ -42,15 +44,19 @@ def kernel_sources_digest(root: Path | None = None) -> str:
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         text = path.read_bytes()
-        if path.name == "_numba.py" or b"imresearch._numba import" in text:
+        if path.name == "_numba.py" or b"@jit" in text or b"= jit(" in text:
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + text)
     return digest.hexdigest()[:16]
 
 
 def _writable_cache_dir() -> Path | None:
     """The Numba cache folder of these kernels' sources, created; None if it cannot be
-    written."""
-    path = numba_cache_dir() / f"kernels-{kernel_sources_digest()}"
+    written. A ``NUMBA_CACHE_DIR`` that is already such a folder (inherited from the process
+    that started this one) counts as its parent."""
+    base = numba_cache_dir()
+    if base.name.startswith(_PREFIX):
+        base = base.parent
+    path = base / f"{_PREFIX}{kernel_sources_digest()}"
     try:
         path.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=path).close()

@@ -120,3 +120,19 @@ def test_cache_folder_changes_with_any_kernel_module_only(tmp_path: Path) -> Non
     callee = root / "portfolio" / "_kernels.py"  # priced from the engines' kernels
     callee.write_text(callee.read_text() + "\n# a comment\n")
     assert kernel_sources_digest(root) != digest
+
+
+def test_a_child_process_inheriting_the_folder_uses_it(tmp_path: Path) -> None:
+    """NUMBA_CACHE_DIR is set to the kernels' folder for Numba; a process started from this
+    one (a sweep worker, a CLI run) inherits it and must not nest another folder in it."""
+    code = "from imresearch._numba import CACHE_DIR; print(CACHE_DIR)"
+
+    def folder(cache: str) -> str:
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=120, env={**os.environ, "NUMBA_CACHE_DIR": cache})
+        assert res.returncode == 0, res.stderr
+        return res.stdout.strip()
+
+    first = folder(str(tmp_path / "mine"))
+    assert Path(first).parent == tmp_path / "mine"
+    assert folder(first) == first
