@@ -36,6 +36,7 @@ import time  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from imresearch.study import Study, margin_task, model_sweep_inputs  # noqa: E402
+from imresearch.study.settings import PortfolioStudyConfig  # noqa: E402
 from imresearch.sweep import local_cluster, run_sweep  # noqa: E402
 
 N_WORKERS = 2
@@ -53,9 +54,9 @@ def _grid(quick: bool) -> dict:
     episodes = ["covid_2020"] if quick else ["euro_crisis_2011", "china_2015", "covid_2020"]
     paths = 500 if quick else 2000
     lookbacks = (252, 756) if quick else (252, 756, 2520)
-    mc = [{"episode": e, "engine": "mc", "paths": paths, "window": w}
+    mc = [{"episode": e, "kind": "mc", "n_paths": paths, "window": w}
           for e in episodes for w in ("recent", "recent+stress")]
-    hs = [{"episode": e, "engine": "hs", "lookback_days": lb, "filtering": f}
+    hs = [{"episode": e, "kind": "hs", "lookback_days": lb, "filtering": f}
           for e in episodes for lb in lookbacks for f in ("none", "ewma")]
     return {"points": mc + hs, "episodes": episodes, "mc_paths": paths}
 
@@ -64,7 +65,8 @@ def setup(quick: bool) -> dict:
     import imresearch.marketdata as md
 
     market = md.synthetic_market(seed=0)
-    points, shared = model_sweep_inputs(Study(), _grid(quick)["points"], market)
+    study = Study(portfolio=PortfolioStudyConfig(source="dealer_book"))  # made for this market
+    points, shared = model_sweep_inputs(study, _grid(quick)["points"], market)
     return {"points": points, "shared": shared, "cluster": None}
 
 
