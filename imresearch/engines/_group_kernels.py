@@ -60,7 +60,7 @@ def rolling_group_tail_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     n_chunk = max(1, min(n_chunk, n_out))
     for c in prange(n_chunk):
         work = group_work(levels.shape[1], n_g, n_max, bk)
-        losses = work[7]
+        losses = work[-2]
         for o in range(c * n_out // n_chunk, (c + 1) * n_out // n_chunk):
             n, w = date_group_losses(o, levels, rows, shocks, vols, mult, disp, unit, lo1, hi1,
                                      lo1b, hi1b, lo2, hi2, stress_weight, work, bk)

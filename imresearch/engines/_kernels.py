@@ -131,12 +131,13 @@ def rolling_tail_block_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     n_max = most_scenarios(lo1, hi1, lo1b, hi1b, lo2, hi2)
     for o in prange(n_out):
         work = group_work(levels.shape[1], 1, n_max, bk)
+        losses, index = work[-2:]
         n, w = date_group_losses(o, levels, rows, shocks, vols, mult, disp, unit, lo1, hi1,
                                  lo1b, hi1b, lo2, hi2, stress_weight, work, bk)
-        v, e, j = tail_stats(work[7][0, :n], w, alpha, exact_es)
+        v, e, j = tail_stats(losses[0, :n], w, alpha, exact_es)
         var[o] = v
         es[o] = e
-        arg[o] = work[8][j]
+        arg[o] = index[j]
     return var, es, arg
 
 
@@ -192,7 +193,8 @@ def most_scenarios(lo1: np.ndarray, hi1: np.ndarray, lo1b: np.ndarray, hi1b: np.
 def group_work(n_f: int, n_groups: int, n_max: int, bk: BlockArrays) -> tuple:
     """Work arrays of one run of dates of the group kernels: the block pricer's
     (:func:`~imresearch.portfolio._kernels.block_work`), then ``acc`` (n_groups, WIDTH),
-    ``pv0`` (n_groups,), ``losses`` (n_groups, n_max) and ``index`` (n_max,) int64."""
+    ``pv0`` (n_groups,), ``losses`` (n_groups, n_max) and ``index`` (n_max,) int64 (the last
+    two are where :func:`date_group_losses` leaves a date's losses)."""
     E, LS, LZ, DF, W = block_work(n_f, bk, WIDTH)
     return (E, LS, LZ, DF, W, np.empty((n_groups, E.shape[1])), np.empty(n_groups),
             np.empty((n_groups, n_max)), np.empty(n_max, dtype=np.int64))
@@ -243,7 +245,7 @@ def rolling_tail_group_kernel(levels: np.ndarray, rows: np.ndarray, shocks: np.n
     n_chunk = max(1, min(n_chunk, n_out))
     for c in prange(n_chunk):
         work = group_work(levels.shape[1], n_g, n_max, bk)
-        losses, index = work[7], work[8]
+        losses, index = work[-2:]
         gains = np.empty(n_max)
         top, bottom = np.empty(n_max), np.empty(n_max)
         top_at = np.empty(n_max, dtype=np.int64)
