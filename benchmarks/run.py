@@ -125,6 +125,16 @@ def run_one(name: str, quick: bool, repeat: int) -> dict:
     }
 
 
+def smoke(name: str) -> dict:
+    """Run benchmark ``name`` once at its quick size in this process, untimed: its set-up,
+    engine, baseline, ``check`` and ``extra``; returns the extra figures. The test suite's
+    check that every benchmark still runs and that engine and baseline agree."""
+    mod = importlib.import_module(f"bench_{name}")
+    ctx = mod.setup(True)
+    mod.check(mod.engine(ctx), mod.baseline(ctx))
+    return mod.extra(ctx, True) if hasattr(mod, "extra") else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of "
