@@ -1,11 +1,13 @@
 """Who must exchange initial margin: aggregate average notional amount (AANA) and the phase-in.
 
 The rules live in ``data/margin_rules.toml`` (thresholds, dates, calculation periods, each with
-its source): the BCBS-IOSCO framework, the EU rule (the average of the gross notionals
-recorded on the last business day of March, April and May) and the US prudential rule (the
-average over every business day of June, July and August of the previous calendar year, for
-the last phases). A pair of counterparties must exchange IM on a date when a phase is in force
-and both groups' AANA over that phase's calculation period exceed its threshold.
+its source): the BCBS-IOSCO framework (from each 1 September, March-May of that year), the
+EU rule (the average of the gross notionals recorded on the last business day of March, April
+and May; from 2023 those of the preceding year for the contracts of a calendar year) and the
+US prudential rule (the average over every business day of June, July and August of the
+previous calendar year, for the last phases). A pair of counterparties must exchange IM on a
+date when a phase is in force and both groups' AANA over that phase's calculation period
+exceed its threshold (reach it, under the EU's permanent rule).
 
 >>> from imresearch.aggregate.scope import aana, in_scope
 >>> aana(notional, 2022, rule="EU")                           # doctest: +SKIP
@@ -52,13 +54,17 @@ class Phase:
     start : pandas.Timestamp
         First date of the phase (it lasts until the next phase starts).
     aana_threshold : float
-        Both groups' AANA must exceed it (regime currency).
+        Both groups' AANA must exceed it (regime currency), or reach it when ``inclusive``.
     months : tuple of int
         Calendar months of the calculation period.
     period_year : int or None
         Year of those months; None for the annual (permanent) phase.
+    year_from : (int, int)
+        Annual phase: (month, day) on which the calculation year changes.
     year_offset : int
-        Annual phase: the months are of the year of the latest 1 September plus this.
+        Annual phase: the months are of the year of the latest ``year_from`` plus this.
+    inclusive : bool
+        An AANA equal to the threshold is in scope.
     """
 
     phase: int
@@ -66,14 +72,21 @@ class Phase:
     aana_threshold: float
     months: tuple[int, ...]
     period_year: int | None = None
+    year_from: tuple[int, int] = (9, 1)
     year_offset: int = 0
+    inclusive: bool = False
 
     def period(self, date: pd.Timestamp) -> tuple[int, tuple[int, ...]]:
         """Year and months of the AANA calculation period that applies on ``date``."""
         if self.period_year is not None:
             return self.period_year, self.months
-        anniversary = date.year if (date.month, date.day) >= (9, 1) else date.year - 1
-        return anniversary + self.year_offset, self.months
+        year = date.year if (date.month, date.day) >= self.year_from else date.year - 1
+        return year + self.year_offset, self.months
+
+    def covers(self, aana_a: float, aana_b: float) -> bool:
+        """Whether a pair with these AANAs is in scope of the phase (both at or above)."""
+        low = min(float(aana_a), float(aana_b))
+        return low >= self.aana_threshold if self.inclusive else low > self.aana_threshold
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,9 @@ def regimes() -> dict[str, Regime]:
             aana_threshold=float(p["aana_threshold"]),
             months=tuple(p.get("months", r["months"])),
             period_year=None if p.get("annual") else int(p["period_year"]),
-            year_offset=int(p.get("year_offset", 0))) for p in r["phases"])
+            year_from=tuple(int(x) for x in p.get("year_from", "09-01").split("-")),
+            year_offset=int(p.get("year_offset", 0)),
+            inclusive=bool(p.get("inclusive", False))) for p in r["phases"])
         out[key] = Regime(key=key, name=r["name"], currency=r["currency"],
                           threshold_max=float(r["threshold_max"]), mta_max=float(r["mta_max"]),
                           observation=r["observation"], phases=phases)
@@ -146,7 +161,8 @@ def aana(notional: pd.Series | pd.DataFrame, year: int, rule: str = "EU",
         Year of the calculation months.
     rule : {"EU", "US"} or a regime key
         ``"EU"``: the average of the notionals on the last business day (the last date of
-        ``notional``) of March, April and May; ``"US"``: the average over every date of
+        ``notional`` in the month: its last weekday, or an earlier date when the series goes
+        on after the month) of March, April and May; ``"US"``: the average over every date of
         June, July and August. A regime key uses that regime's observation and months.
     months : tuple of int, optional
         Other calculation months.
@@ -178,7 +194,16 @@ def aana(notional: pd.Series | pd.DataFrame, year: int, rule: str = "EU",
         if inside.empty:
             raise InputError(f"notional has no observation in {int(year)}-{m:02d} (the "
                              f"{rule} calculation period is months {list(months)} of {year})")
-        parts.append(inside.iloc[[-1]] if observation == "month_end" else inside)
+        if observation == "month_end":
+            last = inside.index[-1]
+            month_end = pd.offsets.BMonthEnd().rollforward(last)
+            if last < month_end and frame.index[-1] == last:
+                raise InputError(
+                    f"notional ends on {last:%Y-%m-%d}, before the last business day of "
+                    f"{int(year)}-{m:02d} ({month_end:%Y-%m-%d}): its month-end notional is "
+                    f"unknown")
+            inside = inside.iloc[[-1]]
+        parts.append(inside)
     values = pd.concat(parts)
     bad = values.isna() | (values < 0)
     if bad.to_numpy().any():
@@ -194,7 +219,7 @@ def in_scope(aana_a: float, aana_b: float, date: object, regime: str = "BCBS-IOS
     """Whether two groups with these AANAs (computed over the calculation period that applies
     on ``date``, see :func:`scope`) must exchange initial margin on ``date``."""
     phase = phase_on(date, regime)
-    return phase is not None and min(float(aana_a), float(aana_b)) > phase.aana_threshold
+    return phase is not None and phase.covers(aana_a, aana_b)
 
 
 def scope(notional: pd.DataFrame, date: object, pairs: list[tuple[str, str]] | None = None,
@@ -240,6 +265,6 @@ def scope(notional: pd.DataFrame, date: object, pairs: list[tuple[str, str]] | N
     rows = [{"group_a": a, "group_b": b, "aana_a": values[a], "aana_b": values[b],
              "phase": None if phase is None else phase.phase, "aana_threshold": threshold,
              "period": period,
-             "in_scope": bool(phase is not None and min(values[a], values[b]) > threshold)}
+             "in_scope": bool(phase is not None and phase.covers(values[a], values[b]))}
             for a, b in pairs]
     return pd.DataFrame(rows)
