@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from imresearch.aggregate.netting_im import mtm_by_netting_set, netting_set_im
-from imresearch.aggregate.settlement import Balances, settle
+from imresearch.aggregate.settlement import (
+    FLOW_COLUMNS,
+    PEAK_DAYS,
+    Balances,
+    collateral_flows,
+    rolling_peaks,
+    settle,
+)
 from imresearch.aggregate.terms import (
     DEFAULT_MTA,
     DEFAULT_THRESHOLD,
@@ -33,9 +40,6 @@ from imresearch.portfolio.bound import BoundPortfolio
 from imresearch.portfolio.netting import NettingStructure, netting_structure
 
 __all__ = ["AggregateIM", "AggregateIMSeries", "aggregate_im", "aggregate_im_series"]
-
-#: Spans (business days, i.e. IM dates when daily) of the peak aggregate calls.
-PEAK_DAYS = (1, 5, 20)
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,8 @@ def aggregate_im(portfolio: Any, market: RiskFactorHistory, date: object = None,
                     threshold, mta)
     call, post = netting_set_im(model, book.bound, market, pd.DatetimeIndex([t], name="date"),
                                 book.codes, book.names)
+    _check_amounts(call, "the model's IM to collect", floor=0.0)
+    _check_amounts(post, "the model's IM to post", floor=0.0)
     im_c, im_p = call.to_numpy(), post.to_numpy()
     thr_c, thr_p = _thresholds(book, im_c), _thresholds(book, im_p)
     mta_ns, rounding = book.per_netting_set("mta"), book.per_netting_set("rounding")
@@ -198,16 +204,22 @@ class AggregateIMSeries:
     aggregate : pandas.DataFrame
         Index ``date``: the sums over netting sets of ``im_call``, ``im_post``,
         ``required_collect``, ``required_post``, ``collected``, ``posted``, ``vm``; and the
-        calls: ``im_calls_out`` (IM we deliver on the counterparties' calls), ``vm_calls_out``
-        (VM we pay), ``calls_out`` (their sum: the liquidity the calls drain), and
-        ``im_calls_in``, ``vm_calls_in``, ``calls_in`` (what our calls bring in).
+        date's transfers by direction
+        (:func:`~imresearch.aggregate.settlement.collateral_flows`): ``im_calls_out`` (IM we
+        deliver on the counterparties' calls), ``vm_calls_out`` (VM we pay), ``calls_out``
+        (their sum), ``im_calls_in``, ``vm_calls_in``, ``calls_in`` (what our calls bring
+        in), ``im_returns_out``, ``im_returns_in`` (IM returned by us, to us) and
+        ``net_outflow`` (IM we post net of returns plus VM paid net of VM received: the
+        liquidity drained).
     peaks : pandas.DataFrame
-        Largest sum of each call column of ``aggregate`` over 1, 5 and 20 consecutive IM
-        dates (index ``days``), and its end date (``<column>_date``).
+        Largest sum of each of those transfer columns over 1, 5 and 20 consecutive IM dates
+        (index ``days``), and its end date (``<column>_date``).
     cliff : pandas.DataFrame
-        Each crossing of a group's threshold by the group's IM (one row per date, group and
-        side): ``date``, ``group``, ``counterparties``, ``side`` (call / post), ``direction``
-        (up / down), ``im_before``, ``im_after``, ``threshold``, ``flow`` (the group's IM
+        Each crossing of a group's threshold (one row per date, group and side): ``up`` on
+        the first date some of the group's IM on that side exceeds the threshold allocated
+        to it, ``down`` on the first date none does. Columns ``date``, ``group``,
+        ``counterparties``, ``side`` (call / post), ``direction`` (up / down), ``im_before``,
+        ``im_after`` (the group's IM), ``threshold`` (the group's), ``flow`` (the group's IM
         transfer on that side and date), ``first_flow_date`` and ``first_flow`` (the first
         non-zero transfer from the crossing on, after the MTA).
     procyclicality : pandas.DataFrame
@@ -269,11 +281,20 @@ def aggregate_im_series(portfolio: Any, market: RiskFactorHistory, dates: Sequen
     book = _prepare(portfolio, market, bind_date, terms, threshold, mta)
     if im is None:
         call, post = netting_set_im(model, book.bound, market, index, book.codes, book.names)
+        what = "the model's IM"
     else:
+        for side, given in zip(("call", "post"), im, strict=True):
+            lacking = [*map(str, index.difference(given.index).date),
+                       *(repr(ns) for ns in book.names if ns not in given.columns)]
+            if lacking:
+                raise InputError(f"im: the precomputed {side} IM lacks {lacking[0]} (a date or "
+                                 f"a netting set of the book)")
         call, post = (f.reindex(index=index, columns=book.names) for f in im)
-        if call.isna().to_numpy().any() or post.isna().to_numpy().any():
-            raise InputError("im: the precomputed IM lacks a date or a netting set of the book")
+        what = "im: the precomputed IM"
+    _check_amounts(call, f"{what} to collect", floor=0.0)
+    _check_amounts(post, f"{what} to post", floor=0.0)
     mtm = mtm_by_netting_set(book.bound, market, index, book.codes, book.names)
+    _check_amounts(mtm, "the MtM (the VM target)")
     im_c, im_p = call.to_numpy(), post.to_numpy()
     thr_c, thr_p = _thresholds(book, im_c), _thresholds(book, im_p)
     req_c, req_p = np.maximum(im_c - thr_c, 0.0), np.maximum(im_p - thr_p, 0.0)
@@ -288,9 +309,25 @@ def aggregate_im_series(portfolio: Any, market: RiskFactorHistory, dates: Sequen
         "vm_flow": bal.vm_flow})
     aggregate = _aggregate(index, im_c, im_p, req_c, req_p, bal)
     return AggregateIMSeries(
-        by_netting_set=frame, aggregate=aggregate, peaks=_peaks(aggregate),
-        cliff=_cliff(book, index, im_c, im_p, bal),
+        by_netting_set=frame, aggregate=aggregate,
+        peaks=rolling_peaks(aggregate[list(FLOW_COLUMNS)]),
+        cliff=_cliff(book, index, im_c, im_p, req_c, req_p, bal),
         procyclicality=_procyclicality(call, post), terms=book.terms, model=model)
+
+
+def _check_amounts(frame: pd.DataFrame, what: str, floor: float | None = None) -> None:
+    """An InputError naming the first netting set and date whose amount is not finite (or
+    below ``floor``): no NaN reaches the balances."""
+    values = frame.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if floor is not None:
+        bad |= values < floor
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        rule = "a finite number" + ("" if floor is None else f" >= {floor:g}")
+        raise InputError(f"{what}, netting set {frame.columns[j]!r} on "
+                         f"{pd.Timestamp(frame.index[i]):%Y-%m-%d}: must be {rule}; got "
+                         f"{float(values[i, j])!r}")
 
 
 def _long(book: _Book, index: pd.DatetimeIndex, columns: dict[str, np.ndarray]
@@ -307,51 +344,28 @@ def _long(book: _Book, index: pd.DatetimeIndex, columns: dict[str, np.ndarray]
 
 def _aggregate(index: pd.DatetimeIndex, im_c: np.ndarray, im_p: np.ndarray, req_c: np.ndarray,
                req_p: np.ndarray, bal: Balances) -> pd.DataFrame:
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "im_call": im_c.sum(axis=1), "im_post": im_p.sum(axis=1),
         "required_collect": req_c.sum(axis=1), "required_post": req_p.sum(axis=1),
         "collected": bal.collected.sum(axis=1), "posted": bal.posted.sum(axis=1),
-        "vm": bal.vm.sum(axis=1),
-        "im_calls_out": np.maximum(bal.post_flow, 0).sum(axis=1),
-        "vm_calls_out": np.maximum(-bal.vm_flow, 0).sum(axis=1),
-        "im_calls_in": np.maximum(bal.collect_flow, 0).sum(axis=1),
-        "vm_calls_in": np.maximum(bal.vm_flow, 0).sum(axis=1),
-    }, index=index)
-    out["calls_out"] = out["im_calls_out"] + out["vm_calls_out"]
-    out["calls_in"] = out["im_calls_in"] + out["vm_calls_in"]
-    return out
-
-
-CALL_COLUMNS = ("im_calls_out", "vm_calls_out", "calls_out", "im_calls_in", "vm_calls_in",
-                "calls_in")
-
-
-def _peaks(aggregate: pd.DataFrame) -> pd.DataFrame:
-    rows = {}
-    for days in PEAK_DAYS:
-        row: dict[str, Any] = {}
-        for col in CALL_COLUMNS:
-            sums = aggregate[col].iloc[1:].rolling(days, min_periods=1).sum()
-            row[col] = float(sums.max()) if len(sums) else 0.0
-            row[f"{col}_date"] = sums.idxmax() if len(sums) and sums.max() > 0 else pd.NaT
-        rows[days] = row
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "days"
-    return out
+        "vm": bal.vm.sum(axis=1), **collateral_flows(bal)}, index=index)
 
 
 def _cliff(book: _Book, index: pd.DatetimeIndex, im_c: np.ndarray, im_p: np.ndarray,
-           bal: Balances) -> pd.DataFrame:
+           req_c: np.ndarray, req_p: np.ndarray, bal: Balances) -> pd.DataFrame:
     rows = []
     cps = book.structure.table["counterparty"].to_numpy()
     for k, group in enumerate(book.groups):
         members = book.group_codes == k
         limit = book.terms[group].threshold
         names = ", ".join(dict.fromkeys(cps[members]))
-        for side, im, flow in (("call", im_c, bal.collect_flow), ("post", im_p, bal.post_flow)):
+        for side, im, req, flow in (("call", im_c, req_c, bal.collect_flow),
+                                    ("post", im_p, req_p, bal.post_flow)):
             total = im[:, members].sum(axis=1)
             flows = flow[:, members].sum(axis=1)
-            above = total > limit
+            # some netting set's IM above its share (under a proportional split: the group's
+            # IM above the group's threshold)
+            above = (req[:, members] > 0).any(axis=1)
             for t in np.flatnonzero(above[1:] != above[:-1]) + 1:
                 later = np.flatnonzero(flows[t:] != 0)
                 first = t + int(later[0]) if later.size else None

@@ -6,8 +6,9 @@ its mark-to-market (VM threshold zero: a positive MtM is VM we hold). The balanc
 them by transfers:
 
 * a transfer that grows a balance is a *delivery*, rounded up to the terms' rounding; one
-  that shrinks it is a *return*, rounded down (the ISDA credit support convention); the MTA
-  is tested on the amounts before rounding;
+  that shrinks it is a *return*, rounded down (the ISDA credit support convention); a VM
+  balance that changes sign is returned whole (rounded down) and the other party's delivered
+  (rounded up); the MTA is tested on the amounts before rounding;
 * with the MTA combined (the regulations' single MTA for IM and VM), each party transfers
   everything it owes on the netting set (IM it delivers or returns, and VM it pays) once the
   sum reaches the MTA; with the MTA separate, each balance moves once its own transfer
@@ -16,6 +17,10 @@ them by transfers:
 The first date opens the balances as on a date with no prior balance
 (:func:`~imresearch.aggregate.terms.exchanged`: IM only, VM at the MtM); transfers are
 counted from the second date. Arrays are (n_dates, n_netting_sets).
+
+:func:`collateral_flows` sums the transfers of each date by direction (the calls, the returns
+and the net liquidity they drain) and :func:`rolling_peaks` finds their largest sums over
+runs of dates.
 """
 
 from __future__ import annotations
@@ -23,10 +28,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from imresearch.aggregate.terms import exchanged, round_transfer
 
-__all__ = ["Balances", "settle"]
+__all__ = ["FLOW_COLUMNS", "PEAK_DAYS", "Balances", "collateral_flows", "rolling_peaks",
+           "settle"]
+
+#: Runs of IM dates over which the largest sums of calls are reported.
+PEAK_DAYS = (1, 5, 20)
 
 
 @dataclass(frozen=True)
@@ -53,10 +63,14 @@ class Balances:
 
 def _transfer(balance: np.ndarray, target: np.ndarray, rounding: np.ndarray) -> np.ndarray:
     """Signed transfer moving ``balance`` to ``target``, rounded (deliveries up, returns
-    down by magnitude)."""
+    down by magnitude); across zero, the return of the balance plus the delivery of the
+    target."""
     d = target - balance
     delivery = np.abs(target) > np.abs(balance)
-    return np.sign(d) * round_transfer(np.abs(d), delivery, rounding)
+    plain = round_transfer(np.abs(d), delivery, rounding)
+    across = (round_transfer(np.abs(balance), np.zeros(d.shape, bool), rounding)
+              + round_transfer(np.abs(target), np.ones(d.shape, bool), rounding))
+    return np.sign(d) * np.where(balance * target < 0, across, plain)
 
 
 def settle(required_collect: np.ndarray, required_post: np.ndarray, mtm: np.ndarray,
@@ -106,3 +120,53 @@ def settle(required_collect: np.ndarray, required_post: np.ndarray, mtm: np.ndar
         out["collected"][t], out["posted"][t], out["vm"][t] = hc, hp, hv
         out["collect_flow"][t], out["post_flow"][t], out["vm_flow"][t] = flows
     return Balances(**out)
+
+
+#: The columns of :func:`collateral_flows`.
+FLOW_COLUMNS = ("im_calls_out", "vm_calls_out", "calls_out", "im_calls_in", "vm_calls_in",
+                "calls_in", "im_returns_out", "im_returns_in", "net_outflow")
+
+
+def collateral_flows(balances: Balances) -> dict[str, np.ndarray]:
+    """Each date's transfers summed over the netting sets, by direction (n_dates,).
+
+    ``im_calls_out``: IM we deliver on the counterparties' calls; ``vm_calls_out``: VM we pay
+    (VM is one signed balance: what we pay includes VM returned to the counterparty);
+    ``calls_out``: their sum. ``im_calls_in``, ``vm_calls_in``, ``calls_in``: the same
+    towards us. ``im_returns_out``: collected IM we return; ``im_returns_in``: our posted IM
+    returned to us. ``net_outflow``: the liquidity the margin process drains, IM we post net
+    of our IM returned plus VM we pay net of VM we receive; the IM we collect is left out, as
+    the rules have it segregated (neither a source nor a use of our liquidity).
+    """
+    post, collect, vm = balances.post_flow, balances.collect_flow, balances.vm_flow
+    out = {
+        "im_calls_out": np.maximum(post, 0.0).sum(axis=1),
+        "vm_calls_out": np.maximum(-vm, 0.0).sum(axis=1),
+        "im_calls_in": np.maximum(collect, 0.0).sum(axis=1),
+        "vm_calls_in": np.maximum(vm, 0.0).sum(axis=1),
+        "im_returns_out": np.maximum(-collect, 0.0).sum(axis=1),
+        "im_returns_in": np.maximum(-post, 0.0).sum(axis=1),
+        "net_outflow": post.sum(axis=1) - vm.sum(axis=1),
+    }
+    out["calls_out"] = out["im_calls_out"] + out["vm_calls_out"]
+    out["calls_in"] = out["im_calls_in"] + out["vm_calls_in"]
+    return {k: out[k] for k in FLOW_COLUMNS}
+
+
+def rolling_peaks(flows: pd.DataFrame, days: tuple[int, ...] = PEAK_DAYS) -> pd.DataFrame:
+    """Largest sum of each column of ``flows`` over ``days`` consecutive dates (index
+    ``days``), and the date ending it (``<column>_date``; NaT when no sum is positive). The
+    first date, which opens the balances, is left out."""
+    later = flows.iloc[1:]
+    rows = {}
+    for d in days:
+        row: dict[str, object] = {}
+        for col in flows.columns:
+            sums = later[col].rolling(d, min_periods=1).sum()
+            best = float(sums.max()) if len(sums) else 0.0
+            row[col] = best
+            row[f"{col}_date"] = sums.idxmax() if len(sums) and best > 0 else pd.NaT
+        rows[d] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "days"
+    return out

@@ -34,6 +34,9 @@ DEFAULT_THRESHOLD = 50e6
 """Default IM threshold of a counterparty group, USD (the regulatory maximum)."""
 DEFAULT_MTA = 0.5e6
 """Default minimum transfer amount of a netting set, USD (the regulatory maximum)."""
+MAX_EURUSD = 1.60
+"""Above the highest EURUSD fixing on record (1.599, ECB, 15 July 2008): a USD amount above a
+EUR cap at this rate exceeds it at any rate seen."""
 
 
 def _amount(name: str, value: Any) -> float:
@@ -58,8 +61,8 @@ class Terms:
         ISDA credit support convention). Default 0 (no rounding).
     regulations : tuple of str
         Regimes whose rules apply to the pair (keys of the rules file: ``"BCBS-IOSCO"``,
-        ``"EU"``, ``"US"``); the threshold and MTA may not exceed a USD regime's caps.
-        Default none.
+        ``"EU"``, ``"US"``); the threshold and the MTA (IM and VM together) may not exceed
+        their caps (a EUR cap at the highest EURUSD on record). Default none.
     threshold_split : "proportional", "equal" or mapping of netting set to share
         How the group's threshold is shared by its netting sets: in proportion to each
         netting set's IM (on each date and side), equally, or fixed shares summing to 1.
@@ -93,15 +96,11 @@ class Terms:
             if reg not in known:
                 raise InputError(f"regulations: {reg!r} is not a regime of the rules file "
                                  f"({', '.join(known)})")
-            r = known[reg]
-            if r.currency == "USD":
-                for name, cap in (("threshold", r.threshold_max), ("mta", r.mta_max)):
-                    if getattr(self, name) > cap:
-                        raise InputError(f"contradictory terms: {name} {getattr(self, name):,.0f}"
-                                         f" exceeds the {reg} maximum of USD {cap:,.0f}")
         if self.mta_scope not in ("combined", "separate"):
             raise InputError(f"mta_scope must be one of 'combined', 'separate'; got "
                              f"{self.mta_scope!r}")
+        for reg in self.regulations:
+            self._check_caps(known[reg])
         split = self.threshold_split
         if isinstance(split, Mapping):
             shares = {str(k): _amount(f"threshold_split[{k!r}]", v) for k, v in split.items()}
@@ -113,6 +112,23 @@ class Terms:
         elif split not in ("proportional", "equal"):
             raise InputError(f"threshold_split must be 'proportional', 'equal' or a table of "
                              f"netting set shares; got {split!r}")
+
+    def _check_caps(self, regime: Any) -> None:
+        """The regime's caps on the threshold and on the MTA (IM and VM together: twice the
+        MTA when they are separate), in USD at the highest EURUSD rate on record for a
+        regime in EUR (the terms carry no FX rate)."""
+        rate = 1.0 if regime.currency == "USD" else MAX_EURUSD
+        mta_total = self.mta * (2 if self.mta_scope == "separate" else 1)
+        for name, value, cap in (("threshold", self.threshold, regime.threshold_max),
+                                 ("mta", mta_total, regime.mta_max)):
+            if value > cap * rate:
+                what = (f"IM and VM MTAs 2 x {self.mta:,.0f}" if name == "mta" and
+                        self.mta_scope == "separate" else f"{name} {value:,.0f}")
+                limit = (f"USD {cap:,.0f}" if rate == 1.0 else
+                         f"{regime.currency} {cap:,.0f} (USD {cap * rate:,.0f} at EURUSD "
+                         f"{rate:.2f}, the highest on record)")
+                raise InputError(f"contradictory terms: {what} exceeds the {regime.key} "
+                                 f"maximum of {limit}")
 
     def __hash__(self) -> int:
         split = self._shares or self.threshold_split

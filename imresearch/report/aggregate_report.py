@@ -70,7 +70,8 @@ def aggregate_sections(results: Any, figs: dict[str, Path]) -> list[dict[str, An
         "im_calls_out": T.mn("IM we post"), "vm_calls_out": T.mn("VM we pay"),
         "calls_out": T.mn("all we pay"), "calls_out_date": T.date("paid: last date"),
         "im_calls_in": T.mn("IM we collect"), "vm_calls_in": T.mn("VM we receive"),
-        "calls_in": T.mn("all we receive"), "calls_in_date": T.date("received: last date")},
+        "calls_in": T.mn("all we receive"), "calls_in_date": T.date("received: last date"),
+        "net_outflow": T.mn("net drain"), "net_outflow_date": T.date("drain: last date")},
         index="largest sum over")
     procyclicality = T.show(s.procyclicality, {
         "average_im": T.mn("average IM"), "peak_to_trough": T.number("peak-to-trough"),
@@ -107,7 +108,9 @@ def aggregate_sections(results: Any, figs: dict[str, Path]) -> list[dict[str, An
         {"heading": "Collateral calls",
          "text": "Largest sums of the calls over 1, 5 and 20 consecutive IM dates (in "
          "aggregate over netting sets): IM we post and VM we pay on the counterparties' calls, "
-         "and what our own calls bring in, with the last date of each run.",
+         "what our own calls bring in, and the net drain (IM posted net of IM returned to us, "
+         "plus VM paid net of VM received; collected IM is segregated), with the last date "
+         "of each run.",
          "table": peaks, "figure": figs["aggregate_calls"],
          "caption": "Calls per IM date, paid (up) and received (down). What to look for: IM "
          "calls (dark) bunching with VM calls in stress, the liquidity a desk must find at "

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from imresearch.aggregate import aggregate_im_series
-from imresearch.aggregate.core import CALL_COLUMNS, PEAK_DAYS
 from imresearch.aggregate.network import Network
+from imresearch.aggregate.settlement import FLOW_COLUMNS, PEAK_DAYS, rolling_peaks
 from imresearch.aggregate.terms import DEFAULT_MTA, DEFAULT_THRESHOLD
 from imresearch.errors import InputError
 from imresearch.marketdata.history import RiskFactorHistory
@@ -54,7 +54,7 @@ DEFAULT_SYSTEM_MODELS: dict[str, MarginModel] = {
 
 #: Columns of a dealer's aggregate carried into the system view.
 SERIES = ("im_call", "im_post", "required_collect", "required_post", "collected", "posted",
-          "vm", *CALL_COLUMNS)
+          "vm", *FLOW_COLUMNS)
 
 #: Relative cost of a task by model kind, to start the longest tasks first.
 _COST = {MCModel: 0, SimmModel: 1, HSModel: 2, ScheduleModel: 3}
@@ -237,9 +237,9 @@ def _summary(system: pd.DataFrame, cliff: pd.DataFrame,
                "calls_out_total": s["calls_out"].iloc[1:].sum()}
         row["peak_over_before"] = (row["im_call_peak"] / row["im_call_before"]
                                    if row["im_call_before"] > 0 else np.nan)
+        peaks = rolling_peaks(s[["calls_out"]])
         for d in PEAK_DAYS:
-            row[f"peak_{d}d_calls_out"] = float(s["calls_out"].iloc[1:].rolling(
-                d, min_periods=1).sum().max())
+            row[f"peak_{d}d_calls_out"] = float(peaks.loc[d, "calls_out"])
         mine = cliff[cliff["model"] == label] if len(cliff) else cliff
         row["crossings_up"] = int((mine["direction"] == "up").sum()) if len(mine) else 0
         rows[label] = row

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imresearch.aggregate.settlement import settle
+from imresearch.aggregate.settlement import (
+    FLOW_COLUMNS,
+    Balances,
+    collateral_flows,
+    rolling_peaks,
+    settle,
+)
 from imresearch.aggregate.terms import exchanged, round_transfer, threshold_shares
 
 M = 1e6
@@ -55,6 +62,68 @@ def test_vm_opens_at_the_mtm_and_follows_it():
     b = _one([0, 0, 0], mtm=[2 * M, 1.2 * M, -0.5 * M], mta=0.0)
     np.testing.assert_allclose(b.vm[:, 0], [2 * M, 1.2 * M, -0.5 * M])
     np.testing.assert_allclose(b.vm_flow[:, 0], [0, -0.8 * M, -1.7 * M])
+
+
+def test_vm_changing_sign_is_a_return_and_a_delivery():
+    # we hold 2m (2.3m) of VM; the MtM falls to -0.5m; rounding 1m: we return all we hold,
+    # rounded down, and deliver 0.5m rounded up to 1m
+    b = _one([0, 0], mtm=[2 * M, -0.5 * M], mta=0.0, rounding=1 * M)
+    assert b.vm_flow[1, 0] == pytest.approx(-3 * M) and b.vm[1, 0] == pytest.approx(-1 * M)
+    b = _one([0, 0], mtm=[2.3 * M, -0.5 * M], mta=0.0, rounding=1 * M)
+    assert b.vm_flow[1, 0] == pytest.approx(-3 * M) and b.vm[1, 0] == pytest.approx(-0.7 * M)
+    # the other way: we posted 1.2m, the MtM rises to +0.2m: 1.2m returned to us (down: 1m),
+    # 0.2m delivered to us (up: 1m)
+    b = _one([0, 0], mtm=[-1.2 * M, 0.2 * M], mta=0.0, rounding=1 * M)
+    assert b.vm_flow[1, 0] == pytest.approx(2 * M) and b.vm[1, 0] == pytest.approx(0.8 * M)
+
+
+def _balances(collect, post, vm) -> Balances:
+    """Balances with the given flows (n_dates, n_ns); the balances themselves unused."""
+    flows = [np.asarray(x, float) for x in (collect, post, vm)]
+    zero = np.zeros_like(flows[0])
+    return Balances(collected=zero, posted=zero, vm=zero, collect_flow=flows[0],
+                    post_flow=flows[1], vm_flow=flows[2])
+
+
+def test_collateral_flows_by_direction_by_hand():
+    # two netting sets over three dates (the first opens the balances: no flows)
+    b = _balances(collect=[[0, 0], [3, -1], [-2, 0]], post=[[0, 0], [0, 4], [-5, 1]],
+                  vm=[[0, 0], [-2, 1], [0.5, -1.5]])
+    f = collateral_flows(b)
+    assert tuple(f) == FLOW_COLUMNS
+    expect = {
+        "im_calls_out": [0, 4, 1], "vm_calls_out": [0, 2, 1.5], "calls_out": [0, 6, 2.5],
+        "im_calls_in": [0, 3, 0], "vm_calls_in": [0, 1, 0.5], "calls_in": [0, 4, 0.5],
+        "im_returns_out": [0, 1, 2], "im_returns_in": [0, 0, 5],
+        # IM posted net of returns to us, plus VM paid net of VM received
+        "net_outflow": [0, 4 + 1, -4 + 1],
+    }
+    for name, values in expect.items():
+        np.testing.assert_allclose(f[name], values, err_msg=name)
+
+
+def test_a_shift_of_im_inside_a_group_is_a_call_and_a_return():
+    # group threshold 10m split in proportion: A 30 / B 0 -> 15 / 15 keeps the excess at 20m,
+    # yet A returns and B calls (the proportional split moves with the IM)
+    im = np.array([[30 * M, 0.0], [15 * M, 15 * M]])
+    share = im / im.sum(axis=1, keepdims=True)
+    req = np.maximum(im - 10 * M * share, 0.0)
+    b = settle(np.zeros_like(req), req, np.zeros_like(req), np.full(2, 0.5 * M),
+               np.zeros(2), np.ones(2, bool))
+    f = collateral_flows(b)
+    assert f["im_calls_out"][1] == pytest.approx(10 * M)  # B: 15 - 5
+    assert f["im_returns_in"][1] == pytest.approx(10 * M)  # A: 20 -> 10
+    assert f["net_outflow"][1] == pytest.approx(0.0)
+
+
+def test_rolling_peaks_are_sums_over_runs_of_dates():
+    dates = pd.bdate_range("2024-01-01", periods=7)
+    flows = pd.DataFrame({"calls_out": [99, 2, 0, 0, 6, 1, 0],  # the first date opens
+                          "calls_in": [0.0] * 7}, index=dates)
+    peaks = rolling_peaks(flows, days=(1, 2, 5, 20))
+    assert list(peaks["calls_out"]) == [6, 7, 9, 9]
+    assert list(peaks["calls_out_date"]) == [dates[4], dates[5], dates[5], dates[5]]
+    assert (peaks["calls_in"] == 0).all() and peaks["calls_in_date"].isna().all()
 
 
 def test_exchanged_on_a_date_without_prior_balance():
@@ -106,3 +175,14 @@ def test_round_transfer():
     np.testing.assert_allclose(up, [1.0, 2.0, 2.0, 0.0, 3.0])
     np.testing.assert_allclose(down, [0.75, 1.75, 2.0, 0.0, 3.0])
     np.testing.assert_array_equal(round_transfer(amounts, np.ones(5, bool), 0.0), amounts)
+
+
+def test_eurusd_bound_of_the_eur_caps_is_above_every_ecb_fixing():
+    """The EUR caps are checked in USD at MAX_EURUSD: above the ECB's highest USD per EUR
+    reference rate (1.5990 on 15 July 2008, in the shipped ECB file)."""
+    from imresearch.aggregate.terms import MAX_EURUSD
+    from imresearch.marketdata.public import raw_series
+
+    usd = raw_series("ecb_fx")["USD per EUR"].dropna()
+    assert usd.max() == pytest.approx(1.599) and usd.idxmax() == pd.Timestamp("2008-07-15")
+    assert MAX_EURUSD > usd.max()
