@@ -140,10 +140,14 @@ class Terms:
         return {k: v for k, v in to_mapping(self).items() if k != "_shares"}
 
 
-def _as_terms(value: Terms | Mapping[str, Any], source: str) -> Terms:
+def _as_terms(value: Terms | Mapping[str, Any], source: str, default: Terms) -> Terms:
     if isinstance(value, Terms):
         return value
-    return from_mapping(Terms, value, source=source)
+    if not isinstance(value, Mapping):
+        raise InputError(f"{source} must be Terms or a table of its settings; got "
+                         f"{type(value).__name__}")
+    table = {"threshold": default.threshold, "mta": default.mta, **value}
+    return from_mapping(Terms, table, source=source)
 
 
 def resolve_terms(structure: NettingStructure, terms: Mapping[str, Any] | None, *,
@@ -152,7 +156,8 @@ def resolve_terms(structure: NettingStructure, terms: Mapping[str, Any] | None, 
     """The terms of every counterparty group of ``structure``.
 
     ``terms`` maps a group, or a counterparty (standing for its group), to :class:`Terms` or
-    a table of its settings; groups it does not name get ``Terms(threshold, mta)``.
+    a table of its settings (a table without ``threshold`` or ``mta`` takes ``threshold`` and
+    ``mta``); groups it does not name get ``Terms(threshold, mta)``.
 
     Raises
     ------
@@ -179,7 +184,7 @@ def resolve_terms(structure: NettingStructure, terms: Mapping[str, Any] | None, 
         else:
             raise InputError(f"terms: {key!r} is neither a counterparty group nor a "
                              f"counterparty of the portfolio (groups: {', '.join(groups)})")
-        given = _as_terms(value, f"terms[{key!r}]")
+        given = _as_terms(value, f"terms[{key!r}]", default)
         if group in source and given != out[group]:
             raise InputError(f"group {group!r}: contradictory terms from {source[group]!r} "
                              f"({out[group]}) and {key!r} ({given})")

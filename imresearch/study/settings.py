@@ -309,7 +309,8 @@ class AggregateConfig:
         Minimum transfer amount of each netting set, USD. Default 5e5.
     terms : mapping of str to table
         Terms of single groups or counterparties (settings of
-        :class:`~imresearch.aggregate.terms.Terms`).
+        :class:`~imresearch.aggregate.terms.Terms`; ``threshold`` and ``mta`` default to
+        the values above).
     """
 
     model: str | None = None
@@ -319,8 +320,9 @@ class AggregateConfig:
 
     def __post_init__(self) -> None:
         Terms(threshold=self.threshold, mta=self.mta)  # checks the numbers
-        for key, table in self.terms.items():
-            from_mapping(Terms, table, source=f"terms.{key}")
+        for key, table in self.terms.items():  # a table's missing amounts are the above
+            from_mapping(Terms, {"threshold": self.threshold, "mta": self.mta, **table},
+                         source=f"terms.{key}")
         object.__setattr__(self, "terms", {k: dict(v) for k, v in self.terms.items()})
 
     def __hash__(self) -> int:

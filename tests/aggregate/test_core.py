@@ -223,6 +223,22 @@ def test_mta_and_rounding_by_hand(hand_book, market):
     np.testing.assert_allclose(t["collect"], [35e6, 0.0, 0.0])
 
 
+def test_a_terms_table_takes_the_calls_threshold_and_mta(hand_book, market):
+    # G's table gives only the rounding: its threshold (30m) and MTA (12m) are the call's, so
+    # A 40 - 20 = 20m is called, B's 20 - 10 = 10m stays below the MTA
+    res = aggregate_im(hand_book, market, market.end, STATIC, threshold=30e6, mta=12e6,
+                       terms={"G": {"rounding": 1e6}})
+    t = res.by_netting_set
+    np.testing.assert_allclose(t["threshold_call"], [20e6, 10e6, 30e6])
+    np.testing.assert_allclose(t["collect"], [20e6, 0.0, 0.0])
+    assert res.terms["G"] == Terms(threshold=30e6, mta=12e6, rounding=1e6)
+    # a Terms object is taken as it is (its own defaults: 50m, 0.5m)
+    res = aggregate_im(hand_book, market, market.end, STATIC, threshold=30e6, mta=12e6,
+                       terms={"G": Terms(rounding=1e6)})
+    assert res.terms["G"] == Terms(rounding=1e6)
+    np.testing.assert_allclose(res.by_netting_set["collect"], [7e6, 4e6, 0.0])
+
+
 def test_series_opens_with_the_date_amounts_and_carries_balances(hand_book, market):
     dates = market.dates[-30:]
     s = aggregate_im_series(hand_book, market, dates, STATIC, threshold=30e6, bind_date=dates[0])

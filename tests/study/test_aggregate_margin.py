@@ -42,6 +42,13 @@ def test_every_model_per_netting_set_and_one_through_time(market, book):
         assert res.totals.loc[label, "post"] == pytest.approx(direct.post)
     alpha = res.on_date[res.on_date["netting_set"] == "NS_CP_ALPHA"]
     assert (alpha["threshold_call"] == 0).all()
+    # a terms table without a threshold or MTA takes [aggregate]'s, as docs/formats.md says
+    cfg = AggregateConfig(threshold=1e6, mta=2.5e5, terms={"CP_ALPHA": {"rounding": 1e4}})
+    res = aggregate_analysis(market, book, {"HS 1y": MODELS["HS 1y"]}, cfg,
+                             rolling=RollingConfig(years=1, step=10))
+    alpha = res.on_date[res.on_date["netting_set"] == "NS_CP_ALPHA"].iloc[0]
+    assert alpha["threshold_call"] == pytest.approx(1e6)
+    assert res.series.terms["CP_ALPHA"].mta == 2.5e5
     assert len(res.series.aggregate) == 26  # one year every 10th business day
 
 
