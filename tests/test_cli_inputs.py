@@ -135,6 +135,9 @@ CASES: dict[str, Case] = {
         RUN, {"study.toml": STUDY.replace("stress_window_days = 120",
                                           "stress_window_days = 120\nrecent_years = 100")},
         "recent_years"),
+    "study_lookback_beyond_data": Case(
+        RUN, {"study.toml": STUDY.replace("lookback_days = 250", "lookback_days = 50000")},
+        "model 'HS 1y' needs 50001 business days of history; market"),
     "study_apc_target_names_no_model": Case(
         RUN, {"study.toml": STUDY.replace('target = "HS 1y"', 'target = "HS 5y"')}, "HS 5y"),
     "study_bad_simm_version_up_front": Case(

@@ -203,5 +203,15 @@ def test_bad_arguments(book: Portfolio, market: md.RiskFactorHistory) -> None:
         im_series(ScheduleModel(), book, market, [market.end, market.dates[-5]])
     with pytest.raises(InputError, match="dates is empty"):
         im_series(HSModel(), book, market, [])
-    with pytest.raises(InputError, match="no full lookback of 2520 days"):
+    with pytest.raises(InputError, match=r"date \S+ has no full lookback of 2520 days \(first "
+                       r"possible date \S+ of market"):
         im_series(HSModel(lookback_days=2520), book, market, market.dates[100:101])
+    first = market.dates[2520]  # rows 0..2520: 2,520 one-day moves
+    with pytest.raises(InputError, match=f"first possible date {first:%Y-%m-%d} of market"):
+        im_series(HSModel(lookback_days=2520), book, market, market.dates[2519:2520])
+    # a lookback longer than the whole market: said so, not a first date beyond its end
+    long = HSModel(lookback_days=market.n_dates + 10)
+    with pytest.raises(InputError, match=rf"lookback_days={market.n_dates + 10} needs "
+                       rf"{market.n_dates + 11} dates of history; market '.*' has "
+                       rf"{market.n_dates}$"):
+        im_series(long, book, market, market.dates[-1:])

@@ -325,11 +325,7 @@ def _range_rows(setup: _Setup, start: object, end: object, step: int) -> np.ndar
     lo_row = first if start is None else max(first, int(dates.searchsorted(pd.Timestamp(start))))
     hi_row = setup.n - 1 if end is None else int(dates.searchsorted(pd.Timestamp(end), "right")) - 1
     if hi_row < lo_row:
-        raise InputError(
-            f"no date in {_day(start)}..{_day(end)} has a full lookback of "
-            f"{setup.model.lookback_days} days "
-            f"(first possible date {dates[min(first, setup.n - 1)]:%Y-%m-%d})"
-        )
+        raise _no_lookback(setup, f"no date in {_day(start)}..{_day(end)}")
     return np.arange(hi_row, lo_row - 1, -step, dtype=np.int64)[::-1].copy()
 
 
@@ -344,12 +340,20 @@ def _rows_of(setup: _Setup, dates: Sequence[object]) -> np.ndarray:
         raise InputError(f"date {bad:%Y-%m-%d} is not a date of market {setup.history.name}")
     if (np.diff(rows) <= 0).any():
         raise InputError("dates must be increasing, without repeats")
-    first = setup.first_row()
-    if rows[0] < first:
-        raise InputError(
-            f"date {index[0]:%Y-%m-%d} has no full lookback of {setup.model.lookback_days} "
-            f"days (first possible date {setup.dates[min(first, setup.n - 1)]:%Y-%m-%d})")
+    if rows[0] < setup.first_row():
+        raise _no_lookback(setup, f"date {index[0]:%Y-%m-%d}")
     return rows.astype(np.int64)
+
+
+def _no_lookback(setup: _Setup, which: str) -> InputError:
+    """The error of IM dates before the first with a full lookback: that date, or that the
+    market is too short for the lookback at all."""
+    first, lookback = setup.first_row(), setup.model.lookback_days
+    if first >= setup.n:
+        return InputError(f"lookback_days={lookback} needs {first + 1} dates of history; "
+                          f"market {setup.history.name!r} has {setup.n}")
+    return InputError(f"{which} has no full lookback of {lookback} days (first possible date "
+                      f"{setup.dates[first]:%Y-%m-%d} of market {setup.history.name!r})")
 
 
 def check_rolling(model: HSModel) -> HSModel:

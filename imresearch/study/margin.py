@@ -230,8 +230,11 @@ def margin_analysis(
 
     def dates_of(label: str, model: MarginModel, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
         """The dates with the history the model needs."""
-        first = market.dates[min(required_rows(model), market.n_dates - 1)]
-        dates = dates[dates >= first]
+        need = required_rows(model)
+        if need >= market.n_dates:
+            raise InputError(f"model {label!r} needs {need + 1} business days of history; "
+                             f"market {market.name!r} has {market.n_dates}")
+        dates = dates[dates >= market.dates[need]]
         if dates.empty:
             raise InputError(f"model {label!r} needs {required_rows(model)} business days of "
                              f"history; none of the IM dates of the last {rolling.years:g} "
