@@ -18,7 +18,8 @@ itself). Amounts are positive; the side is given by ``direction``.
 Units and values of trade fields
 --------------------------------
 - rates and yields are decimals (``0.045`` for 4.5%, within -100%..100%), spreads and CDS
-  coupons in basis points (fields ending in ``_bp``), volatilities are decimals (``0.2``);
+  coupons in basis points (fields ending in ``_bp``), volatilities are decimals (``0.2`` for
+  20%, at most :data:`MAX_VOL`);
 - amounts (notionals, quantities) and prices are finite, positive and at most
   :data:`MAX_AMOUNT` (1e15);
 - dates are ISO dates (``2026-06-30``) between 1900 and 2200;
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_AMOUNT",
+    "MAX_VOL",
     "PRODUCT_CLASSES",
     "SCHEDULE_CLASSES",
     "Trade",
@@ -58,6 +60,8 @@ MAX_AMOUNT = 1e15
 """Largest amount, price or strike accepted on a trade (larger values overflow SIMM sums)."""
 MAX_RATE = 1.0
 """Largest absolute decimal rate, yield or carry (100%: ``4.5`` for 4.5% is an error)."""
+MAX_VOL = 3.0
+"""Largest decimal volatility (300%: ``7.5`` for 7.5% is an error)."""
 MAX_BP = 1e5
 """Largest absolute spread or coupon in basis points."""
 FIRST_YEAR, LAST_YEAR = 1900, 2200
@@ -210,12 +214,15 @@ class Trade:
                     raise fail(self.trade_id, f.name, f"must be a finite number; got {value!r}")
                 if f.name in _RATE_FIELDS:
                     bound = MAX_RATE
+                elif f.name == "volatility":
+                    bound = MAX_VOL
                 elif f.name.endswith("_bp"):
                     bound = MAX_BP
                 else:
                     bound = MAX_AMOUNT
                 if abs(value) > bound:
-                    unit = " (a decimal: 0.045 for 4.5%)" if bound == MAX_RATE else ""
+                    unit = {MAX_RATE: " (a decimal: 0.045 for 4.5%)",
+                            MAX_VOL: " (a decimal: 0.2 for 20%)"}.get(bound, "")
                     raise fail(self.trade_id, f.name,
                                f"must be at most {bound:g} in magnitude{unit}; got {value!r}")
             elif isinstance(value, pd.Timestamp) and not FIRST_YEAR <= value.year <= LAST_YEAR:

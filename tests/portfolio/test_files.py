@@ -74,6 +74,8 @@ def fails(path: Path, *parts: str) -> str:
     ("type,trade_id,currency,notional,fixed_rate,start_date,maturity\n"
      "irs,S,USD,1e6,4.5,2026-01-05,2031-01-05\n",
      ["line 2", "field 'fixed_rate'", "0.045 for 4.5%", "4.5"]),
+    (OPTION.replace(",0.2", ",7.5"),
+     ["line 2", "field 'volatility'", "0.2 for 20%", "7.5"]),
     ("type,trade_id,currency,notional,fixed_rate,start_date,maturity\n"
      "irs,S,USD,1e6,0.04,2031-01-05,2026-01-05\n",
      ["line 2", "field 'maturity'", "not after start_date"]),
