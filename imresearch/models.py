@@ -53,6 +53,7 @@ __all__ = [
     "SimmModel",
     "StaticModel",
     "StaticResult",
+    "book_on_date",
     "check_dates",
     "date_seed",
     "im_on_date",
@@ -418,6 +419,14 @@ def _one_date(market: RiskFactorHistory, date: object) -> pd.Timestamp:
     return check_dates(market, [market.end if date is None else date])[0]
 
 
+def book_on_date(portfolio: Any, market: RiskFactorHistory, date: object = None, *,
+                 bind_date: object = None) -> BoundPortfolio:
+    """The book as :func:`im_on_date` values it: terms fixed on ``bind_date`` (default
+    ``date``), at the market levels of ``date`` (default the market's last date)."""
+    t = _one_date(market, date)
+    return _at(_bound(portfolio, market, t if bind_date is None else bind_date), market, t)
+
+
 @im_on_date.register
 def _(model: HSModel, portfolio: Any, market: RiskFactorHistory, date: object = None, *,
       bind_date: object = None) -> IMResult:
@@ -435,22 +444,17 @@ def _(model: MCModel, portfolio: Any, market: RiskFactorHistory, date: object = 
 @im_on_date.register
 def _(model: SimmModel, portfolio: Any, market: RiskFactorHistory, date: object = None, *,
       bind_date: object = None) -> SimmResult:
-    t = _one_date(market, date)
-    return _simm(model, _at(_bound(portfolio, market, t if bind_date is None else bind_date),
-                            market, t))
+    return _simm(model, book_on_date(portfolio, market, date, bind_date=bind_date))
 
 
 @im_on_date.register
 def _(model: ScheduleModel, portfolio: Any, market: RiskFactorHistory, date: object = None, *,
       bind_date: object = None) -> ScheduleResult:
-    t = _one_date(market, date)
-    bound = _bound(portfolio, market, t if bind_date is None else bind_date)
-    return schedule_im(schedule_inputs(_at(bound, market, t)))
+    return schedule_im(schedule_inputs(book_on_date(portfolio, market, date,
+                                                    bind_date=bind_date)))
 
 
 @im_on_date.register
 def _(model: StaticModel, portfolio: Any, market: RiskFactorHistory, date: object = None, *,
       bind_date: object = None) -> StaticResult:
-    t = _one_date(market, date)
-    bound = _bound(portfolio, market, t if bind_date is None else bind_date)
-    return _static(model, _at(bound, market, t))
+    return _static(model, book_on_date(portfolio, market, date, bind_date=bind_date))

@@ -296,6 +296,85 @@ def test_public_market_extends_with_a_data_directory(shared_market_data: Path) -
     assert book_date(load_portfolio("dealer_book"), long) == long.end  # no date of its own
 
 
+BOOK_STRUCK_EARLIER = """
+[portfolio]
+name = "struck_in_june"
+valuation_date = 2018-06-29
+[[trades]]
+type = "fx_forward"
+trade_id = "FXF-3M"
+counterparty = "BANK_A"
+netting_set = "BANK_A-ISDA"
+pair = "EURUSD"
+notional = 25_000_000
+strike = 1.17
+maturity = 2018-09-28
+direction = "long"
+[[trades]]
+type = "irs"
+trade_id = "IRS-5Y"
+counterparty = "FUND_B"
+netting_set = "FUND_B-ISDA"
+currency = "USD"
+notional = 50_000_000
+fixed_rate = 0.028
+start_date = 2018-07-03
+maturity = 2023-07-03
+direction = "payer"
+"""
+
+
+def test_book_struck_before_a_trade_matures_is_valued_on_the_last_date(tmp_path: Path) -> None:
+    """A book struck inside the market with a trade that matures before the market's last
+    date: every part of the study (whole book, SIMM weights, per netting set, sweeps) holds
+    the book bound on its own date at constant maturity, so the matured forward is still
+    margined."""
+    from imresearch.models import book_on_date
+    from imresearch.portfolio.sensitivities import to_crif
+    from imresearch.simm import simm
+    from imresearch.study import model_sweep_inputs
+
+    (tmp_path / "book.toml").write_text(BOOK_STRUCK_EARLIER)
+    (tmp_path / "study.toml").write_text(
+        '[market]\ndata = "public_markets"\n[portfolio]\nsource = "book.toml"\n'
+        '[rolling]\nyears = 1\nstep = 20\nmc_paths = 0\n[models."HS 1y"]\n'
+        'lookback_days = 252\n[models.SIMM]\nkind = "simm"\nversion = "2.6"\n[aggregate]\n')
+    study = load_study(tmp_path / "study.toml")
+    r = run_study(study)
+    market, book = r.market.market, r.portfolio
+    assert market.end == pd.Timestamp("2018-12-28")
+    assert (r.margin.on_date["im"] > 0).all()
+    assert {"FX", "IR"} <= set(r.findings.risk_weights.index)
+    crif = to_crif(book_on_date(book, market, bind_date="2018-06-29"))
+    assert "FXF-3M" in set(crif["TradeID"])
+    assert simm(crif, version="2.6").total == pytest.approx(r.margin.on_date.loc["SIMM", "im"],
+                                                            rel=1e-12)
+    on_date = r.aggregate.on_date.set_index(["model", "netting_set"])
+    assert (on_date["im_call"] > 0).all() and len(on_date) == 4
+    _, shared = model_sweep_inputs(study, [{"kind": "hs", "lookback_days": 252}], market)
+    assert shared["portfolios"][study.portfolio.source].date == pd.Timestamp("2018-06-29")
+
+
+def test_default_study_values_the_book_on_the_longer_history(shared_market_data: Path) -> None:
+    """The README's run with a data directory: the default study (its market, book,
+    aggregate) on the history to 2024-04-30, where trades of the public book have matured:
+    the book stays bound on its own date and every part of the study values it."""
+    import dataclasses
+
+    from imresearch.study import RollingConfig
+
+    default = load_study(None)
+    study = dataclasses.replace(
+        default, models={k: default.models[k] for k in ("HS 1y", "SIMM")}, apc=None,
+        rolling=RollingConfig(years=1, step=20, mc_paths=0))
+    r = run_study(study, data_dir=str(shared_market_data))
+    assert r.market.market.end == pd.Timestamp("2024-04-30")
+    assert min(t.maturity for t in r.portfolio if hasattr(t, "maturity")) < r.market.market.end
+    assert (r.margin.on_date["im"] > 0).all()
+    assert not r.findings.risk_weights.empty
+    assert (r.aggregate.totals["im_call"] > 0).all()
+
+
 def test_market_holes_are_refused_or_reported(tmp_path: Path) -> None:
     """A six-month hole in a market file: an error naming it, unless the study allows it;
     then the report and the manifest list the hole that one shock spans."""

@@ -22,7 +22,7 @@ from imresearch.marketdata.history import RiskFactorHistory
 from imresearch.models import HSModel, MarginModel, MCModel
 from imresearch.portfolio import Portfolio
 from imresearch.portfolio.binding import bind
-from imresearch.study.margin import _rolling_dates, monthly_grid, required_rows
+from imresearch.study.margin import _rolling_dates, book_date, monthly_grid, required_rows
 from imresearch.study.settings import AggregateConfig, RollingConfig
 
 __all__ = ["AggregateResults", "aggregate_analysis"]
@@ -74,9 +74,10 @@ def aggregate_analysis(market: RiskFactorHistory, portfolio: Portfolio,
                        progress: Callable[[str], None] | None = None) -> AggregateResults:
     """Margin a study's book per netting set (see the module docstring).
 
-    The book is bound on the valuation date (the market's last date) and held at constant
-    maturity through time. The series runs on the HS models' rolling grid for an HS model,
-    else on its month ends (Monte Carlo with ``[rolling] mc_paths`` paths when set).
+    The book is bound on its own date (:func:`~imresearch.study.margin.book_date`, as in the
+    margin part) and held at constant maturity through time. The series runs on the HS
+    models' rolling grid for an HS model, else on its month ends (Monte Carlo with
+    ``[rolling] mc_paths`` paths when set).
 
     Raises
     ------
@@ -86,7 +87,7 @@ def aggregate_analysis(market: RiskFactorHistory, portfolio: Portfolio,
     """
     rolling = rolling or RollingConfig()
     say = progress or (lambda label: None)
-    bound = bind(portfolio, market, market.end)
+    bound = bind(portfolio, market, book_date(portfolio, market))
     terms = {k: dict(v) for k, v in cfg.terms.items()}
     rows, totals = [], {}
     for label, model in models.items():

@@ -17,9 +17,11 @@ import pandas as pd
 
 from imresearch import procyclicality as pc
 from imresearch.marketdata.history import RiskFactorHistory
+from imresearch.models import book_on_date
 from imresearch.portfolio import Portfolio
+from imresearch.portfolio.sensitivities import to_crif
 from imresearch.simm import load_parameters
-from imresearch.study.margin import MarginResults
+from imresearch.study.margin import MarginResults, book_date
 from imresearch.study.settings import APCConfig
 
 __all__ = ["Findings", "apc_choice", "risk_weights_vs_data", "study_findings"]
@@ -216,7 +218,7 @@ def study_findings(margin: MarginResults, portfolio: Portfolio, market: RiskFact
         simm_rc = result.by_risk_class()
         by_class["simm_margin"] = [float(sum(simm_rc.get(k, 0.0) for k in
                                              SIMM_CLASSES.get(c, ()))) for c in by_class.index]
-        crif = portfolio.to_crif(market, market.end)
+        crif = to_crif(book_on_date(portfolio, market, bind_date=book_date(portfolio, market)))
         risk_weights = risk_weights_vs_data(crif, version, tails, market)
     by_class.index.name = "risk_class"
     choice = apc_choice(margin.frontier, apc.ptr_target if apc is not None else None)

@@ -40,7 +40,7 @@ from imresearch.marketdata.stress import find_stress_window
 from imresearch.models import MODEL_KINDS, MarginModel, MCModel, im_series
 from imresearch.models import model_from_table as _model_from_table
 from imresearch.schema import from_mapping, read_toml, to_mapping
-from imresearch.study.margin import mc_series_with_interval, required_rows
+from imresearch.study.margin import book_date, mc_series_with_interval, required_rows
 from imresearch.study.market import episodes_for, load_market, tail_table
 from imresearch.study.settings import MarketStudyConfig, Study
 
@@ -228,7 +228,7 @@ def model_sweep_inputs(study: Study, points: list[dict[str, Any]], market: RiskF
 
     Fills in the study's portfolio, repeats points without an episode over every episode of
     ``market`` with enough history, checks every (episode, model), and binds each portfolio
-    once on the last market date.
+    once on its own date (:func:`~imresearch.study.margin.book_date`).
 
     Returns
     -------
@@ -283,8 +283,10 @@ def model_sweep_inputs(study: Study, points: list[dict[str, Any]], market: RiskF
                                  f"model {model.label!r}")
             rest = {k: v for k, v in point.items() if k != "portfolio"}
             expanded += [{"portfolio": point["portfolio"], "episode": n, **rest} for n in names]
-    portfolios = {name: bind(load_portfolio(name), market, market.end)
-                  for name in dict.fromkeys(p["portfolio"] for p in expanded)}
+    books = {name: load_portfolio(name) for name in dict.fromkeys(p["portfolio"]
+                                                                  for p in expanded)}
+    portfolios = {name: bind(book, market, book_date(book, market))
+                  for name, book in books.items()}
     episodes = {n: known[n] for n in dict.fromkeys(p["episode"] for p in expanded)}
     shared = {"market": market, "portfolios": portfolios, "episodes": episodes,
               "pad_days": pad_days, "step": step}
