@@ -316,7 +316,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from imresearch.schema import to_mapping
     from imresearch.study import load_study
     from imresearch.study.backtests import run_backtests
-    from imresearch.study.market import load_market
+    from imresearch.study.market import study_market
     from imresearch.study.settings import BacktestConfig
 
     with claim_output_dir(args.out):
@@ -327,9 +327,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         portfolio = load_portfolio(study.portfolio.source)
         config = study.backtest or BacktestConfig()
         bar = _progress(f"backtests {study.name}", args.quiet)
-        cfg = study.market
-        market = load_market(cfg.data, seed=cfg.seed, data_dir=args.data_dir,
-                             gap_policy=cfg.gap_policy, max_gap=cfg.max_gap)
+        market = study_market(study.market, data_dir=args.data_dir)
         results = run_backtests(market, portfolio, study.models, config, apc=study.apc,
                                 progress=bar.say)
         bar.step("write")
@@ -428,13 +426,10 @@ def _cmd_data_list(args: argparse.Namespace) -> int:
 def _cmd_data_show(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from imresearch.study import load_market, load_study
+    from imresearch.study import load_market, load_study, study_market
 
     if args.name.lower().endswith(".toml"):  # a study file: its market as the study reads it
-        cfg = load_study(args.name).market
-        market = load_market(cfg.data, seed=cfg.seed, data_dir=args.data_dir,
-                             gap_policy=cfg.gap_policy, max_gap=cfg.max_gap,
-                             factors=cfg.factor_specs())
+        market = study_market(load_study(args.name).market, data_dir=args.data_dir)
     else:
         market = load_market(args.name, seed=args.seed, data_dir=args.data_dir)
     print(f"{market.name}: {market.n_factors} factors, {market.n_dates} dates, "

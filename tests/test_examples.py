@@ -15,15 +15,14 @@ from imresearch.cli import EXAMPLE_FILES, main
 from imresearch.portfolio import load_portfolio
 from imresearch.simm import simm
 from imresearch.study import load_study
-from imresearch.study.market import load_market
+from imresearch.study.market import study_market
 from tests.conftest import REPO_ROOT
 
 EXAMPLES = REPO_ROOT / "examples"
 
 
 def _market():  # type: ignore[no-untyped-def]
-    cfg = load_study(EXAMPLES / "study.toml").market
-    return load_market(cfg.data, factors=cfg.factor_specs())
+    return study_market(load_study(EXAMPLES / "study.toml").market)
 
 
 def test_every_example_file_is_shipped_and_in_the_readme() -> None:
@@ -115,6 +114,22 @@ def test_init_then_run_and_sweep_in_a_fresh_folder(tmp_path: Path,
     table = pd.read_parquet(sweep / "results.parquet")
     assert sorted(table["model"]) == ["FHS-EWMA 1y", "FHS-EWMA 2y", "HS 1y", "HS 2y"]
     assert (table["im_peak"] > 0).all() and (table["param_episode"] == "feb_2018").all()
+
+
+def test_backtest_reads_the_study_market_as_run_does(tmp_path: Path) -> None:
+    """`imresearch backtest study.toml` (its --help example) on the example study: the rate
+    columns of market.csv are read with the study's [market.factors] (absolute_bp shocks;
+    log shocks would refuse USD 3m at 0.0 on 2015-09-18); a small [backtest] table keeps it
+    quick."""
+    folder = tmp_path / "mystudy"
+    assert main(["init", str(folder)]) == 0
+    with (folder / "study.toml").open("a") as f:
+        f.write('\n[backtest]\nmodels = ["HS 1y"]\nhorizons = [10]\nby = ["portfolio"]\n'
+                "years = 1\nstep = 10\n")
+    out = tmp_path / "bt"
+    assert main(["backtest", str(folder / "study.toml"), "--out", str(out), "--quiet"]) == 0
+    summary = pd.read_csv(out / "backtest_summary.csv")
+    assert len(summary) == 1 and (summary["observations"] > 0).all()
 
 
 def test_init_refuses_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,7 +15,7 @@ from imresearch.study.grid import (
     sweep_study,
 )
 from imresearch.study.margin import MarginResults, margin_analysis
-from imresearch.study.market import MarketAnalysis, analyse_market, load_market
+from imresearch.study.market import MarketAnalysis, analyse_market, load_market, study_market
 from imresearch.study.run import StudyResults, progress_steps, run_study
 from imresearch.study.settings import (
     DEFAULT_MODELS,
@@ -51,5 +51,6 @@ __all__ = [
     "model_sweep_inputs",
     "progress_steps",
     "run_study",
+    "study_market",
     "sweep_study",
 ]

@@ -41,7 +41,7 @@ from imresearch.models import MODEL_KINDS, MarginModel, MCModel, im_series
 from imresearch.models import model_from_table as _model_from_table
 from imresearch.schema import from_mapping, read_toml, to_mapping
 from imresearch.study.margin import book_date, mc_series_with_interval, required_rows
-from imresearch.study.market import episodes_for, load_market, tail_table
+from imresearch.study.market import episodes_for, study_market, tail_table
 from imresearch.study.settings import MarketStudyConfig, Study
 
 __all__ = ["MARGIN_AXES", "SWEEPABLE", "load_grid", "margin_task", "market_task",
@@ -323,9 +323,7 @@ def sweep_study(
 
     if not points:
         raise InputError("the sweep grid has no points")
-    cfg = study.market
-    market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir, gap_policy=cfg.gap_policy,
-                         max_gap=cfg.max_gap, factors=cfg.factor_specs())
+    market = study_market(study.market, data_dir=data_dir)
     kinds = {"kind" in p for p in points}
     if kinds == {False}:
         for point in points:

@@ -18,7 +18,8 @@ from imresearch.marketdata.stress import StressWindow, find_stress_window
 from imresearch.measures import tail_count
 from imresearch.study.settings import MarketStudyConfig
 
-__all__ = ["MarketAnalysis", "analyse_market", "episodes_for", "load_market", "tail_table"]
+__all__ = ["MarketAnalysis", "analyse_market", "episodes_for", "load_market", "study_market",
+           "tail_table"]
 
 
 def load_market(source: str, *, seed: int = 0, data_dir: str | None = None,
@@ -79,6 +80,15 @@ def load_market(source: str, *, seed: int = 0, data_dir: str | None = None,
     from imresearch.marketdata.catalogue import load_dataset
 
     return load_dataset(source, data_dir=data_dir, **options)
+
+
+def study_market(cfg: MarketStudyConfig, *, data_dir: str | None = None
+                 ) -> RiskFactorHistory:
+    """The market of a study's ``[market]`` table (data, seed, gap policy, ``max_gap`` and the
+    metadata of its factors), as every command reads it; ``data_dir`` as in
+    :func:`load_market`."""
+    return load_market(cfg.data, seed=cfg.seed, data_dir=data_dir, gap_policy=cfg.gap_policy,
+                       max_gap=cfg.max_gap, factors=cfg.factor_specs())
 
 
 def _with_max_gap(market: RiskFactorHistory, max_gap: int | None) -> RiskFactorHistory:

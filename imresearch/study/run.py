@@ -14,7 +14,7 @@ from imresearch.study.aggregate_margin import AggregateResults, aggregate_analys
 from imresearch.study.backtests import BacktestResults, run_backtests
 from imresearch.study.findings import Findings, study_findings
 from imresearch.study.margin import MarginResults, book_date, margin_analysis
-from imresearch.study.market import MarketAnalysis, analyse_market, load_market
+from imresearch.study.market import MarketAnalysis, analyse_market, study_market
 from imresearch.study.settings import Study
 from imresearch.study.simm_lag import SimmLagResults, simm_lag_analysis, wants_simm_lag
 
@@ -115,8 +115,7 @@ def run_study(study: Study, *, data_dir: str | None = None,
         resolve_terms(netting_structure(portfolio), study.aggregate.terms,
                       threshold=study.aggregate.threshold, mta=study.aggregate.mta)
     say("load market")
-    market = load_market(cfg.data, seed=cfg.seed, data_dir=data_dir, gap_policy=cfg.gap_policy,
-                         max_gap=cfg.max_gap, factors=cfg.factor_specs())
+    market = study_market(cfg, data_dir=data_dir)
     say("market analysis")
     analysis = analyse_market(market, cfg)
     margin = findings = simm_lag = None
