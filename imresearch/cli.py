@@ -45,8 +45,8 @@ EPILOG = """examples:
   imresearch sweep study.toml --grid grid.toml --scheduler dask --out sweep
 
 --out: a new folder is created; an existing one is replaced as a whole only if it is empty or
-an earlier imresearch output (its manifest.json lists every file in it). Anything else (a
-file, a folder with other content such as '.', a symbolic link) is refused before any
+an earlier imresearch output (its manifest.json lists every file in it, unedited). Anything
+else (a file, a folder with other content such as '.', a symbolic link) is refused before any
 computation, and so is a folder another imresearch process is writing to.
 """
 

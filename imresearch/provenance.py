@@ -7,7 +7,8 @@ settings, the seed, the code fingerprint, package versions, timings and a hash o
 written.
 
 An output folder is only ever replaced when it is empty or is a previous imresearch output
-(its ``manifest.json`` lists every file in it); anything else is refused with an
+(its ``manifest.json`` lists every file in it, with its size and SHA-256); anything else (a
+file added or edited since) is refused with an
 :class:`~imresearch.errors.OutputError` before any computation (:func:`check_output_dir`).
 While a process writes into a folder it holds a lock (``.NAME.lock`` beside it), so a second
 writer is refused; leftovers of an interrupted write (``.NAME.partial-*``, ``.NAME.old-*``) are
@@ -27,9 +28,9 @@ import math
 import os
 import pickle
 import platform
+import secrets
 import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import fields, is_dataclass
@@ -52,6 +53,7 @@ __all__ = [
     "content_sha256",
     "file_sha256",
     "frame_sha256",
+    "new_temp_file",
     "package_versions",
     "read_manifest",
     "strict_json",
@@ -209,11 +211,44 @@ def content_sha256(obj: Any) -> str:
     return digest.hexdigest()
 
 
+def new_temp_file(path: str | os.PathLike[str]) -> tuple[int, Path]:
+    """Create a uniquely named temporary file beside ``path``, to be renamed onto it.
+
+    Unlike :func:`tempfile.mkstemp` (always mode 0600) it gets the permissions of any new file
+    (0666 less the umask), so the renamed result is as readable as the user's other files.
+
+    Returns
+    -------
+    tuple of int and pathlib.Path
+        An open, writable file descriptor and the temporary file's path.
+    """
+    path = Path(path)
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def _new_temp_dir(parent: Path, prefix: str) -> Path:
+    """Create a uniquely named folder ``parent/prefix*`` with the permissions of any new folder
+    (0777 less the umask; a :func:`tempfile.mkdtemp` folder is 0700 and keeps it when renamed
+    into place, hiding the results from the user's colleagues)."""
+    while True:
+        tmp = parent / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            tmp.mkdir()
+            return tmp
+        except FileExistsError:
+            continue
+
+
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    fd, tmp = new_temp_file(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -259,6 +294,23 @@ def _foreign_entries(folder: Path, manifest: dict[str, Any]) -> list[str]:
     return sorted(foreign)
 
 
+def _changed_files(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """Files of ``folder`` its manifest lists whose size or SHA-256 differs from the recorded
+    one (edited by the user since; a writer's own ``work_dirs`` excepted)."""
+    work = tuple(f"{d.strip('/')}/" for d in manifest.get("work_dirs") or ())
+    changed = []
+    for rel, entry in sorted((manifest.get("files") or {}).items()):
+        path = folder / rel
+        if not isinstance(entry, dict) or rel.startswith(work) or not (
+                path.exists() or path.is_symlink()):
+            continue
+        if path.is_symlink() or not path.is_file() or (
+                entry.get("bytes") not in (None, path.stat().st_size)) or (
+                entry.get("sha256") not in (None, file_sha256(path))):
+            changed.append(rel)
+    return changed
+
+
 def _describe(names: list[str]) -> str:
     shown = ", ".join(repr(n) for n in names[:3])
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
@@ -268,13 +320,15 @@ def check_output_dir(path: str | os.PathLike[str]) -> Path:
     """Check that ``path`` may be used as an output folder, and return it as an absolute path.
 
     Allowed: a path that does not exist (in a folder that can be written), an empty folder, or
-    a previous imresearch output whose ``manifest.json`` accounts for every file in it.
+    a previous imresearch output whose ``manifest.json`` accounts for every file in it, with
+    the size and SHA-256 it records.
 
     Raises
     ------
     OutputError
         A file, a symbolic link, a path below a file, the current folder or one of its
-        parents, a folder with other content, or a place that cannot be written.
+        parents, a folder with other content or with an output file edited since its run, or
+        a place that cannot be written.
     """
     given = Path(os.path.abspath(os.fspath(path)))
     label = f"output folder {os.fspath(path)!r}"
@@ -309,6 +363,14 @@ def check_output_dir(path: str | os.PathLike[str]) -> Path:
                 raise OutputError(
                     f"{label} is an imresearch output but also holds files its run did not "
                     f"write ({_describe(foreign)}); move them away or {choose}")
+            changed = _changed_files(final, manifest)
+            if changed:
+                one = len(changed) == 1
+                raise OutputError(
+                    f"{label} is an imresearch output but {_describe(changed)} "
+                    f"{'was' if one else 'were'} changed since the run that wrote "
+                    f"{'it' if one else 'them'} (content differs from manifest.json); rename "
+                    f"or move {'it' if one else 'them'} away, or {choose}")
     existing = next(p for p in (final, *final.parents) if p.exists())
     if not os.access(existing, os.W_OK | os.X_OK) or (
             existing == final and not os.access(final.parent, os.W_OK | os.X_OK)):
@@ -434,7 +496,7 @@ def atomic_output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     with claim_output_dir(path) as final:
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        tmp = _new_temp_dir(final.parent, f".{final.name}.partial-")
         try:
             yield tmp
             check_output_dir(final)  # still ours: nothing was added to it meanwhile
@@ -443,7 +505,7 @@ def atomic_output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
             raise
         old = None
         if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+            old = _new_temp_dir(final.parent, f".{final.name}.old-")
             os.replace(final, old / final.name)
         os.replace(tmp, final)
         if old is not None:

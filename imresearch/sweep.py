@@ -35,7 +35,6 @@ import logging
 import multiprocessing
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -44,7 +43,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from imresearch.cache import TMP_SUFFIX
 from imresearch.errors import InputError
 from imresearch.progress import Progress
 from imresearch.provenance import (
@@ -52,6 +50,7 @@ from imresearch.provenance import (
     claim_output_dir,
     code_fingerprint,
     content_sha256,
+    new_temp_file,
     read_manifest,
     strict_json,
     write_manifest,
@@ -286,7 +285,7 @@ def _read_part(path: Path) -> dict[str, Any] | None:
 
 def _write_parquet(frame: pd.DataFrame, path: Path, **kwargs: Any) -> None:
     """Write ``frame`` to ``path`` through a temporary file unique to this process."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    fd, tmp = new_temp_file(path)
     os.close(fd)
     try:
         frame.to_parquet(tmp, **kwargs)

@@ -116,6 +116,10 @@ CASES: dict[str, Case] = {
         ["run", "late.toml", "--out", "res", "--quiet"],
         {"late.toml": LATE_STUDY, **earlier_output("res", "notes.txt")},
         "also holds files its run did not write ('notes.txt')"),
+    "out_edited_file_in_earlier_output": Case(
+        ["run", "late.toml", "--out", "res", "--quiet"],
+        {"late.toml": LATE_STUDY, **earlier_output("res"), "res/a.csv": "x\nedited\n"},
+        "'a.csv' was changed since the run that wrote it"),
     "out_symlink": Case(["run", "late.toml", "--out", "link", "--quiet"],
                         {"late.toml": LATE_STUDY, **earlier_output("res")},
                         "is a symbolic link"),

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -109,6 +110,74 @@ def test_refused_targets_are_left_untouched(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(OutputError, match=message), atomic_output_dir(target) as tmp:
         (tmp / "x").write_text("never")
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("edit", ["append", "same_size", "figure", "symlink", "two"])
+def test_output_files_edited_since_their_run_are_refused(tmp_path: Path, edit: str) -> None:
+    out = make_output(tmp_path / "res", {"a.csv": "x\n1\n", "b.csv": "y\n",
+                                         "figures/f.png": "png"})
+    (tmp_path / "mine.csv").write_text("mine\n")
+    if edit == "append":
+        with open(out / "a.csv", "a") as fh:
+            fh.write("edited\n")
+    elif edit == "same_size":  # caught by the hash, not the size
+        (out / "a.csv").write_text("x\n2\n")
+    elif edit == "figure":
+        (out / "figures" / "f.png").write_text("PNG")
+    elif edit == "symlink":
+        (out / "a.csv").unlink()
+        (out / "a.csv").symlink_to(tmp_path / "mine.csv")
+    else:
+        (out / "a.csv").write_text("edited")
+        (out / "b.csv").write_text("edited")
+    named = {"figure": "'figures/f.png' was", "two": "'a.csv', 'b.csv' were"}.get(
+        edit, "'a.csv' was")
+    before = snapshot(tmp_path)
+    message = (rf"is an imresearch output but {named} changed since the run that wrote "
+               r"(it|them) \(content differs from manifest.json\); rename or move (it|them) "
+               r"away, or choose a new or empty folder for out=$")
+    with pytest.raises(OutputError, match=message):
+        check_output_dir(out)
+    with pytest.raises(OutputError, match=message), atomic_output_dir(out) as tmp:
+        (tmp / "x").write_text("never")
+    assert snapshot(tmp_path) == before
+
+
+def test_an_edit_during_the_run_keeps_the_edited_output(tmp_path: Path) -> None:
+    out = make_output(tmp_path / "res", {"a.csv": "x\n"})
+    with pytest.raises(OutputError, match=r"'a\.csv' was changed"), \
+            atomic_output_dir(out) as tmp:
+        (tmp / "a.csv").write_text("new\n")
+        (out / "a.csv").write_text("edited while the run computed\n")
+    assert (out / "a.csv").read_text() == "edited while the run computed\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+
+def test_unchanged_outputs_and_work_folders_are_replaced(tmp_path: Path) -> None:
+    out = make_output(tmp_path / "res", {"a.csv": "x\n", "parts/p.parquet": "part"})
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "manifest.json").write_text(json.dumps({**manifest, "work_dirs": ["parts"]}))
+    (out / "parts" / "p.parquet").write_text("damaged")  # the writer's own to check
+    assert check_output_dir(out) == out
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077], ids=oct)
+def test_results_honour_the_umask(tmp_path: Path, umask: int) -> None:
+    previous = os.umask(umask)
+    try:
+        make_output(tmp_path / "res")
+        with atomic_output_dir(tmp_path / "res") as tmp:
+            (tmp / "figures").mkdir()
+            (tmp / "figures" / "f.png").write_bytes(b"png")
+            atomic_write_text(tmp / "report.html", "<p>")
+            write_manifest(tmp, command="test", inputs={}, settings={}, seed=None,
+                           started=NOW)
+    finally:
+        os.umask(previous)
+    res = tmp_path / "res"
+    for path, full in [(res, 0o777), (res / "figures", 0o777), (res / "report.html", 0o666),
+                       (res / "manifest.json", 0o666), (res / "figures" / "f.png", 0o666)]:
+        assert stat.S_IMODE(path.stat().st_mode) == full & ~umask, path.name
 
 
 def test_non_empty_folder_without_manifest_is_refused(tmp_path: Path) -> None:

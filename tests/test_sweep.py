@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +119,19 @@ def test_damaged_part_is_recomputed(tmp_path: Path) -> None:
     part.write_bytes(b"PAR1 half-written")
     again = run_sweep(sweep_tasks.fails_on_three, points, seed=5, out=tmp_path)
     pd.testing.assert_frame_equal(again, first)
+
+
+def test_sweep_results_honour_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        run_sweep(sweep_tasks.fails_on_three, grid(x=[1, 2]), seed=5, out=tmp_path / "sw")
+    finally:
+        os.umask(previous)
+    paths = [tmp_path / "sw", *(tmp_path / "sw").rglob("*")]
+    assert {p.relative_to(tmp_path).as_posix(): oct(stat.S_IMODE(p.stat().st_mode))
+            for p in paths} == {p.relative_to(tmp_path).as_posix():
+                                oct(0o755 if p.is_dir() else 0o644) for p in paths}
+    assert (tmp_path / "sw" / "results.parquet").is_file()
 
 
 def test_bad_output_folder_is_refused_before_any_task(tmp_path: Path) -> None:
