@@ -56,7 +56,8 @@ EXAMPLE_FILES = ("study.toml", "portfolio.csv", "portfolio.toml", "market.csv", 
 
 _OUT_HELP = ("output folder: created, or replaced as a whole if it is empty or an earlier "
              "imresearch output; anything else is refused (default: %(default)s)")
-_DATA_DIR_HELP = "market-data directory (default: $IMRESEARCH_DATA)"
+_DATA_DIR_HELP = ("market-data directory; it must exist, whatever the command reads from it "
+                  "(default: $IMRESEARCH_DATA)")
 _QUIET_HELP = "no progress (default: a bar on a terminal, one line per step otherwise)"
 
 
@@ -487,6 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         with command_line(), _one_line_messages():
+            if hasattr(args, "data_dir"):
+                _check_data_dir(args.data_dir)
             if args.command == "run":
                 return _cmd_run(args)
             if args.command == "init":
@@ -521,6 +524,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+
+
+def _check_data_dir(path: str | None) -> None:
+    """A market-data directory that ``--data-dir`` (``path``) or ``$IMRESEARCH_DATA`` names
+    must exist, whatever the command reads from it."""
+    from imresearch.marketdata.catalogue import DATA_DIR_ENV, data_dir
+
+    if path is not None or os.environ.get(DATA_DIR_ENV, "").strip():
+        data_dir(path)  # DataNotFoundError naming the option or the variable, and the path
 
 
 def _one_line(exc: BaseException) -> str:

@@ -230,6 +230,43 @@ def test_hints_name_cli_options_on_the_cli_and_arguments_in_python(
     assert "data_dir=" not in res.stderr
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLE_STUDY = str(EXAMPLES / "study.toml")
+DATA_DIR_COMMANDS = {
+    "run": ["run", "--out", "{out}"],
+    "run a study with a CSV market": ["run", EXAMPLE_STUDY, "--out", "{out}"],
+    "backtest": ["backtest", EXAMPLE_STUDY, "--out", "{out}"],
+    "sweep": ["sweep", EXAMPLE_STUDY, "--grid", str(EXAMPLES / "grid.toml"),
+              "--out", "{out}"],
+    "data list": ["data", "list"],
+    "data show": ["data", "show", "synthetic"],
+}
+
+
+@pytest.mark.parametrize("command", list(DATA_DIR_COMMANDS))
+@pytest.mark.parametrize("how", ["--data-dir", "IMRESEARCH_DATA"])
+def test_an_absent_data_directory_is_refused(command: str, how: str, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Every command reading --data-dir or $IMRESEARCH_DATA refuses a directory that does not
+    exist (exit 2, one line naming the option or variable and the path) before computing or
+    writing anything, even when the study reads no data from it."""
+    absent, out = tmp_path / "no_such_dir", tmp_path / "out"
+    argv = [a.format(out=out) for a in DATA_DIR_COMMANDS[command]]
+    if how == "--data-dir":
+        monkeypatch.delenv("IMRESEARCH_DATA", raising=False)
+        argv += ["--data-dir", str(absent)]
+    else:
+        monkeypatch.setenv("IMRESEARCH_DATA", str(absent))
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and captured.out == "", captured.err
+    assert str(absent) in lines[0] and "does not exist" in lines[0]
+    assert (f"({how})" if how == "--data-dir" else "($IMRESEARCH_DATA)") in lines[0]
+    assert not out.exists()
+
+
 def test_simm_json_with_non_finite_results_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "crif.csv"
     path.write_text(CRIF.replace("1000000,USD,1000000", "1e160,USD,1e160"))

@@ -375,6 +375,25 @@ def test_default_study_values_the_book_on_the_longer_history(shared_market_data:
     assert (r.aggregate.totals["im_call"] > 0).all()
 
 
+def test_public_markets_with_a_data_directory_absent_or_without_sp500(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data directory that does not exist is an error (not the built-in history in
+    silence); one without the S&P 500 leaves the built-in history, with a warning."""
+    from imresearch.errors import DataNotFoundError
+    from imresearch.study.market import load_market
+
+    monkeypatch.delenv("IMRESEARCH_DATA", raising=False)
+    absent = tmp_path / "absent"
+    with pytest.raises(DataNotFoundError, match=re.escape(f"'{absent}' (data_dir=) does not")):
+        load_market("public_markets", data_dir=str(absent))
+    monkeypatch.setenv("IMRESEARCH_DATA", str(absent))
+    with pytest.raises(DataNotFoundError, match=re.escape("($IMRESEARCH_DATA) does not")):
+        load_market("public_markets")
+    with pytest.warns(UserWarning, match="data set 'sp500'.*built-in history"):
+        market = load_market("public_markets", data_dir=str(tmp_path))
+    assert market.end == pd.Timestamp("2018-12-28")
+
+
 def test_market_holes_are_refused_or_reported(tmp_path: Path) -> None:
     """A six-month hole in a market file: an error naming it, unless the study allows it;
     then the report and the manifest list the hole that one shock spans."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,9 @@ def load_market(source: str, *, seed: int = 0, data_dir: str | None = None,
     seed : int
         Seed of the synthetic markets.
     data_dir : str, optional
-        Data directory of the catalogue (default: ``$IMRESEARCH_DATA``).
+        Data directory of the catalogue (default: ``$IMRESEARCH_DATA``). For
+        ``public_markets``, one that does not exist is an error, one without ``sp500`` a
+        warning.
     gap_policy, max_gap : optional
         Missing values and the longest hole a shock may span (see
         :class:`~imresearch.study.settings.MarketStudyConfig`); None keeps the data's own.
@@ -54,14 +57,17 @@ def load_market(source: str, *, seed: int = 0, data_dir: str | None = None,
                          f"{source!r} is a data set with its own")
     from imresearch.marketdata.builtin import builtin_names, load_builtin
 
-    if source == "public_markets" and (data_dir or os.environ.get(DATA_DIR_ENV)):
+    if source == "public_markets" and (data_dir or os.environ.get(DATA_DIR_ENV, "").strip()):
+        from imresearch.marketdata.catalogue import data_dir as find_data_dir
         from imresearch.marketdata.public import extended_public_market
 
+        root = find_data_dir(data_dir)  # a directory named but absent is an error
         try:  # the real market continued with the data directory's S&P 500
             return _with_max_gap(extended_public_market(
-                data_dir, **{k: v for k, v in options.items() if k == "gap_policy"}), max_gap)
-        except DataNotFoundError:
-            pass
+                root, **{k: v for k, v in options.items() if k == "gap_policy"}), max_gap)
+        except DataNotFoundError as exc:
+            warnings.warn(f"{exc}; public_markets is the built-in history alone",
+                          stacklevel=2)
     if source in builtin_names():
         policy = {k: v for k, v in options.items() if k == "gap_policy"}
         market = (load_builtin(source, seed=seed, **policy) if source.startswith("synthetic")
