@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
@@ -36,12 +35,6 @@ def _money(ax: Axes) -> None:
         lambda v, _: f"{v / 1e6:,.2f}".rstrip("0").rstrip(".")))
     ax.set_ylabel("USD mn")
     ax.grid(alpha=0.3)
-
-
-def _dates(ax: Axes) -> None:
-    locator = AutoDateLocator(maxticks=6)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
 def _by_counterparty(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -92,7 +85,7 @@ def plot_exchanged_im(series: Any, path: str | os.PathLike[str], *, model: str =
                 title += ", threshold 0"
         ax.set_title(title, loc="left", fontsize=9)
         _money(ax)
-        _dates(ax)
+        layout.date_axis(ax)
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
     legend_ax = axes[len(panels)]
@@ -145,7 +138,7 @@ def plot_aggregate_calls(series: Any, path: str | os.PathLike[str], *, model: st
                  f"received (down); largest sums paid over {days} IM dates: {text} USD mn",
                  loc="left", fontsize=9)
     _money(ax)
-    _dates(ax)
+    layout.date_axis(ax)
     handles, _ = ax.get_legend_handles_labels()
     ax.legend(handles=[*handles, layout.episode_patch()], **_OUTSIDE)
     return layout.save(fig, path)
@@ -168,7 +161,7 @@ def plot_system_view(view: Any, path: str | os.PathLike[str]) -> Path:
         bottom.plot(s.index[1:], s["calls_out"].iloc[1:], color=color, lw=1.2, label=label)
     _money(top)
     _money(bottom)
-    _dates(bottom)
+    layout.date_axis(bottom)
     top.set_title(f"System view through {name.replace('_', ' ')}: IM to collect (solid) and "
                   f"collected after thresholds (dashed), {view.network.n_netting_sets} "
                   "netting sets", loc="left", fontsize=10)

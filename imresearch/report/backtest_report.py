@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.dates import date2num
 from matplotlib.patches import Patch
 
 from imresearch.provenance import atomic_output_dir, atomic_write_text, write_manifest
@@ -81,12 +81,12 @@ def plot_rolling_traffic_light(results: BacktestResults, path: str | os.PathLike
         ax.set_title(f"{h}-day P&L: zone of the trailing {results.config.window}-business-day "
                      "window", fontsize=9, loc="left")
         ax.xaxis_date()
-        locator = AutoDateLocator(maxticks=8)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        layout.date_axis(ax, ticks=5)
     handles = [Patch(color=ZONE_COLORS[z], label=z) for z in ZONES]
-    axes[0, 0].legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.08), ncol=3,
-                      fontsize=8, frameon=False)
+    # on the first title's line, at the right (an offset in axes fractions grows with the
+    # panel's height and left the figure)
+    axes[0, 0].legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3,
+                      fontsize=8, frameon=False, borderaxespad=0.2)
     return layout.save(fig, path)
 
 

@@ -349,7 +349,7 @@ def plot_mc_convergence(convergence: pd.DataFrame, path: str | os.PathLike[str],
     ax.set_xlabel("number of paths (log scale; first n paths of one run)")
     ax.set_ylabel("IM, USD mn")
     ax.set_title(f"{label}: IM against the number of paths", loc="left", fontsize=11)
-    ax.legend(fontsize=8, frameon=True, framealpha=0.9, loc="upper right")
+    ax.legend(**_OUTSIDE)
     ax.grid(alpha=0.3, which="both")
     rel = (hi - lo) / (2 * np.abs(var)) * 100
     ax2.loglog(n, rel, "o-", color=color, ms=4, label="interval half-width")

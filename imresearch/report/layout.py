@@ -25,7 +25,8 @@ from matplotlib.patches import Patch
 
 from imresearch.report.palette import EPISODE_LABEL, EPISODE_SHADE
 
-__all__ = ["episode_name", "label_rows", "save", "shade_episodes", "subplots"]
+__all__ = ["date_axis", "episode_name", "label_rows", "save", "shade_episodes",
+           "subplots"]
 
 DPI = 110
 _PAD_PX = 4.0
@@ -37,6 +38,19 @@ def subplots(*args: Any, figsize: tuple[float, float], **kwargs: Any) -> tuple[F
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
     return fig, fig.subplots(*args, **kwargs)
+
+
+def date_axis(ax: Axes, ticks: int = 3) -> None:
+    """Concise date labels on the x axis of ``ax``, from ``ticks`` to ``2 * ticks + 1`` of them.
+
+    With ``maxticks = 2 * minticks + 1`` matplotlib's ``AutoDateLocator`` finds an interval for
+    every range (each unit's largest interval, 6 months, 12 hours or 30 minutes or seconds,
+    times ``2 * ticks`` spans a range of fewer than ``ticks`` of the next unit), so it never
+    warns that it could not and falls back to too many ticks.
+    """
+    locator = mdates.AutoDateLocator(minticks=ticks, maxticks=2 * ticks + 1)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def episode_name(name: str, *, synthetic: bool = False) -> str:

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from imresearch.report import layout
 from imresearch.scenarios.episodes import Episode
 from imresearch.scenarios.simm_lag import episode_versions
 from imresearch.simm import version_info, version_schedule
@@ -179,9 +179,7 @@ def plot_calibration_lag(
         ax.set_title(f"{label}\n{sub}", fontsize=8.5)
         ax.set_ylabel("SIMM, USD mn", fontsize=8)
         ax.tick_params(labelsize=7)
-        locator = AutoDateLocator(maxticks=6)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        layout.date_axis(ax)
         ax.xaxis.get_offset_text().set_fontsize(7)
         ax.grid(alpha=0.3)
     for ax in axes[n:]:

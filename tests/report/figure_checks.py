@@ -66,6 +66,21 @@ def check_text(fig: Figure) -> None:
         assert not _overlap(b1, b2), f"{w1} overlaps {w2}"
 
 
+def check_legends_clear(fig: Figure) -> None:
+    """No legend covers a line of its own axes (data or reference line)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None or not legend.get_visible():
+            continue
+        box = legend.get_window_extent(renderer)
+        for line in ax.get_lines():
+            path = line.get_transform().transform_path(line.get_path())
+            assert not (line.get_visible() and path.intersects_bbox(box, filled=False)), (
+                f"the legend covers the line {line.get_label()!r}")
+
+
 def line_colors(fig: Figure) -> dict[str, str]:
     """Colour (hex) of each labelled line of ``fig``, by label (first occurrence)."""
     out: dict[str, str] = {}

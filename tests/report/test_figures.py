@@ -17,7 +17,7 @@ from imresearch.models import HSModel, MCModel, ScheduleModel, SimmModel
 from imresearch.report import figures as F
 from imresearch.report import html_report
 from imresearch.report.palette import SCHEDULE_COLOR, SIMM_COLOR, Palette
-from tests.report.figure_checks import check_text, line_colors
+from tests.report.figure_checks import check_legends_clear, check_text, line_colors
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -102,13 +102,15 @@ def test_mc_convergence(tmp_path: Path, figures: list) -> None:
                          "ci_upper": [12e6, 12e6, 11e6, 10.8e6, 10.5e6]},
                         index=pd.Index(n, name="n_paths"))
     path = F.plot_mc_convergence(conv, tmp_path / "m.png", label="MC 3y",
-                                 references={"HS 10y": 9.5e6})
+                                 references={"HS 10y": 9.5e6, "HS 3y+stress": 12.8e6})
     assert _is_png(path)
     ax, ax2 = figures[-1].axes
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "IM, USD mn"
     assert "number of paths" in ax.get_xlabel()
     assert _legend_texts(ax) == ["95% interval (order statistics)", "MC 3y: 99% VaR",
-                                 "HS 10y: 9.5"]
+                                 "HS 10y: 9.5", "HS 3y+stress: 12.8"]
+    check_text(figures[-1])
+    check_legends_clear(figures[-1])  # a reference line above the band stays visible
     band = ax.collections[0].get_paths()[0].vertices
     assert band[:, 1].min() == pytest.approx(7.0) and band[:, 1].max() == pytest.approx(12.0)
     half = ax2.get_lines()[0].get_ydata()
