@@ -353,6 +353,11 @@ def test_book_struck_before_a_trade_matures_is_valued_on_the_last_date(tmp_path:
     assert (on_date["im_call"] > 0).all() and len(on_date) == 4
     _, shared = model_sweep_inputs(study, [{"kind": "hs", "lookback_days": 252}], market)
     assert shared["portfolios"][study.portfolio.source].date == pd.Timestamp("2018-06-29")
+    # the report says when the terms were fixed
+    from imresearch.report.study_summary import data_statement
+
+    assert ("terms fixed on 2018-06-29 and held at constant maturity to the valuation date"
+            in data_statement(r))
 
 
 def test_default_study_values_the_book_on_the_longer_history(shared_market_data: Path) -> None:
@@ -373,6 +378,12 @@ def test_default_study_values_the_book_on_the_longer_history(shared_market_data:
     assert (r.margin.on_date["im"] > 0).all()
     assert not r.findings.risk_weights.empty
     assert (r.aggregate.totals["im_call"] > 0).all()
+    # the report's data statement gives the actual dates, not the built-in data's range
+    from imresearch.report.study_summary import data_statement
+
+    text = data_statement(r)
+    assert "to 2024-04-30 (the valuation date)" in text and ".. 2018-12-28" not in text
+    assert "terms fixed on 2018-12-28 and held at constant maturity" in text
 
 
 def test_public_markets_with_a_data_directory_absent_or_without_sp500(

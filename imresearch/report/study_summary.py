@@ -8,12 +8,14 @@ to say).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
 from imresearch.report import tables as T
+from imresearch.study.margin import book_date
 from imresearch.study.run import StudyResults
 
 __all__ = ["SUMMARY_ITEMS", "data_statement", "is_synthetic", "market_phrase", "summary_section",
@@ -36,9 +38,12 @@ def market_phrase(market: Any) -> str:
 
 
 def _description(market: Any) -> str:
+    """The built-in dataset's description, without its default date range (a market read
+    with a data directory runs longer; the statement gives the actual dates)."""
     from imresearch.marketdata.builtin import builtin_names
 
-    return builtin_names().get(str(market.name), "")
+    text = builtin_names().get(str(market.name), "")
+    return re.sub(r";\s*\d{4}-\d\d-\d\d \.\. \d{4}-\d\d-\d\d$", "", text)
 
 
 def title(results: StudyResults) -> str:
@@ -64,8 +69,11 @@ def data_statement(results: StudyResults) -> str:
                  "numbers illustrate the methods and are no estimate of any real margin. "
                  "Its episodes are named 'synthetic stress like <real episode>'.")
     if results.portfolio is not None and study.portfolio is not None:
+        struck = book_date(results.portfolio, market)
         what += (f" Portfolio: {results.portfolio.name} ({len(results.portfolio):,} trades, "
-                 f"from {study.portfolio.source}).")
+                 f"from {study.portfolio.source}; terms fixed on {struck:%Y-%m-%d}"
+                 + ("" if struck == market.end else " and held at constant maturity to the "
+                    "valuation date") + ").")
     return what
 
 
