@@ -115,8 +115,9 @@ def _check_domain(levels: _Levels, specs: Mapping[str, FactorSpec]) -> None:
             raise InputError(
                 f"{levels.loc(pos, date=levels.frame.index[pos], column=col)}: level "
                 f"{float(values[pos, j])!r} not allowed for a {spec.convention} factor (levels "
-                f"must be {need}); use convention 'absolute' or 'displaced_relative', or start= "
-                "after this date"
+                f"must be {need}); give the factor the convention 'absolute' or "
+                "'displaced_relative' (a study's [market.factors]), or data starting after this "
+                "date"
             )
 
 
