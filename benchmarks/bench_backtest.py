@@ -94,7 +94,7 @@ def warmup(ctx: dict, side: str) -> None:
 
 
 def check(engine_result: tuple, baseline_result: tuple) -> None:
-    for e, b in zip(engine_result, baseline_result):
+    for e, b in zip(engine_result, baseline_result, strict=True):
         b = b[e.columns]
         np.testing.assert_allclose(e.to_numpy(), b.to_numpy(), rtol=1e-10, atol=1e-4)
 

@@ -36,6 +36,10 @@ __all__ = ["Phase", "Regime", "aana", "get_regime", "in_scope", "phase_on", "reg
 
 Observation = Literal["month_end", "daily"]
 
+#: How far before a month's last weekday a series that stops in the month may end (holidays
+#: such as Memorial Day or Good Friday at a month-end)
+MONTH_END_SLACK = pd.offsets.BDay(2)
+
 #: The calculation rule of each jurisdiction's AANA: observation and months (``aana``'s
 #: ``rule``); the US months are those of its last phases.
 RULES: dict[str, tuple[Observation, tuple[int, ...]]] = {
@@ -161,8 +165,8 @@ def aana(notional: pd.Series | pd.DataFrame, year: int, rule: str = "EU",
         Year of the calculation months.
     rule : {"EU", "US"} or a regime key
         ``"EU"``: the average of the notionals on the last business day (the last date of
-        ``notional`` in the month: its last weekday, or an earlier date when the series goes
-        on after the month) of March, April and May; ``"US"``: the average over every date of
+        ``notional`` in the month; a series that stops in the month must reach its last three
+        weekdays) of March, April and May; ``"US"``: the average over every date of
         June, July and August. A regime key uses that regime's observation and months.
     months : tuple of int, optional
         Other calculation months.
@@ -197,7 +201,8 @@ def aana(notional: pd.Series | pd.DataFrame, year: int, rule: str = "EU",
         if observation == "month_end":
             last = inside.index[-1]
             month_end = pd.offsets.BMonthEnd().rollforward(last)
-            if last < month_end and frame.index[-1] == last:
+            # a series that stops in the month must reach its last weekdays (holidays aside)
+            if frame.index[-1] == last and last < month_end - MONTH_END_SLACK:
                 raise InputError(
                     f"notional ends on {last:%Y-%m-%d}, before the last business day of "
                     f"{int(year)}-{m:02d} ({month_end:%Y-%m-%d}): its month-end notional is "

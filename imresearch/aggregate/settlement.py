@@ -7,8 +7,9 @@ them by transfers:
 
 * a transfer that grows a balance is a *delivery*, rounded up to the terms' rounding; one
   that shrinks it is a *return*, rounded down (the ISDA credit support convention); a VM
-  balance that changes sign is returned whole (rounded down) and the other party's delivered
-  (rounded up); the MTA is tested on the amounts before rounding;
+  balance that changes sign is returned whole (rounded down) and the other party delivers
+  the new amount (rounded up) once it reaches the MTA on its own; the MTA is tested on the
+  amounts before rounding;
 * with the MTA combined (the regulations' single MTA for IM and VM), each party transfers
   everything it owes on the netting set (IM it delivers or returns, and VM it pays) once the
   sum reaches the MTA; with the MTA separate, each balance moves once its own transfer
@@ -61,15 +62,17 @@ class Balances:
     vm_flow: np.ndarray
 
 
-def _transfer(balance: np.ndarray, target: np.ndarray, rounding: np.ndarray) -> np.ndarray:
+def _transfer(balance: np.ndarray, target: np.ndarray, rounding: np.ndarray,
+              mta: np.ndarray) -> np.ndarray:
     """Signed transfer moving ``balance`` to ``target``, rounded (deliveries up, returns
     down by magnitude); across zero, the return of the balance plus the delivery of the
-    target."""
+    target when that reaches the MTA on its own (the credit support Delivery Amount)."""
     d = target - balance
     delivery = np.abs(target) > np.abs(balance)
     plain = round_transfer(np.abs(d), delivery, rounding)
-    across = (round_transfer(np.abs(balance), np.zeros(d.shape, bool), rounding)
-              + round_transfer(np.abs(target), np.ones(d.shape, bool), rounding))
+    new_side = np.where(np.abs(target) >= mta,
+                        round_transfer(np.abs(target), np.ones(d.shape, bool), rounding), 0.0)
+    across = round_transfer(np.abs(balance), np.zeros(d.shape, bool), rounding) + new_side
     return np.sign(d) * np.where(balance * target < 0, across, plain)
 
 
@@ -115,7 +118,7 @@ def settle(required_collect: np.ndarray, required_post: np.ndarray, mtm: np.ndar
             by_them = (d > 0) == theirs_if_positive
             joint = np.where(by_them, they_pay, we_pay)
             moves = np.where(combined, joint, np.abs(d) >= mta) & (d != 0)
-            flows.append(np.where(moves, _transfer(held, target, rounding), 0.0))
+            flows.append(np.where(moves, _transfer(held, target, rounding, mta), 0.0))
         hc, hp, hv = hc + flows[0], hp + flows[1], hv + flows[2]
         out["collected"][t], out["posted"][t], out["vm"][t] = hc, hp, hv
         out["collect_flow"][t], out["post_flow"][t], out["vm_flow"][t] = flows
@@ -155,14 +158,14 @@ def collateral_flows(balances: Balances) -> dict[str, np.ndarray]:
 
 def rolling_peaks(flows: pd.DataFrame, days: tuple[int, ...] = PEAK_DAYS) -> pd.DataFrame:
     """Largest sum of each column of ``flows`` over ``days`` consecutive dates (index
-    ``days``), and the date ending it (``<column>_date``; NaT when no sum is positive). The
-    first date, which opens the balances, is left out."""
+    ``days``; over all dates when fewer), and the date ending it (``<column>_date``; NaT
+    when no sum is positive). The first date, which opens the balances, is left out."""
     later = flows.iloc[1:]
     rows = {}
     for d in days:
         row: dict[str, object] = {}
-        for col in flows.columns:
-            sums = later[col].rolling(d, min_periods=1).sum()
+        for col in flows.columns:  # whole runs only (net flows can be negative)
+            sums = later[col].rolling(d, min_periods=min(d, max(len(later), 1))).sum()
             best = float(sums.max()) if len(sums) else 0.0
             row[col] = best
             row[f"{col}_date"] = sums.idxmax() if len(sums) and best > 0 else pd.NaT

@@ -114,15 +114,16 @@ class Terms:
                              f"netting set shares; got {split!r}")
 
     def _check_caps(self, regime: Any) -> None:
-        """The regime's caps on the threshold and on the MTA (IM and VM together: twice the
-        MTA when they are separate), in USD at the highest EURUSD rate on record for a
-        regime in EUR (the terms carry no FX rate)."""
+        """The regime's caps on the threshold and on the MTA (IM and VM together: three
+        times the MTA when separate, as a party may owe on each of the IM collected, IM
+        posted and VM balances), in USD at the highest EURUSD rate on record for a regime in
+        EUR (the terms carry no FX rate)."""
         rate = 1.0 if regime.currency == "USD" else MAX_EURUSD
-        mta_total = self.mta * (2 if self.mta_scope == "separate" else 1)
+        mta_total = self.mta * (3 if self.mta_scope == "separate" else 1)
         for name, value, cap in (("threshold", self.threshold, regime.threshold_max),
                                  ("mta", mta_total, regime.mta_max)):
             if value > cap * rate:
-                what = (f"IM and VM MTAs 2 x {self.mta:,.0f}" if name == "mta" and
+                what = (f"separate IM and VM MTAs 3 x {self.mta:,.0f}" if name == "mta" and
                         self.mta_scope == "separate" else f"{name} {value:,.0f}")
                 limit = (f"USD {cap:,.0f}" if rate == 1.0 else
                          f"{regime.currency} {cap:,.0f} (USD {cap * rate:,.0f} at EURUSD "

@@ -41,12 +41,9 @@ def subplots(*args: Any, figsize: tuple[float, float], **kwargs: Any) -> tuple[F
 
 
 def date_axis(ax: Axes, ticks: int = 3) -> None:
-    """Concise date labels on the x axis of ``ax``, from ``ticks`` to ``2 * ticks + 1`` of them.
-
-    With ``maxticks = 2 * minticks + 1`` matplotlib's ``AutoDateLocator`` finds an interval for
-    every range (each unit's largest interval, 6 months, 12 hours or 30 minutes or seconds,
-    times ``2 * ticks`` spans a range of fewer than ``ticks`` of the next unit), so it never
-    warns that it could not and falls back to too many ticks.
+    """Concise date labels on the x axis of ``ax``: matplotlib's ``AutoDateLocator`` with
+    ``minticks=ticks`` and ``maxticks=2 * ticks + 1``, a pair for which it finds an interval on
+    every date range, so it never warns that it could not (and falls back to too many ticks).
     """
     locator = mdates.AutoDateLocator(minticks=ticks, maxticks=2 * ticks + 1)
     ax.xaxis.set_major_locator(locator)

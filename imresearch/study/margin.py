@@ -236,7 +236,7 @@ def margin_analysis(
                              f"market {market.name!r} has {market.n_dates}")
         dates = dates[dates >= market.dates[need]]
         if dates.empty:
-            raise InputError(f"model {label!r} needs {required_rows(model)} business days of "
+            raise InputError(f"model {label!r} needs {need + 1} business days of "
                              f"history; none of the IM dates of the last {rolling.years:g} "
                              f"years has them (data from {market.start:%Y-%m-%d})")
         return dates

@@ -283,6 +283,23 @@ def test_series_flows_are_the_balances_moves(hand_book, market):
     assert s.peaks.loc[5, "calls_out"] == pytest.approx(five)
 
 
+def test_non_finite_mtm_is_a_one_line_error(hand_book, market, monkeypatch):
+    import imresearch.aggregate.core as core
+
+    real = core.mtm_by_netting_set
+
+    def broken(*args, **kwargs):
+        frame = real(*args, **kwargs)
+        frame.iloc[2, 1] = np.nan
+        return frame
+
+    monkeypatch.setattr(core, "mtm_by_netting_set", broken)
+    dates = market.dates[-5:]
+    with pytest.raises(InputError, match=r"the MtM \(the VM target\), netting set 'B' on "
+                       rf"{dates[2]:%Y-%m-%d}: must be a finite number; got nan"):
+        aggregate_im_series(hand_book, market, dates, STATIC)
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"row": 3, "col": "B", "value": np.nan},
      r"im: the precomputed IM to collect, netting set 'B' on .*: must be a finite number >= 0;"
@@ -373,8 +390,8 @@ def test_threshold_cliff_with_fixed_shares(hand_book, market):
     ({"terms": {"G": {"threshold": 100e6, "regulations": ["EU"]}}},
      r"threshold 100,000,000 exceeds the EU maximum of EUR 50,000,000 \(USD 80,000,000 at "
      r"EURUSD 1.60, the highest on record\)"),
-    ({"terms": {"G": {"mta": 0.3e6, "mta_scope": "separate", "regulations": ["US"]}}},
-     r"IM and VM MTAs 2 x 300,000 exceeds the US maximum of USD 500,000"),
+    ({"terms": {"G": {"mta": 0.2e6, "mta_scope": "separate", "regulations": ["US"]}}},
+     r"separate IM and VM MTAs 3 x 200,000 exceeds the US maximum of USD 500,000"),
 ])
 def test_bad_terms_are_one_line_errors(hand_book, market, kwargs, message):
     with pytest.raises(InputError, match=message) as err:

@@ -154,6 +154,9 @@ def test_bad_input():
     with pytest.raises(InputError, match=r"notional ends on 2022-05-10, before the last "
                        r"business day of 2022-05 \(2022-05-31\)"):
         aana(short, 2022, rule="EU")
+    # a series cut at the end of May 2021 without Monday 31 May (Memorial Day): accepted
+    memorial = _daily("2021-01-01", "2021-05-28", {3: 1 * B, 4: 2 * B, 5: 3 * B})
+    assert aana(memorial, 2021, rule="EU") == pytest.approx(2 * B)
     # a holiday at the month-end: the last date of the month counts when the series goes on
     holiday = short.reindex(pd.bdate_range("2022-01-01", "2022-06-30")).drop(
         pd.Timestamp("2022-05-31")).fillna(2 * B)

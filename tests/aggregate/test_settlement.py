@@ -75,6 +75,13 @@ def test_vm_changing_sign_is_a_return_and_a_delivery():
     # 0.2m delivered to us (up: 1m)
     b = _one([0, 0], mtm=[-1.2 * M, 0.2 * M], mta=0.0, rounding=1 * M)
     assert b.vm_flow[1, 0] == pytest.approx(2 * M) and b.vm[1, 0] == pytest.approx(0.8 * M)
+    # the new side is delivered only once it reaches the MTA on its own: 5m returned, the
+    # 0.01m owed is not rounded up to a whole 1m, then called when it reaches the MTA
+    for combined in (True, False):
+        b = _one([0, 0, 0, 0], mtm=[5 * M, -0.01 * M, -0.3 * M, -0.6 * M], mta=0.5 * M,
+                 rounding=1 * M, combined=combined)
+        np.testing.assert_allclose(b.vm_flow[:, 0], [0, -5 * M, 0, -1 * M])
+        np.testing.assert_allclose(b.vm[:, 0], [5 * M, 0, 0, -1 * M])
 
 
 def _balances(collect, post, vm) -> Balances:
@@ -122,8 +129,16 @@ def test_rolling_peaks_are_sums_over_runs_of_dates():
                           "calls_in": [0.0] * 7}, index=dates)
     peaks = rolling_peaks(flows, days=(1, 2, 5, 20))
     assert list(peaks["calls_out"]) == [6, 7, 9, 9]
-    assert list(peaks["calls_out_date"]) == [dates[4], dates[5], dates[5], dates[5]]
+    # whole runs only; fewer dates than the run: the sum over all of them
+    assert list(peaks["calls_out_date"]) == [dates[4], dates[5], dates[5], dates[6]]
     assert (peaks["calls_in"] == 0).all() and peaks["calls_in_date"].isna().all()
+    # a net flow: a short run at the start does not stand for a 20-date peak
+    dates = pd.bdate_range("2024-01-01", periods=31)
+    net = pd.DataFrame({"net_outflow": [0.0, 10.0] + [-5.0] * 29}, index=dates)
+    peaks = rolling_peaks(net, days=(1, 20))
+    assert peaks.loc[1, "net_outflow"] == 10.0
+    assert peaks.loc[20, "net_outflow"] == 10.0 - 19 * 5.0
+    assert pd.isna(peaks.loc[20, "net_outflow_date"])
 
 
 def test_exchanged_on_a_date_without_prior_balance():
