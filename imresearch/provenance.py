@@ -30,6 +30,7 @@ import pickle
 import platform
 import secrets
 import shutil
+import stat
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -226,9 +227,13 @@ def new_temp_file(path: str | os.PathLike[str]) -> tuple[int, Path]:
     while True:
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}{TMP_SUFFIX}")
         try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o600 != 0o600:  # a umask that takes the owner's own rights: keep them
+            os.fchmod(fd, mode | 0o600)
+        return fd, tmp
 
 
 def _new_temp_dir(parent: Path, prefix: str) -> Path:
@@ -239,9 +244,12 @@ def _new_temp_dir(parent: Path, prefix: str) -> Path:
         tmp = parent / f"{prefix}{secrets.token_hex(6)}"
         try:
             tmp.mkdir()
-            return tmp
         except FileExistsError:
             continue
+        mode = stat.S_IMODE(tmp.stat().st_mode)
+        if mode & 0o700 != 0o700:  # a umask that takes the owner's own rights: keep them
+            tmp.chmod(mode | 0o700)
+        return tmp
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -271,6 +279,9 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
     if not isinstance(manifest, dict) or manifest.get("tool") != "imresearch":
         return None
+    if not isinstance(manifest.get("files") or {}, dict) or not isinstance(
+            manifest.get("work_dirs") or [], list):
+        return None  # malformed: not taken for an imresearch output
     return manifest
 
 
@@ -304,9 +315,12 @@ def _changed_files(folder: Path, manifest: dict[str, Any]) -> list[str]:
         if not isinstance(entry, dict) or rel.startswith(work) or not (
                 path.exists() or path.is_symlink()):
             continue
-        if path.is_symlink() or not path.is_file() or (
-                entry.get("bytes") not in (None, path.stat().st_size)) or (
-                entry.get("sha256") not in (None, file_sha256(path))):
+        try:
+            if path.is_symlink() or not path.is_file() or (
+                    entry.get("bytes") not in (None, path.stat().st_size)) or (
+                    entry.get("sha256") not in (None, file_sha256(path))):
+                changed.append(rel)
+        except OSError:  # unreadable, or replaced while read: not known to be ours
             changed.append(rel)
     return changed
 

@@ -180,6 +180,30 @@ def test_results_honour_the_umask(tmp_path: Path, umask: int) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == full & ~umask, path.name
 
 
+def test_a_umask_without_the_owners_rights_keeps_them(tmp_path: Path) -> None:
+    previous = os.umask(0o277)
+    try:
+        with atomic_output_dir(tmp_path / "res") as tmp:
+            atomic_write_text(tmp / "report.html", "<p>")
+            write_manifest(tmp, command="test", inputs={}, settings={}, seed=None,
+                           started=NOW)
+    finally:
+        os.umask(previous)
+    res = tmp_path / "res"
+    assert stat.S_IMODE(res.stat().st_mode) == 0o700
+    for name in ("report.html", "manifest.json"):
+        assert stat.S_IMODE((res / name).stat().st_mode) == 0o600, name
+
+
+def test_a_malformed_manifest_is_not_an_imresearch_output(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / "a.csv").write_text("x\n")
+    (out / "manifest.json").write_text('{"tool": "imresearch", "files": ["a.csv"]}')
+    with pytest.raises(OutputError, match="is not empty and is not an imresearch output"):
+        check_output_dir(out)
+
+
 def test_non_empty_folder_without_manifest_is_refused(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "prices.csv").write_text("date,x\n")
