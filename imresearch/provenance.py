@@ -279,15 +279,16 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
     if not isinstance(manifest, dict) or manifest.get("tool") != "imresearch":
         return None
-    if not isinstance(manifest.get("files") or {}, dict) or not isinstance(
-            manifest.get("work_dirs") or [], list):
+    if not isinstance(manifest.get("files") or {}, dict) or not all(
+            isinstance(manifest.get(k) or [], list) for k in ("work_dirs", "work_files")):
         return None  # malformed: not taken for an imresearch output
     return manifest
 
 
 def _foreign_entries(folder: Path, manifest: dict[str, Any]) -> list[str]:
     """Entries of ``folder`` that its manifest does not account for (user content)."""
-    listed = set(manifest.get("files") or {}) | {"manifest.json"}
+    listed = (set(manifest.get("files") or {}) | set(manifest.get("work_files") or ())
+              | {"manifest.json"})
     work = tuple(f"{d.strip('/')}/" for d in manifest.get("work_dirs") or ())
     foreign = []
     for dirpath, dirs, names in os.walk(folder):
@@ -580,9 +581,10 @@ def write_manifest(
     started : datetime
         When the run started (UTC).
     extra : mapping, optional
-        More fields (e.g. summary figures). ``work_dirs`` (a list of sub-folders the writer
-        owns while it runs, e.g. a sweep's ``parts``) lets :func:`check_output_dir` accept an
-        interrupted output.
+        More fields (e.g. summary figures). ``work_dirs`` and ``work_files`` (sub-folders
+        and files the writer owns while it runs, e.g. a sweep's ``parts`` and the results it
+        writes before its final manifest) let :func:`check_output_dir` accept an interrupted
+        output.
     """
     folder = Path(folder)
     finished = _dt.datetime.now(_dt.timezone.utc)

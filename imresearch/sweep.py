@@ -231,6 +231,10 @@ _KEY_MEANING = {
 }
 
 
+#: The files a sweep writes once its tasks are done, before its final manifest.
+RESULTS, GRID = "results.parquet", "grid.json"
+
+
 def _prepare(folder: Path, keys: dict[str, Any], task_keys: list[str]) -> dict[int, Path]:
     """Reuse the parts in ``folder`` whose key matches, delete everything else, write the
     manifest of a running sweep. Returns the reusable parts by task index."""
@@ -267,7 +271,7 @@ def _prepare(folder: Path, keys: dict[str, Any], task_keys: list[str]) -> dict[i
     now = _dt.datetime.now(_dt.timezone.utc)
     write_manifest(folder, command="imresearch sweep", inputs={}, settings={}, seed=keys["seed"],
                    started=now, extra={"status": "running", "work_dirs": ["parts"],
-                                       "sweep": _public(keys)})
+                                       "work_files": [RESULTS, GRID], "sweep": _public(keys)})
     return reuse
 
 
@@ -347,8 +351,8 @@ def _run(func: TaskFunc, points: list[dict[str, Any]], shared: dict[str, Any], s
     table = pd.DataFrame([records[i] for i in range(len(points))])
     table["task"] = table["task"].astype("int64")
     if folder is not None:
-        _write_parquet(table, folder / "results.parquet", index=False)
-        atomic_write_text(folder / "grid.json", strict_json(points, indent=2) + "\n")
+        _write_parquet(table, folder / RESULTS, index=False)
+        atomic_write_text(folder / GRID, strict_json(points, indent=2) + "\n")
         write_manifest(
             folder, command="imresearch sweep",
             inputs={"shared": sorted(shared), "context": keys["context"]},

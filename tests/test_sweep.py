@@ -75,6 +75,20 @@ def test_interrupted_sweep_resumes(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), fresh)
 
 
+def test_a_sweep_stopped_after_its_results_resumes(tmp_path: Path) -> None:
+    """Stopped between writing results.parquet and its final manifest: the running manifest
+    names the results as the sweep's own, so the re-run takes the folder."""
+    points = grid(x=[1, 2, 3, 4])
+    with pytest.raises(RuntimeError, match="on purpose"):  # leaves the running manifest
+        run_sweep(sweep_tasks.fails_on_three, points, seed=5, out=tmp_path)
+    assert json.loads((tmp_path / "manifest.json").read_text())["status"] == "running"
+    (tmp_path / "results.parquet").write_bytes(b"half written")
+    (tmp_path / "grid.json").write_text("[")
+    res = run_sweep(sweep_tasks.fails_on_three, points, seed=5, out=tmp_path,
+                    shared={"fail": False})
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), res)
+
+
 def test_resume_with_other_inputs_starts_afresh(tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
     points = grid(x=[1, 2, 3, 4])
