@@ -9,7 +9,9 @@ else ``numba`` inside the imresearch cache folder (:func:`imresearch.cache.numba
 ``~/.cache/imresearch/numba`` by default), in a subfolder named after the source of every
 module that defines kernels: Numba checks a cached kernel against its own file only, not
 against the kernels it calls from other modules, so after a change to one of those it would run
-the old callee or crash on changed arrays; a new subfolder compiles everything afresh. This
+the old callee or crash on changed arrays; a new subfolder compiles everything afresh. Each
+import marks its subfolder as used; the first import of a new one removes the subfolders of
+other sources unused for :data:`STALE_DAYS` days (about 40 MB each). This
 module sets ``NUMBA_CACHE_DIR`` before it imports Numba (and Numba's configuration too, if
 Numba was imported first). When that folder cannot be written (a read-only home), kernels are
 compiled in memory, uncached, so the package also works from a read-only installation.
@@ -19,8 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +39,8 @@ DISABLE_NUMBA = os.environ.get("IMRESEARCH_DISABLE_NUMBA", "0").lower() in ("1",
 _CORE_KERNELS = ("engines/_kernels.py", "portfolio/_kernels.py")
 #: Name prefix of the cache subfolder of one version of the kernels' sources.
 _PREFIX = "kernels-"
+#: Days after which the cache subfolder of other kernel sources is removed.
+STALE_DAYS = 30
 
 
 def kernel_sources_digest(root: Path | None = None) -> str:
@@ -58,11 +64,28 @@ def _writable_cache_dir() -> Path | None:
         base = base.parent
     path = base / f"{_PREFIX}{kernel_sources_digest()}"
     try:
+        new = not path.is_dir()
         path.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=path).close()
+        os.utime(path)  # in use: kept by other versions' pruning
     except OSError:
         return None
+    if new:
+        _prune(base, keep=path)
     return path
+
+
+def _prune(base: Path, keep: Path) -> None:
+    """Remove the ``kernels-*`` folders of ``base`` other than ``keep`` unused for
+    :data:`STALE_DAYS` days (never anything else in ``base``)."""
+    cutoff = time.time() - STALE_DAYS * 86400
+    for old in base.glob(f"{_PREFIX}*"):
+        try:
+            if old != keep and not old.is_symlink() and old.is_dir() and (
+                    old.stat().st_mtime < cutoff):
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
 
 
 #: Folder of the compiled kernels (None: not cached, or Numba disabled).

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,30 @@ def test_a_child_process_inheriting_the_folder_uses_it(tmp_path: Path) -> None:
     first = folder(str(tmp_path / "mine"))
     assert Path(first).parent == tmp_path / "mine"
     assert folder(first) == first
+
+
+def test_a_new_kernels_folder_prunes_the_stale_ones(tmp_path: Path) -> None:
+    """The first import of a new version of the kernels removes the cache folders of other
+    versions unused for STALE_DAYS days, and nothing else; each import marks its own used."""
+    from imresearch._numba import STALE_DAYS
+
+    base = tmp_path / "numba"
+    old_day = time.time() - (STALE_DAYS + 5) * 86400
+    folders = {}
+    for name in ("kernels-stale", "kernels-recent", "engines_0123", "other"):
+        folders[name] = base / name
+        folders[name].mkdir(parents=True)
+        (folders[name] / "x.nbi").write_text("x")
+        os.utime(folders[name], (old_day, old_day) if name != "kernels-recent" else None)
+    code = "from imresearch._numba import CACHE_DIR; print(CACHE_DIR)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "NUMBA_CACHE_DIR": str(base)})
+    assert res.returncode == 0, res.stderr
+    mine = Path(res.stdout.strip())
+    assert mine.parent == base and mine.is_dir()
+    assert sorted(p.name for p in base.iterdir()) == sorted(
+        ["kernels-recent", "engines_0123", "other", mine.name])
+    os.utime(mine, (old_day, old_day))  # an existing folder: marked used, nothing pruned
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "NUMBA_CACHE_DIR": str(base)})
+    assert res.returncode == 0 and mine.stat().st_mtime > old_day + 86400
