@@ -161,35 +161,35 @@ def test_unchanged_outputs_and_work_folders_are_replaced(tmp_path: Path) -> None
     assert check_output_dir(out) == out
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077], ids=oct)
-def test_results_honour_the_umask(tmp_path: Path, umask: int) -> None:
+def _write_under_umask(res: Path, umask: int, *, figure: bool) -> None:
+    """An output (report, manifest and, if ``figure``, figures/f.png) written into ``res``
+    under ``umask``."""
     previous = os.umask(umask)
     try:
-        make_output(tmp_path / "res")
-        with atomic_output_dir(tmp_path / "res") as tmp:
-            (tmp / "figures").mkdir()
-            (tmp / "figures" / "f.png").write_bytes(b"png")
+        with atomic_output_dir(res) as tmp:
+            if figure:
+                (tmp / "figures").mkdir()
+                (tmp / "figures" / "f.png").write_bytes(b"png")
             atomic_write_text(tmp / "report.html", "<p>")
             write_manifest(tmp, command="test", inputs={}, settings={}, seed=None,
                            started=NOW)
     finally:
         os.umask(previous)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077], ids=oct)
+def test_results_honour_the_umask(tmp_path: Path, umask: int) -> None:
     res = tmp_path / "res"
+    make_output(res)
+    _write_under_umask(res, umask, figure=True)
     for path, full in [(res, 0o777), (res / "figures", 0o777), (res / "report.html", 0o666),
                        (res / "manifest.json", 0o666), (res / "figures" / "f.png", 0o666)]:
         assert stat.S_IMODE(path.stat().st_mode) == full & ~umask, path.name
 
 
 def test_a_umask_without_the_owners_rights_keeps_them(tmp_path: Path) -> None:
-    previous = os.umask(0o277)
-    try:
-        with atomic_output_dir(tmp_path / "res") as tmp:
-            atomic_write_text(tmp / "report.html", "<p>")
-            write_manifest(tmp, command="test", inputs={}, settings={}, seed=None,
-                           started=NOW)
-    finally:
-        os.umask(previous)
     res = tmp_path / "res"
+    _write_under_umask(res, 0o277, figure=False)
     assert stat.S_IMODE(res.stat().st_mode) == 0o700
     for name in ("report.html", "manifest.json"):
         assert stat.S_IMODE((res / name).stat().st_mode) == 0o600, name
